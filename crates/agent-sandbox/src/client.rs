@@ -1,0 +1,274 @@
+//! The client: generic CRUD on JSON objects, with API-version discovery and
+//! v1alpha1/v1beta1 conversion for the four Agent Sandbox kinds.
+
+use std::sync::Arc;
+
+use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::config::Kubeconfig;
+use kube::core::Request;
+use serde_json::Value;
+use tokio::sync::RwLock;
+
+use crate::conversion;
+use crate::error::{Error, Result};
+use crate::resources::{EXTENSIONS_GROUP, GROUP, Kind, ResourceRef, Version};
+
+/// Field manager used for server-side apply.
+pub const FIELD_MANAGER: &str = "agent-sandbox-sdk";
+
+/// Which API version to speak to the cluster.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum VersionPolicy {
+    /// Ask the cluster which versions it serves (once per client) and convert
+    /// when the caller's version is not served.
+    #[default]
+    Auto,
+    /// Always use this version on the wire, converting as needed.
+    Fixed(Version),
+}
+
+/// The versions of each Agent Sandbox group that the cluster serves, most
+/// preferred first.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ServedVersions {
+    pub sandboxes: Vec<Version>,
+    pub extensions: Vec<Version>,
+}
+
+impl ServedVersions {
+    pub fn for_group(&self, group: &str) -> &[Version] {
+        if group == GROUP { &self.sandboxes } else { &self.extensions }
+    }
+}
+
+/// Options of a list call.
+#[derive(Clone, Debug, Default)]
+pub struct ListOptions {
+    pub label_selector: Option<String>,
+    pub field_selector: Option<String>,
+    pub limit: Option<u32>,
+    pub continue_token: Option<String>,
+    pub resource_version: Option<String>,
+}
+
+/// How dependents are deleted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Propagation {
+    #[default]
+    ServerDefault,
+    Background,
+    Foreground,
+    Orphan,
+}
+
+/// A Kubernetes client for the Agent Sandbox API. Cheap to clone.
+#[derive(Clone)]
+pub struct Client {
+    kube: kube::Client,
+    policy: VersionPolicy,
+    served: Arc<RwLock<Option<ServedVersions>>>,
+}
+
+/// Where a call goes on the wire, and how its bodies are converted.
+struct Route {
+    wire: ResourceRef,
+    conversion: Option<(Kind, Version, Version)>, // (kind, caller's, wire)
+}
+
+impl Route {
+    fn to_wire(&self, body: Value) -> Value {
+        match self.conversion {
+            Some((kind, _, wire)) => conversion::convert(kind, body, wire),
+            None => body,
+        }
+    }
+    fn patch_to_wire(&self, patch: Value) -> Value {
+        match self.conversion {
+            Some((kind, _, wire)) => conversion::convert_patch(kind, patch, wire),
+            None => patch,
+        }
+    }
+    fn from_wire(&self, body: Value) -> Value {
+        match self.conversion {
+            Some((kind, caller, _)) => conversion::convert(kind, body, caller),
+            None => body,
+        }
+    }
+    fn list_from_wire(&self, body: Value) -> Value {
+        match self.conversion {
+            Some((kind, caller, _)) => conversion::convert_list(kind, body, caller),
+            None => body,
+        }
+    }
+}
+
+impl Client {
+    pub fn new(kube: kube::Client) -> Self {
+        Client { kube, policy: VersionPolicy::Auto, served: Arc::default() }
+    }
+
+    /// A client for the kubeconfig's current context.
+    pub async fn from_kubeconfig(kubeconfig: Kubeconfig) -> Result<Self> {
+        let config = crate::config::client_config(kubeconfig).await?;
+        Self::try_from_config(config)
+    }
+
+    pub fn try_from_config(config: kube::Config) -> Result<Self> {
+        let kube = kube::Client::try_from(config)
+            .map_err(|e| Error::kubeconfig(None, format!("cannot build a client: {}", crate::error::error_chain(&e))))?;
+        Ok(Self::new(kube))
+    }
+
+    pub fn with_version_policy(mut self, policy: VersionPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// The underlying kube client, for anything this crate does not cover.
+    pub fn kube(&self) -> &kube::Client {
+        &self.kube
+    }
+
+    /// The versions the cluster serves for both groups (discovered once).
+    pub async fn served_versions(&self) -> Result<ServedVersions> {
+        if let Some(served) = self.served.read().await.as_ref() {
+            return Ok(served.clone());
+        }
+        let served = ServedVersions {
+            sandboxes: self.discover_group(GROUP).await?,
+            extensions: self.discover_group(EXTENSIONS_GROUP).await?,
+        };
+        *self.served.write().await = Some(served.clone());
+        Ok(served)
+    }
+
+    /// Forget what discovery found (after CRDs were installed or upgraded).
+    pub async fn invalidate_discovery(&self) {
+        *self.served.write().await = None;
+    }
+
+    async fn discover_group(&self, group: &str) -> Result<Vec<Version>> {
+        let req = http::Request::get(format!("/apis/{group}")).body(Vec::new()).map_err(|e| Error::invalid(e.to_string()))?;
+        let found: Result<k8s_openapi::apimachinery::pkg::apis::meta::v1::APIGroup> =
+            self.kube.request(req).await.map_err(Error::from);
+        match found {
+            Ok(api_group) => {
+                let preferred = api_group.preferred_version.map(|p| p.version);
+                let mut versions: Vec<Version> =
+                    api_group.versions.iter().filter_map(|v| Version::parse(&v.version)).collect();
+                // Preferred first, then v1beta1 before v1alpha1.
+                versions.sort_by_key(|v| (Some(v.as_str()) != preferred.as_deref(), *v == Version::V1alpha1));
+                Ok(versions)
+            }
+            Err(e) if e.is_not_found() => Ok(Vec::new()),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn route(&self, r: &ResourceRef) -> Result<Route> {
+        let direct = || Route { wire: r.clone(), conversion: None };
+        let (Some(kind), Some(caller)) = (r.kind(), Version::parse(&r.version)) else {
+            return Ok(direct());
+        };
+        let wire = match self.policy {
+            VersionPolicy::Fixed(v) => v,
+            VersionPolicy::Auto => {
+                let served = self.served_versions().await?;
+                let versions = served.for_group(kind.group());
+                if versions.is_empty() || versions.contains(&caller) {
+                    return Ok(direct());
+                }
+                versions[0]
+            }
+        };
+        if wire == caller {
+            return Ok(direct());
+        }
+        Ok(Route { wire: ResourceRef::of(kind, wire), conversion: Some((kind, caller, wire)) })
+    }
+
+    async fn send(&self, req: std::result::Result<http::Request<Vec<u8>>, kube::core::request::Error>) -> Result<Value> {
+        let req = req.map_err(|e| Error::invalid(format!("could not build the request: {e}")))?;
+        Ok(self.kube.request::<Value>(req).await?)
+    }
+
+    pub async fn create(&self, r: &ResourceRef, namespace: &str, body: Value) -> Result<Value> {
+        let route = self.route(r).await?;
+        let data = serde_json::to_vec(&route.to_wire(body)).map_err(|e| Error::invalid(e.to_string()))?;
+        let req = Request::new(route.wire.collection_path(namespace)).create(&PostParams::default(), data);
+        self.send(req).await.map(|v| route.from_wire(v))
+    }
+
+    pub async fn get(&self, r: &ResourceRef, namespace: &str, name: &str) -> Result<Value> {
+        let route = self.route(r).await?;
+        let req = Request::new(route.wire.collection_path(namespace)).get(name, &Default::default());
+        self.send(req).await.map(|v| route.from_wire(v))
+    }
+
+    /// Lists in `namespace`, or cluster-wide when it is empty.
+    pub async fn list(&self, r: &ResourceRef, namespace: &str, options: &ListOptions) -> Result<Value> {
+        let route = self.route(r).await?;
+        let mut lp = ListParams::default();
+        lp.label_selector = options.label_selector.clone().filter(|s| !s.is_empty());
+        lp.field_selector = options.field_selector.clone().filter(|s| !s.is_empty());
+        lp.limit = options.limit.filter(|l| *l > 0);
+        lp.continue_token = options.continue_token.clone().filter(|s| !s.is_empty());
+        lp.resource_version = options.resource_version.clone();
+        let req = Request::new(route.wire.collection_path(namespace)).list(&lp);
+        self.send(req).await.map(|v| route.list_from_wire(v))
+    }
+
+    /// Full replace (PUT). Never use it for objects built from partial
+    /// knowledge of a PodSpec: prefer [`Client::merge_patch`] or [`Client::apply`].
+    pub async fn replace(&self, r: &ResourceRef, namespace: &str, name: &str, body: Value) -> Result<Value> {
+        let route = self.route(r).await?;
+        let data = serde_json::to_vec(&route.to_wire(body)).map_err(|e| Error::invalid(e.to_string()))?;
+        let req = Request::new(route.wire.collection_path(namespace)).replace(name, &PostParams::default(), data);
+        self.send(req).await.map(|v| route.from_wire(v))
+    }
+
+    /// A JSON merge patch (`application/merge-patch+json`).
+    pub async fn merge_patch(&self, r: &ResourceRef, namespace: &str, name: &str, patch: Value) -> Result<Value> {
+        let route = self.route(r).await?;
+        let patch = Patch::Merge(route.patch_to_wire(patch));
+        let req = Request::new(route.wire.collection_path(namespace)).patch(name, &PatchParams::default(), &patch);
+        self.send(req).await.map(|v| route.from_wire(v))
+    }
+
+    /// Server-side apply with this SDK's field manager.
+    pub async fn apply(&self, r: &ResourceRef, namespace: &str, name: &str, body: Value, force: bool) -> Result<Value> {
+        let route = self.route(r).await?;
+        let mut pp = PatchParams::apply(FIELD_MANAGER);
+        pp.force = force;
+        let patch = Patch::Apply(route.to_wire(body));
+        let req = Request::new(route.wire.collection_path(namespace)).patch(name, &pp, &patch);
+        self.send(req).await.map(|v| route.from_wire(v))
+    }
+
+    pub async fn delete(&self, r: &ResourceRef, namespace: &str, name: &str, propagation: Propagation) -> Result<()> {
+        let route = self.route(r).await?;
+        let dp = match propagation {
+            Propagation::ServerDefault => DeleteParams::default(),
+            Propagation::Background => DeleteParams::background(),
+            Propagation::Foreground => DeleteParams::foreground(),
+            Propagation::Orphan => DeleteParams::orphan(),
+        };
+        let req = Request::new(route.wire.collection_path(namespace)).delete(name, &dp);
+        self.send(req).await.map(|_| ())
+    }
+
+    /// `true` when the object exists, `false` on 404; other errors are returned.
+    pub async fn exists(&self, r: &ResourceRef, namespace: &str, name: &str) -> Result<bool> {
+        match self.get(r, namespace, name).await {
+            Ok(_) => Ok(true),
+            Err(e) if e.is_not_found() => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A GET of any API path, decoded as JSON (for discovery-like reads).
+    pub async fn get_path(&self, path: &str) -> Result<Value> {
+        let req = http::Request::get(path).body(Vec::new()).map_err(|e| Error::invalid(e.to_string()));
+        Ok(self.kube.request::<Value>(req?).await?)
+    }
+}

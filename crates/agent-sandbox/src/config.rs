@@ -1,0 +1,358 @@
+//! Finding and loading a kubeconfig.
+//!
+//! The discovery order is the original SDK's, with its two defects fixed: a
+//! multi-file `KUBECONFIG` is merged the way kubectl merges it, and the
+//! in-cluster tier applies only inside a real cluster.
+//!
+//! 1. an explicit path (must exist)
+//! 2. `K8S_KUBECONFIG` (must exist when set)
+//! 3. `KUBECONFIG`, every existing file, merged (first definition wins)
+//! 4. `~/.kube/config`
+//! 5. the in-cluster service account
+
+use std::path::{Path, PathBuf};
+
+use kube::config::{
+    AuthInfo, Cluster, Context, KubeConfigOptions as KubeOptions, Kubeconfig, NamedAuthInfo, NamedCluster,
+    NamedContext,
+};
+
+use crate::error::{Error, Result};
+
+const SERVICE_ACCOUNT_DIR: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+/// How to find the kubeconfig.
+#[derive(Clone, Debug, Default)]
+pub struct KubeconfigOptions {
+    /// An explicit file. When set it must exist.
+    pub path: Option<PathBuf>,
+    /// Make this context current. It must exist.
+    pub context: Option<String>,
+    /// Turn off server certificate verification on every cluster.
+    pub skip_tls_verify: bool,
+}
+
+/// Where a kubeconfig came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KubeconfigSource {
+    ExplicitPath(PathBuf),
+    K8sKubeconfigEnv(PathBuf),
+    KubeconfigEnv(Vec<PathBuf>),
+    HomeDir(PathBuf),
+    InCluster,
+}
+
+/// A loaded kubeconfig and its origin.
+#[derive(Clone, Debug)]
+pub struct LoadedKubeconfig {
+    pub kubeconfig: Kubeconfig,
+    pub source: KubeconfigSource,
+}
+
+/// The process environment the discovery reads; injectable for tests.
+#[derive(Clone, Debug, Default)]
+pub struct Environment {
+    pub k8s_kubeconfig: Option<String>,
+    pub kubeconfig: Option<String>,
+    pub home: Option<PathBuf>,
+    pub service_host: Option<String>,
+    pub service_port: Option<String>,
+    pub service_account_dir: PathBuf,
+}
+
+impl Environment {
+    pub fn from_process() -> Self {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        Environment {
+            k8s_kubeconfig: var("K8S_KUBECONFIG"),
+            kubeconfig: var("KUBECONFIG"),
+            home: var("HOME").map(PathBuf::from).or_else(std::env::home_dir),
+            service_host: var("KUBERNETES_SERVICE_HOST"),
+            service_port: var("KUBERNETES_SERVICE_PORT"),
+            service_account_dir: PathBuf::from(SERVICE_ACCOUNT_DIR),
+        }
+    }
+}
+
+/// Loads the kubeconfig from the first tier that has one.
+pub fn load_kubeconfig(options: &KubeconfigOptions) -> Result<LoadedKubeconfig> {
+    load_kubeconfig_from(options, &Environment::from_process())
+}
+
+pub fn load_kubeconfig_from(options: &KubeconfigOptions, env: &Environment) -> Result<LoadedKubeconfig> {
+    let mut loaded = discover(options, env)?;
+    if let Some(context) = options.context.as_deref().filter(|c| !c.is_empty()) {
+        set_current_context(&mut loaded.kubeconfig, context)?;
+    }
+    if options.skip_tls_verify {
+        for named in &mut loaded.kubeconfig.clusters {
+            named.cluster.get_or_insert_with(Cluster::default).insecure_skip_tls_verify = Some(true);
+        }
+    }
+    Ok(loaded)
+}
+
+fn discover(options: &KubeconfigOptions, env: &Environment) -> Result<LoadedKubeconfig> {
+    if let Some(path) = options.path.as_ref().filter(|p| !p.as_os_str().is_empty()) {
+        return read_required(path).map(|kubeconfig| LoadedKubeconfig {
+            kubeconfig,
+            source: KubeconfigSource::ExplicitPath(path.clone()),
+        });
+    }
+    if let Some(path) = &env.k8s_kubeconfig {
+        let path = PathBuf::from(path);
+        return read_required(&path).map(|kubeconfig| LoadedKubeconfig {
+            kubeconfig,
+            source: KubeconfigSource::K8sKubeconfigEnv(path),
+        });
+    }
+    if let Some(list) = &env.kubeconfig {
+        let paths: Vec<PathBuf> =
+            std::env::split_paths(list).filter(|p| !p.as_os_str().is_empty() && p.is_file()).collect();
+        if !paths.is_empty() {
+            let mut merged = Kubeconfig::default();
+            for path in &paths {
+                merged = merged
+                    .merge(read_file(path)?)
+                    .map_err(|e| invalid(path, &e.to_string()))?;
+            }
+            return Ok(LoadedKubeconfig { kubeconfig: merged, source: KubeconfigSource::KubeconfigEnv(paths) });
+        }
+    }
+    if let Some(home) = &env.home {
+        let path = home.join(".kube").join("config");
+        if path.is_file() {
+            return Ok(LoadedKubeconfig { kubeconfig: read_file(&path)?, source: KubeconfigSource::HomeDir(path) });
+        }
+    }
+    if let Some(kubeconfig) = in_cluster(env) {
+        return Ok(LoadedKubeconfig { kubeconfig, source: KubeconfigSource::InCluster });
+    }
+    Err(Error::kubeconfig(
+        None,
+        "No kubeconfig found. Tried: explicit path, K8S_KUBECONFIG, KUBECONFIG, ~/.kube/config, in-cluster",
+    ))
+}
+
+fn read_required(path: &Path) -> Result<Kubeconfig> {
+    if !path.exists() {
+        return Err(Error::kubeconfig(
+            Some(path.to_path_buf()),
+            format!("Kubeconfig file not found: {}", path.display()),
+        ));
+    }
+    read_file(path)
+}
+
+fn read_file(path: &Path) -> Result<Kubeconfig> {
+    let kubeconfig = Kubeconfig::read_from(path).map_err(|e| invalid(path, &crate::error::error_chain(&e)))?;
+    validate(&kubeconfig).map_err(|problem| invalid(path, &problem))?;
+    Ok(kubeconfig)
+}
+
+fn invalid(path: &Path, problem: &str) -> Error {
+    Error::kubeconfig(Some(path.to_path_buf()), format!("Invalid kubeconfig: {}: {problem}", path.display()))
+}
+
+/// Checks what a parser accepts but no client could use.
+fn validate(kc: &Kubeconfig) -> std::result::Result<(), String> {
+    if let Some(kind) = kc.kind.as_deref()
+        && kind != "Config"
+    {
+        return Err(format!("kind is {kind:?}, expected \"Config\""));
+    }
+    for c in &kc.clusters {
+        if c.name.is_empty() {
+            return Err("a cluster entry has no name".into());
+        }
+    }
+    for c in &kc.contexts {
+        if c.name.is_empty() {
+            return Err("a context entry has no name".into());
+        }
+    }
+    Ok(())
+}
+
+/// The service-account configuration, only when really running in a pod.
+fn in_cluster(env: &Environment) -> Option<Kubeconfig> {
+    let host = env.service_host.as_deref()?;
+    let port = env.service_port.as_deref()?;
+    let token = env.service_account_dir.join("token");
+    if !token.is_file() {
+        return None;
+    }
+    let host = if host.contains(':') { format!("[{host}]") } else { host.to_string() };
+    let namespace = std::fs::read_to_string(env.service_account_dir.join("namespace")).ok();
+    Some(Kubeconfig {
+        clusters: vec![NamedCluster {
+            name: "inCluster".into(),
+            cluster: Some(Cluster {
+                server: Some(format!("https://{host}:{port}")),
+                certificate_authority: Some(env.service_account_dir.join("ca.crt").display().to_string()),
+                ..Cluster::default()
+            }),
+            ..NamedCluster::default()
+        }],
+        auth_infos: vec![NamedAuthInfo {
+            name: "inClusterUser".into(),
+            auth_info: Some(AuthInfo { token_file: Some(token.display().to_string()), ..AuthInfo::default() }),
+            ..NamedAuthInfo::default()
+        }],
+        contexts: vec![NamedContext {
+            name: "inClusterContext".into(),
+            context: Some(Context {
+                cluster: "inCluster".into(),
+                user: Some("inClusterUser".into()),
+                namespace: namespace.map(|n| n.trim().to_string()).filter(|n| !n.is_empty()),
+                ..Context::default()
+            }),
+            ..NamedContext::default()
+        }],
+        current_context: Some("inClusterContext".into()),
+        ..Kubeconfig::default()
+    })
+}
+
+/// Makes `context` current; it must exist.
+pub fn set_current_context(kc: &mut Kubeconfig, context: &str) -> Result<()> {
+    if !kc.contexts.iter().any(|c| c.name == context) {
+        return Err(Error::kubeconfig(None, format!("Context \"{context}\" not found in kubeconfig")));
+    }
+    kc.current_context = Some(context.to_string());
+    Ok(())
+}
+
+/// A client configuration for the kubeconfig's current context.
+pub async fn client_config(kubeconfig: Kubeconfig) -> Result<kube::Config> {
+    let context = kubeconfig.current_context.clone();
+    if context.as_deref().is_none_or(str::is_empty) {
+        return Err(Error::kubeconfig(None, "No current context set in kubeconfig"));
+    }
+    kube::Config::from_custom_kubeconfig(kubeconfig, &KubeOptions { context, ..KubeOptions::default() })
+        .await
+        .map_err(|e| Error::kubeconfig(None, format!("cannot use the kubeconfig: {}", crate::error::error_chain(&e))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    fn kubeconfig_yaml(cluster: &str, context: &str, current: Option<&str>) -> String {
+        let current = current.map(|c| format!("current-context: {c}\n")).unwrap_or_default();
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: {cluster}\n  cluster:\n    server: https://{cluster}.example:6443\n\
+             users:\n- name: u-{cluster}\n  user:\n    token: t\ncontexts:\n- name: {context}\n  context:\n    cluster: {cluster}\n    user: u-{cluster}\n{current}"
+        )
+    }
+
+    fn env() -> Environment {
+        Environment { service_account_dir: PathBuf::from("/nonexistent/sa"), ..Environment::default() }
+    }
+
+    #[test]
+    fn explicit_path_wins_and_must_exist() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a");
+        fs::write(&a, kubeconfig_yaml("a", "ctx-a", Some("ctx-a"))).unwrap();
+        let mut e = env();
+        e.k8s_kubeconfig = Some("/nonexistent/b".into());
+        let loaded = load_kubeconfig_from(&KubeconfigOptions { path: Some(a.clone()), ..Default::default() }, &e).unwrap();
+        assert_eq!(loaded.source, KubeconfigSource::ExplicitPath(a));
+
+        let missing = dir.path().join("missing");
+        let err = load_kubeconfig_from(&KubeconfigOptions { path: Some(missing), ..Default::default() }, &e).unwrap_err();
+        assert!(err.to_string().starts_with("Kubeconfig file not found: "), "{err}");
+    }
+
+    #[test]
+    fn k8s_kubeconfig_env_does_not_fall_through() {
+        let mut e = env();
+        e.k8s_kubeconfig = Some("/nonexistent/k8s".into());
+        e.home = Some(PathBuf::from("/nonexistent/home"));
+        let err = load_kubeconfig_from(&KubeconfigOptions::default(), &e).unwrap_err();
+        assert!(err.to_string().contains("not found"), "{err}");
+    }
+
+    #[test]
+    fn kubeconfig_env_merges_every_existing_file_first_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let one = dir.path().join("one");
+        let two = dir.path().join("two");
+        fs::write(&one, kubeconfig_yaml("shared", "ctx-1", None)).unwrap();
+        // `two` redefines cluster "shared" (ignored) and sets the current context.
+        fs::write(&two, kubeconfig_yaml("shared", "ctx-2", Some("ctx-2")).replace("shared.example", "other.example"))
+            .unwrap();
+        let mut e = env();
+        e.kubeconfig = Some(format!(":{}::/nonexistent/x:{}:", one.display(), two.display()));
+        let loaded = load_kubeconfig_from(&KubeconfigOptions::default(), &e).unwrap();
+        let kc = loaded.kubeconfig;
+        assert_eq!(kc.clusters.len(), 1);
+        assert_eq!(kc.clusters[0].cluster.as_ref().unwrap().server.as_deref(), Some("https://shared.example:6443"));
+        assert_eq!(kc.contexts.len(), 2);
+        assert_eq!(kc.current_context.as_deref(), Some("ctx-2"));
+        assert_eq!(loaded.source, KubeconfigSource::KubeconfigEnv(vec![one, two]));
+    }
+
+    #[test]
+    fn kubeconfig_env_without_existing_files_falls_through_to_home() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join(".kube")).unwrap();
+        fs::write(dir.path().join(".kube/config"), kubeconfig_yaml("h", "ctx-h", Some("ctx-h"))).unwrap();
+        let mut e = env();
+        e.kubeconfig = Some("/nonexistent/1:/nonexistent/2".into());
+        e.home = Some(dir.path().to_path_buf());
+        let loaded = load_kubeconfig_from(&KubeconfigOptions::default(), &e).unwrap();
+        assert!(matches!(loaded.source, KubeconfigSource::HomeDir(_)));
+    }
+
+    #[test]
+    fn invalid_file_names_the_file_and_the_problem() {
+        let dir = tempfile::tempdir().unwrap();
+        let bad = dir.path().join("bad");
+        fs::write(&bad, "clusters: [this is: not valid").unwrap();
+        let err = load_kubeconfig_from(&KubeconfigOptions { path: Some(bad.clone()), ..Default::default() }, &env())
+            .unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.starts_with("Invalid kubeconfig: "), "{msg}");
+        assert!(msg.contains(&bad.display().to_string()), "{msg}");
+        assert_eq!(err.code(), crate::ErrorCode::KubeConfig);
+    }
+
+    #[test]
+    fn in_cluster_only_inside_a_cluster() {
+        let mut e = env();
+        let err = load_kubeconfig_from(&KubeconfigOptions::default(), &e).unwrap_err();
+        assert!(err.to_string().starts_with("No kubeconfig found."), "{err}");
+
+        let sa = tempfile::tempdir().unwrap();
+        fs::write(sa.path().join("token"), "tok").unwrap();
+        fs::write(sa.path().join("namespace"), "ns1\n").unwrap();
+        e.service_account_dir = sa.path().to_path_buf();
+        e.service_host = Some("10.0.0.1".into());
+        // Host without port: still not a cluster.
+        assert!(load_kubeconfig_from(&KubeconfigOptions::default(), &e).is_err());
+        e.service_port = Some("443".into());
+        let loaded = load_kubeconfig_from(&KubeconfigOptions::default(), &e).unwrap();
+        assert_eq!(loaded.source, KubeconfigSource::InCluster);
+        let cluster = loaded.kubeconfig.clusters[0].cluster.as_ref().unwrap();
+        assert_eq!(cluster.server.as_deref(), Some("https://10.0.0.1:443"));
+        assert_eq!(loaded.kubeconfig.contexts[0].context.as_ref().unwrap().namespace.as_deref(), Some("ns1"));
+    }
+
+    #[test]
+    fn context_and_skip_tls_verify_are_applied() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a");
+        fs::write(&a, kubeconfig_yaml("a", "ctx-a", None)).unwrap();
+        let opts = KubeconfigOptions { path: Some(a.clone()), context: Some("ctx-a".into()), skip_tls_verify: true };
+        let kc = load_kubeconfig_from(&opts, &env()).unwrap().kubeconfig;
+        assert_eq!(kc.current_context.as_deref(), Some("ctx-a"));
+        assert_eq!(kc.clusters[0].cluster.as_ref().unwrap().insecure_skip_tls_verify, Some(true));
+
+        let opts = KubeconfigOptions { path: Some(a), context: Some("nope".into()), skip_tls_verify: false };
+        let err = load_kubeconfig_from(&opts, &env()).unwrap_err();
+        assert_eq!(err.to_string(), "Context \"nope\" not found in kubeconfig");
+    }
+}

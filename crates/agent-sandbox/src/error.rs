@@ -1,0 +1,251 @@
+//! The one error type of the crate.
+//!
+//! Every failure carries a stable [`ErrorCode`] (its string form is what the
+//! Node binding exposes as `error.code`), the HTTP status when the API server
+//! answered, and the server's own message.
+
+use std::path::PathBuf;
+
+/// Stable, machine-readable error codes. Their string forms never change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    NotFound,
+    AlreadyExists,
+    Conflict,
+    Invalid,
+    Unauthorized,
+    Forbidden,
+    Timeout,
+    Unreachable,
+    KubeConfig,
+    ControllerNotInstalled,
+    ExecFailed,
+    Unsupported,
+    SandboxFailed,
+    Cancelled,
+    /// Any other answer of the API server (5xx, 429, 415, ...).
+    Api,
+}
+
+impl ErrorCode {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::NotFound => "NOT_FOUND",
+            ErrorCode::AlreadyExists => "ALREADY_EXISTS",
+            ErrorCode::Conflict => "CONFLICT",
+            ErrorCode::Invalid => "INVALID",
+            ErrorCode::Unauthorized => "UNAUTHORIZED",
+            ErrorCode::Forbidden => "FORBIDDEN",
+            ErrorCode::Timeout => "TIMEOUT",
+            ErrorCode::Unreachable => "UNREACHABLE",
+            ErrorCode::KubeConfig => "KUBECONFIG_ERROR",
+            ErrorCode::ControllerNotInstalled => "CONTROLLER_NOT_INSTALLED",
+            ErrorCode::ExecFailed => "EXEC_FAILED",
+            ErrorCode::Unsupported => "UNSUPPORTED",
+            ErrorCode::SandboxFailed => "SANDBOX_FAILED",
+            ErrorCode::Cancelled => "CANCELLED",
+            ErrorCode::Api => "K8S_API_ERROR",
+        }
+    }
+
+    /// The code for an HTTP status answered by the API server.
+    pub fn from_status(status: u16, reason: &str) -> Self {
+        match (status, reason) {
+            (404, _) => ErrorCode::NotFound,
+            (409, "AlreadyExists") => ErrorCode::AlreadyExists,
+            (409, _) => ErrorCode::Conflict,
+            (422, _) | (400, "BadRequest" | "Invalid") => ErrorCode::Invalid,
+            (401, _) => ErrorCode::Unauthorized,
+            (403, _) => ErrorCode::Forbidden,
+            (408 | 504, _) => ErrorCode::Timeout,
+            _ => ErrorCode::Api,
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The API server answered with an error status.
+    #[error("{message}")]
+    Api {
+        code: ErrorCode,
+        status: u16,
+        /// The `reason` of the server's `Status` (e.g. `AlreadyExists`).
+        reason: String,
+        /// The server's `Status.message`.
+        message: String,
+    },
+
+    /// The API server could not be reached (connection refused, TLS, DNS, ...).
+    #[error("cannot reach the Kubernetes API server: {message}")]
+    Unreachable { message: String },
+
+    /// A kubeconfig could not be found, read or used.
+    #[error("{message}")]
+    KubeConfig { path: Option<PathBuf>, message: String },
+
+    /// An operation ran past its deadline.
+    #[error("{operation} timed out after {timeout_ms}ms")]
+    Timeout { operation: String, timeout_ms: u64 },
+
+    /// The caller cancelled the operation.
+    #[error("{operation} was cancelled")]
+    Cancelled { operation: String },
+
+    /// A command in a sandbox could not be run, or its session broke.
+    #[error("Exec failed for \"{command}\": {message}")]
+    Exec { command: String, message: String, exit_code: Option<i32> },
+
+    /// A Sandbox (or claim) reached a terminal failure while being waited for.
+    #[error("{message}")]
+    SandboxFailed { name: String, namespace: String, reason: String, message: String },
+
+    /// The Agent Sandbox CRDs are not served by the cluster.
+    #[error("Agent Sandbox CRD controller is not installed in the cluster")]
+    ControllerNotInstalled,
+
+    /// The request needs something this server (or controller version) lacks.
+    #[error("{message}")]
+    Unsupported { message: String },
+
+    /// Input that could not be used as given.
+    #[error("{message}")]
+    Invalid { message: String },
+
+    /// The server answered with something we could not decode.
+    #[error("unexpected response from the API server: {message}")]
+    Decode { message: String },
+}
+
+impl Error {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Error::Api { code, .. } => *code,
+            Error::Unreachable { .. } => ErrorCode::Unreachable,
+            Error::KubeConfig { .. } => ErrorCode::KubeConfig,
+            Error::Timeout { .. } => ErrorCode::Timeout,
+            Error::Cancelled { .. } => ErrorCode::Cancelled,
+            Error::Exec { .. } => ErrorCode::ExecFailed,
+            Error::SandboxFailed { .. } => ErrorCode::SandboxFailed,
+            Error::ControllerNotInstalled => ErrorCode::ControllerNotInstalled,
+            Error::Unsupported { .. } => ErrorCode::Unsupported,
+            Error::Invalid { .. } => ErrorCode::Invalid,
+            Error::Decode { .. } => ErrorCode::Api,
+        }
+    }
+
+    /// The HTTP status of the server's answer, where there was one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Api { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        self.code() == ErrorCode::NotFound
+    }
+
+    pub fn kubeconfig(path: Option<PathBuf>, message: impl Into<String>) -> Self {
+        Error::KubeConfig { path, message: message.into() }
+    }
+
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Error::Invalid { message: message.into() }
+    }
+}
+
+impl From<kube::Error> for Error {
+    fn from(err: kube::Error) -> Self {
+        match err {
+            kube::Error::Api(status) => {
+                let status_code = status.code;
+                let reason = status.reason.clone();
+                let message = if status.message.is_empty() {
+                    format!("HTTP {status_code} {reason}")
+                } else {
+                    status.message.clone()
+                };
+                Error::Api { code: ErrorCode::from_status(status_code, &reason), status: status_code, reason, message }
+            }
+            kube::Error::InferKubeconfig(e) => Error::kubeconfig(None, e.to_string()),
+            kube::Error::InferConfig(e) => Error::kubeconfig(None, e.to_string()),
+            kube::Error::Auth(e) => Error::Api {
+                code: ErrorCode::Unauthorized,
+                status: 401,
+                reason: "Unauthorized".into(),
+                message: format!("could not obtain credentials: {e}"),
+            },
+            kube::Error::SerdeError(e) => Error::Decode { message: e.to_string() },
+            kube::Error::BuildRequest(e) => Error::invalid(format!("could not build the request: {e}")),
+            kube::Error::UpgradeConnection(e) => upgrade_error(e),
+            other => Error::Unreachable { message: error_chain(&other) },
+        }
+    }
+}
+
+/// A failed WebSocket upgrade still tells the HTTP status the server gave.
+fn upgrade_error(e: kube::client::UpgradeConnectionError) -> Error {
+    use kube::client::UpgradeConnectionError as U;
+    match &e {
+        U::ProtocolSwitch(status) => {
+            let code = status.as_u16();
+            Error::Api {
+                code: ErrorCode::from_status(code, ""),
+                status: code,
+                reason: status.canonical_reason().unwrap_or_default().to_string(),
+                message: format!("the server refused the streaming upgrade: HTTP {status}"),
+            }
+        }
+        _ => Error::Unreachable { message: error_chain(&e) },
+    }
+}
+
+/// `err: source: source` so that transport errors say what really failed.
+pub(crate) fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut msg = err.to_string();
+    let mut cur = err.source();
+    while let Some(s) = cur {
+        let text = s.to_string();
+        if !msg.contains(&text) {
+            msg.push_str(": ");
+            msg.push_str(&text);
+        }
+        cur = s.source();
+    }
+    msg
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_codes_map_to_stable_codes() {
+        assert_eq!(ErrorCode::from_status(404, "NotFound"), ErrorCode::NotFound);
+        assert_eq!(ErrorCode::from_status(409, "AlreadyExists"), ErrorCode::AlreadyExists);
+        assert_eq!(ErrorCode::from_status(409, "Conflict"), ErrorCode::Conflict);
+        assert_eq!(ErrorCode::from_status(422, "Invalid"), ErrorCode::Invalid);
+        assert_eq!(ErrorCode::from_status(401, "Unauthorized"), ErrorCode::Unauthorized);
+        assert_eq!(ErrorCode::from_status(403, "Forbidden"), ErrorCode::Forbidden);
+        assert_eq!(ErrorCode::from_status(503, "ServiceUnavailable"), ErrorCode::Api);
+        assert_eq!(ErrorCode::Api.as_str(), "K8S_API_ERROR");
+    }
+
+    #[test]
+    fn api_status_keeps_server_message_and_status() {
+        let status = kube::core::Status::failure("sandboxes \"x\" not found", "NotFound").with_code(404);
+        let err: Error = kube::Error::Api(Box::new(status)).into();
+        assert_eq!(err.code(), ErrorCode::NotFound);
+        assert_eq!(err.status(), Some(404));
+        assert_eq!(err.to_string(), "sandboxes \"x\" not found");
+    }
+}

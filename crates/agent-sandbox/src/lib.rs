@@ -1,0 +1,20 @@
+//! A Rust client for the kubernetes-sigs Agent Sandbox API.
+//!
+//! - [`config`]: finding and loading kubeconfigs;
+//! - [`client`]: CRUD with version discovery and v1alpha1/v1beta1 conversion;
+//! - [`resources`]: groups, versions, kinds and the names the controller uses;
+//! - [`conversion`]: the field mapping between API versions;
+//! - [`health`]: cluster, CRD and controller checks;
+//! - [`error`]: one error type with stable codes.
+
+pub mod client;
+pub mod config;
+pub mod conversion;
+pub mod error;
+pub mod health;
+pub mod resources;
+
+pub use client::{Client, ListOptions, Propagation, ServedVersions, VersionPolicy};
+pub use config::{KubeconfigOptions, LoadedKubeconfig, load_kubeconfig};
+pub use error::{Error, ErrorCode, Result};
+pub use resources::{Kind, ResourceRef, Version};

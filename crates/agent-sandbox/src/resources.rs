@@ -1,0 +1,168 @@
+//! Names of the Agent Sandbox API: groups, versions, kinds, plurals, labels.
+
+use kube::discovery::ApiResource;
+
+pub const GROUP: &str = "agents.x-k8s.io";
+pub const EXTENSIONS_GROUP: &str = "extensions.agents.x-k8s.io";
+
+/// Annotation naming the Sandbox's pod (fall back to the Sandbox name).
+pub const POD_NAME_ANNOTATION: &str = "agents.x-k8s.io/pod-name";
+/// Label on pods, Services and PVCs: `NameHash(sandbox name)`.
+pub const SANDBOX_NAME_HASH_LABEL: &str = "agents.x-k8s.io/sandbox-name-hash";
+/// Namespace of the upstream controller's Deployment.
+pub const CONTROLLER_NAMESPACE: &str = "agent-sandbox-system";
+
+/// The served versions of the API.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Version {
+    /// Controllers v0.1 to v0.4 (and deprecated in v0.5).
+    V1alpha1,
+    /// Controllers v0.5 and later; storage version.
+    V1beta1,
+}
+
+impl Version {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Version::V1alpha1 => "v1alpha1",
+            Version::V1beta1 => "v1beta1",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "v1alpha1" => Some(Version::V1alpha1),
+            "v1beta1" => Some(Version::V1beta1),
+            _ => None,
+        }
+    }
+}
+
+/// The four kinds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Sandbox,
+    SandboxTemplate,
+    SandboxClaim,
+    SandboxWarmPool,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 4] = [Kind::Sandbox, Kind::SandboxTemplate, Kind::SandboxClaim, Kind::SandboxWarmPool];
+
+    pub const fn group(self) -> &'static str {
+        match self {
+            Kind::Sandbox => GROUP,
+            _ => EXTENSIONS_GROUP,
+        }
+    }
+
+    pub const fn kind(self) -> &'static str {
+        match self {
+            Kind::Sandbox => "Sandbox",
+            Kind::SandboxTemplate => "SandboxTemplate",
+            Kind::SandboxClaim => "SandboxClaim",
+            Kind::SandboxWarmPool => "SandboxWarmPool",
+        }
+    }
+
+    pub const fn plural(self) -> &'static str {
+        match self {
+            Kind::Sandbox => "sandboxes",
+            Kind::SandboxTemplate => "sandboxtemplates",
+            Kind::SandboxClaim => "sandboxclaims",
+            Kind::SandboxWarmPool => "sandboxwarmpools",
+        }
+    }
+
+    /// `<plural>.<group>`, the CRD's name.
+    pub fn crd_name(self) -> String {
+        format!("{}.{}", self.plural(), self.group())
+    }
+
+    /// The kind addressed by `group` and `plural`, if it is one of ours.
+    pub fn from_group_plural(group: &str, plural: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.group() == group && k.plural() == plural)
+    }
+
+    pub fn api_resource(self, version: Version) -> ApiResource {
+        ApiResource {
+            group: self.group().into(),
+            version: version.as_str().into(),
+            api_version: format!("{}/{}", self.group(), version.as_str()),
+            kind: self.kind().into(),
+            plural: self.plural().into(),
+        }
+    }
+}
+
+/// Any namespaced resource addressed by group, version and plural.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ResourceRef {
+    pub group: String,
+    pub version: String,
+    pub plural: String,
+}
+
+impl ResourceRef {
+    pub fn new(group: impl Into<String>, version: impl Into<String>, plural: impl Into<String>) -> Self {
+        ResourceRef { group: group.into(), version: version.into(), plural: plural.into() }
+    }
+
+    pub fn of(kind: Kind, version: Version) -> Self {
+        ResourceRef::new(kind.group(), version.as_str(), kind.plural())
+    }
+
+    /// The kind, when this is one of the four Agent Sandbox resources.
+    pub fn kind(&self) -> Option<Kind> {
+        Kind::from_group_plural(&self.group, &self.plural)
+    }
+
+    pub fn api_version(&self) -> String {
+        if self.group.is_empty() { self.version.clone() } else { format!("{}/{}", self.group, self.version) }
+    }
+
+    /// `/apis/<group>/<version>[/namespaces/<ns>]/<plural>`; an empty namespace is cluster-wide.
+    pub fn collection_path(&self, namespace: &str) -> String {
+        let base = if self.group.is_empty() {
+            format!("/api/{}", self.version)
+        } else {
+            format!("/apis/{}/{}", self.group, self.version)
+        };
+        if namespace.is_empty() {
+            format!("{base}/{}", self.plural)
+        } else {
+            format!("{base}/namespaces/{namespace}/{}", self.plural)
+        }
+    }
+}
+
+/// `NameHash`: FNV-1a 32-bit of the name as 8 lowercase hex digits, as the
+/// controller computes it for its labels. Prefer `status.selector` where set.
+pub fn name_hash(name: &str) -> String {
+    let mut h: u32 = 0x811c_9dc5;
+    for b in name.bytes() {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    format!("{h:08x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn name_hash_matches_the_controller() {
+        assert_eq!(name_hash("my-sandbox"), "374de8f5");
+    }
+
+    #[test]
+    fn paths() {
+        let r = ResourceRef::of(Kind::SandboxClaim, Version::V1alpha1);
+        assert_eq!(r.collection_path("ns"), "/apis/extensions.agents.x-k8s.io/v1alpha1/namespaces/ns/sandboxclaims");
+        assert_eq!(r.collection_path(""), "/apis/extensions.agents.x-k8s.io/v1alpha1/sandboxclaims");
+        assert_eq!(r.kind(), Some(Kind::SandboxClaim));
+        assert_eq!(Kind::Sandbox.crd_name(), "sandboxes.agents.x-k8s.io");
+    }
+}

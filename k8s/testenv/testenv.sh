@@ -1,0 +1,327 @@
+#!/usr/bin/env bash
+# The local control plane: up | down | status | logs | kubeconfig.
+#
+# Every component binds 127.0.0.1. Processes are tracked by pid in the
+# instance directory; down stops exactly those. Options:
+#   --instance NAME   run several control planes at once (env TESTENV_INSTANCE)
+#   --no-build        fail instead of building missing binaries
+set -euo pipefail
+
+cmd=${1:-help}; shift || true
+while (($#)); do
+  case "$1" in
+    --instance) export TESTENV_INSTANCE=$2; shift 2 ;;
+    --instance=*) export TESTENV_INSTANCE=${1#*=}; shift ;;
+    --no-build) NO_BUILD=1; shift ;;
+    -h|--help) cmd=help; shift ;;
+    [a-z]*) COMPONENT=$1; shift ;;  # logs COMPONENT
+    *) echo "testenv: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# Start order; down stops in reverse.
+COMPONENTS=(etcd kube-apiserver conversion-webhook kube-controller-manager kube-scheduler kwok agent-sandbox-controller)
+PORT_NAMES=(ETCD_PORT ETCD_PEER_PORT API_PORT KCM_PORT SCHED_PORT KWOK_PORT WEBHOOK_PORT)
+PORT_LOCK=$RUN_ROOT/.ports.lock
+PORT_DIR=$RUN_ROOT/.ports
+
+kubectl_() { "$BIN/kubectl" --kubeconfig="$W/kubeconfig" --context=admin "$@"; }
+
+pid_alive() { [[ -f "$W/pids/$1.pid" ]] && kill -0 "$(cat "$W/pids/$1.pid")" 2>/dev/null; }
+
+# Ports come from 20000-31999 (below the kernel's ephemeral range) and are
+# reserved per instance under a lock, so parallel instances never collide.
+allocate_ports() {
+  mkdir -p "$PORT_DIR"
+  exec 9>"$PORT_LOCK"; flock 9
+  local p=20000 name
+  for name in "${PORT_NAMES[@]}"; do
+    while :; do
+      p=$((p + 1)); ((p < 32000)) || die "no free loopback port left in 20000-31999"
+      [[ -e "$PORT_DIR/$p" ]] && continue
+      python3 -c 'import socket,sys; s=socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1])))' "$p" 2>/dev/null || continue
+      echo "$INSTANCE-$AGENT_SANDBOX_VERSION" >"$PORT_DIR/$p"
+      printf '%s=%s\n' "$name" "$p" >>"$W/env"
+      break
+    done
+  done
+  flock -u 9
+}
+
+release_ports() {
+  [[ -f "$W/env" ]] || return 0
+  local line
+  while IFS='=' read -r _ line; do rm -f "$PORT_DIR/$line"; done < <(grep '_PORT=' "$W/env")
+}
+
+start() { # start NAME CMD...: run detached, record pid and log
+  local name=$1; shift
+  setsid "$@" >"$W/logs/$name.log" 2>&1 < /dev/null &
+  echo $! >"$W/pids/$name.pid"
+}
+
+wait_for() { # wait_for WHAT TIMEOUT_S CMD...: poll every 0.5 s
+  local what=$1 timeout=$2; shift 2
+  local deadline=$(($(date +%s) + timeout))
+  until "$@" >/dev/null 2>&1; do
+    if (($(date +%s) >= deadline)); then
+      say "$what not ready after ${timeout}s; log tails:"
+      tail_logs 20
+      die "$what did not become ready (instance left running for inspection; run: k8s/testenv/down --instance $INSTANCE)"
+    fi
+    sleep 0.5
+  done
+  say "$what ready"
+}
+
+tail_logs() {
+  local f
+  for f in "$W"/logs/*.log; do [[ -f $f ]] && { echo "--- $f" >&2; tail -n "${1:-20}" "$f" >&2; }; done
+}
+
+make_pki() {
+  local d=$W/pki; mkdir -p "$d"
+  ( cd "$d"
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 3650 -subj /CN=testenv-ca \
+      -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
+    leaf() { # leaf NAME SAN
+      openssl req -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.csr" -subj "/CN=$1"
+      printf 'subjectAltName=%s\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n' "$2" >"$1.ext"
+      openssl x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -out "$1.crt" -days 3650 -extfile "$1.ext"
+    }
+    leaf apiserver DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,IP:127.0.0.1,IP:10.0.0.1
+    leaf webhook DNS:localhost,IP:127.0.0.1
+    openssl genrsa -out sa.key 2048 && openssl rsa -in sa.key -pubout -out sa.pub
+  ) >"$W/logs/pki.log" 2>&1 || { cat "$W/logs/pki.log" >&2; die "openssl failed"; }
+}
+
+write_credentials() {
+  ADMIN_TOKEN=admin-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+  NOBODY_TOKEN=nobody-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+  printf '%s,admin,1,"system:masters"\n%s,nobody,2\n' "$ADMIN_TOKEN" "$NOBODY_TOKEN" >"$W/tokens.csv"
+  chmod 600 "$W/tokens.csv"
+  cat >"$W/kubeconfig" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: testenv
+  cluster:
+    server: https://127.0.0.1:$API_PORT
+    certificate-authority: $W/pki/ca.crt
+users:
+- name: admin
+  user:
+    token: $ADMIN_TOKEN
+- name: nobody
+  user:
+    token: $NOBODY_TOKEN
+contexts:
+- name: admin
+  context: {cluster: testenv, user: admin}
+- name: nobody
+  context: {cluster: testenv, user: nobody}
+current-context: admin
+EOF
+  chmod 600 "$W/kubeconfig"
+}
+
+api_ready() { curl -sf --max-time 2 --cacert "$W/pki/ca.crt" -H "Authorization: Bearer $ADMIN_TOKEN" "https://127.0.0.1:$API_PORT/readyz"; }
+
+install_crds() {
+  local f
+  for f in "$BUILD_DIR"/crds/*.yaml; do
+    # The CRDs exceed the 256 KiB client-side apply limit: create (or server-side apply).
+    kubectl_ apply --server-side --force-conflicts -f "$f" >>"$W/logs/crds.log" 2>&1 || { cat "$W/logs/crds.log" >&2; die "creating CRD $f failed"; }
+  done
+  if [[ $AS_PROFILE == v1beta1 ]]; then
+    # Point the conversion at the loopback webhook, trusting our CA.
+    local ca; ca=$(base64 -w0 "$W/pki/ca.crt")
+    local patch="{\"spec\":{\"conversion\":{\"strategy\":\"Webhook\",\"webhook\":{\"conversionReviewVersions\":[\"v1\",\"v1beta1\"],\"clientConfig\":{\"service\":null,\"url\":\"https://127.0.0.1:$WEBHOOK_PORT/convert\",\"caBundle\":\"$ca\"}}}}}"
+    for f in sandboxes.agents.x-k8s.io sandboxtemplates.extensions.agents.x-k8s.io sandboxclaims.extensions.agents.x-k8s.io sandboxwarmpools.extensions.agents.x-k8s.io; do
+      kubectl_ patch crd "$f" --type=merge -p "$patch" >>"$W/logs/crds.log" 2>&1 || { cat "$W/logs/crds.log" >&2; die "patching conversion of $f failed"; }
+    done
+  fi
+  kubectl_ wait --for=condition=Established --timeout=60s crd --all >>"$W/logs/crds.log" 2>&1 || die "CRDs not established"
+}
+
+write_kwok_config() {
+  local s=$BUILD_DIR/kwok-stage f
+  : >"$W/kwok.yaml"
+  for f in node/fast/node-initialize.yaml node/heartbeat/node-heartbeat.yaml pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
+    [[ -f "$s/$f" ]] || die "kwok stage $f missing from $s"
+    { cat "$s/$f"; printf '\n---\n'; } >>"$W/kwok.yaml"
+  done
+  mkdir -p "$W/exec"
+  cat >>"$W/kwok.yaml" <<EOF
+kind: ClusterExec
+apiVersion: kwok.x-k8s.io/v1alpha1
+metadata:
+  name: testenv-exec
+spec:
+  execs:
+  - local:
+      workDir: $W/exec
+      envs:
+      - name: SDK_TESTENV
+        value: "1"
+EOF
+}
+
+create_node() {
+  kubectl_ apply -f - >>"$W/logs/node.log" 2>&1 <<'EOF'
+apiVersion: v1
+kind: Node
+metadata:
+  name: kwok-node-0
+  annotations:
+    kwok.x-k8s.io/node: fake
+  labels:
+    type: kwok
+    kubernetes.io/hostname: kwok-node-0
+    kubernetes.io/os: linux
+    kubernetes.io/arch: amd64
+status:
+  allocatable: {cpu: "32", memory: 256Gi, pods: "110"}
+  capacity: {cpu: "32", memory: 256Gi, pods: "110"}
+EOF
+}
+
+probe_sandbox_ready() {
+  [[ "$(kubectl_ get sandbox.agents.x-k8s.io testenv-probe -n testenv-system -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}')" == True ]]
+}
+
+cmd_up() {
+  if [[ -f "$W/env" ]]; then
+    if cmd_status >/dev/null 2>&1; then
+      say "instance $INSTANCE ($AGENT_SANDBOX_VERSION) already running; reusing it"
+      echo "$W/kubeconfig"; return 0
+    fi
+    say "instance $INSTANCE has stale state; cleaning it up first"
+    cmd_down >/dev/null 2>&1 || true
+  fi
+  if [[ -z ${NO_BUILD:-} ]]; then "$TESTENV_DIR/build"; fi
+  [[ -x "$BIN/kube-apiserver" && -x "$BIN/agent-sandbox-controller" ]] || die "binaries missing in $BIN; run k8s/testenv/build"
+
+  mkdir -p "$W/pids" "$W/logs"
+  : >"$W/env"
+  allocate_ports
+  source "$W/env"
+  make_pki
+  write_credentials
+  printf 'ADMIN_TOKEN=%s\nAGENT_SANDBOX_VERSION=%s\n' "$ADMIN_TOKEN" "$AGENT_SANDBOX_VERSION" >>"$W/env"
+  say "instance $INSTANCE ($AGENT_SANDBOX_VERSION, $AS_PROFILE) in $W; apiserver https://127.0.0.1:$API_PORT"
+
+  start etcd "$BIN/etcd" --name=testenv --data-dir="$W/etcd" \
+    --listen-client-urls="http://127.0.0.1:$ETCD_PORT" --advertise-client-urls="http://127.0.0.1:$ETCD_PORT" \
+    --listen-peer-urls="http://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls="http://127.0.0.1:$ETCD_PEER_PORT" \
+    --initial-cluster="testenv=http://127.0.0.1:$ETCD_PEER_PORT" --unsafe-no-fsync=true \
+    --quota-backend-bytes=2147483648 --log-level=warn ${TESTENV_ETCD_EXTRA_ARGS:-}
+  wait_for etcd 60 curl -sf --max-time 2 "http://127.0.0.1:$ETCD_PORT/readyz"
+
+  start kube-apiserver "$BIN/kube-apiserver" --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
+    --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$API_PORT" \
+    --tls-cert-file="$W/pki/apiserver.crt" --tls-private-key-file="$W/pki/apiserver.key" --client-ca-file="$W/pki/ca.crt" \
+    --token-auth-file="$W/tokens.csv" --authorization-mode=RBAC \
+    --service-account-issuer="https://127.0.0.1:$API_PORT" --service-account-key-file="$W/pki/sa.pub" \
+    --service-account-signing-key-file="$W/pki/sa.key" --service-cluster-ip-range=10.0.0.0/24 \
+    --disable-admission-plugins=ServiceAccount --allow-privileged=true \
+    --kubelet-preferred-address-types=InternalIP,Hostname --enable-priority-and-fairness=false \
+    --endpoint-reconciler-type=none --cert-dir="$W/apiserver-certs" --v=1
+  wait_for kube-apiserver 90 api_ready
+
+  if [[ $AS_PROFILE == v1beta1 ]]; then
+    start conversion-webhook "$BIN/agent-sandbox-conversion-webhook" --listen="127.0.0.1:$WEBHOOK_PORT" \
+      --tls-cert-file="$W/pki/webhook.crt" --tls-private-key-file="$W/pki/webhook.key"
+    wait_for conversion-webhook 30 curl -sf --max-time 2 --cacert "$W/pki/ca.crt" "https://127.0.0.1:$WEBHOOK_PORT/healthz"
+  fi
+  install_crds
+  say "CRDs established"
+
+  start kube-controller-manager "$BIN/kube-controller-manager" --kubeconfig="$W/kubeconfig" --leader-elect=false \
+    --bind-address=127.0.0.1 --secure-port="$KCM_PORT" --authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics \
+    --controllers=namespace-controller,garbage-collector-controller,serviceaccount-controller,serviceaccount-token-controller \
+    --service-account-private-key-file="$W/pki/sa.key" --root-ca-file="$W/pki/ca.crt" --use-service-account-credentials=false
+  start kube-scheduler "$BIN/kube-scheduler" --kubeconfig="$W/kubeconfig" --leader-elect=false \
+    --bind-address=127.0.0.1 --secure-port="$SCHED_PORT" --authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics
+  wait_for kube-controller-manager 60 curl -skf --max-time 2 "https://127.0.0.1:$KCM_PORT/healthz"
+  wait_for kube-scheduler 60 curl -skf --max-time 2 "https://127.0.0.1:$SCHED_PORT/healthz"
+
+  write_kwok_config
+  start kwok "$BIN/kwok" --kubeconfig="$W/kubeconfig" --config="$W/kwok.yaml" --manage-all-nodes=true \
+    --node-ip=127.0.0.1 --node-name=localhost --node-port="$KWOK_PORT" --server-address="127.0.0.1:$KWOK_PORT" \
+    --cidr=10.244.0.0/16
+  create_node
+  wait_for "kwok node" 60 kubectl_ wait --for=condition=Ready --timeout=1s node/kwok-node-0
+
+  local as_args=(--kubeconfig="$W/kubeconfig" --leader-elect=false --extensions --metrics-bind-address=0 --health-probe-bind-address=0)
+  [[ $AS_PROFILE == v1beta1 ]] && as_args+=(--enable-webhook=false)
+  start agent-sandbox-controller "$BIN/agent-sandbox-controller" "${as_args[@]}"
+
+  kubectl_ apply -f "$TESTENV_DIR/../manifests/" >>"$W/logs/manifests.log" 2>&1 || { cat "$W/logs/manifests.log" >&2; die "applying k8s/manifests failed"; }
+  say "k8s/manifests applied"
+
+  # The controller is ready when it takes a Sandbox to Ready=True.
+  kubectl_ apply -f - >>"$W/logs/manifests.log" 2>&1 <<'EOF'
+apiVersion: v1
+kind: Namespace
+metadata: {name: testenv-system}
+---
+apiVersion: agents.x-k8s.io/v1alpha1
+kind: Sandbox
+metadata: {name: testenv-probe, namespace: testenv-system}
+spec:
+  podTemplate:
+    spec:
+      containers: [{name: sandbox, image: probe}]
+EOF
+  wait_for agent-sandbox-controller 90 probe_sandbox_ready
+  kubectl_ delete sandbox.agents.x-k8s.io testenv-probe -n testenv-system --wait=false >/dev/null 2>&1 || true
+  say "up: export KUBECONFIG=$W/kubeconfig"
+  echo "$W/kubeconfig"
+}
+
+cmd_down() {
+  [[ -d "$W" ]] || { say "instance $INSTANCE ($AGENT_SANDBOX_VERSION) is not running"; return 0; }
+  local i name pid
+  for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do
+    name=${COMPONENTS[$i]}
+    pid_alive "$name" && kill -TERM "$(cat "$W/pids/$name.pid")" 2>/dev/null || true
+  done
+  for name in "${COMPONENTS[@]}"; do
+    [[ -f "$W/pids/$name.pid" ]] || continue
+    pid=$(cat "$W/pids/$name.pid")
+    for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && { say "$name ($pid) ignored SIGTERM; killing"; kill -KILL "$pid" 2>/dev/null || true; }
+  done
+  release_ports
+  rm -rf "$W"
+  say "instance $INSTANCE ($AGENT_SANDBOX_VERSION) stopped"
+}
+
+cmd_status() {
+  [[ -f "$W/env" ]] || { echo "instance $INSTANCE ($AGENT_SANDBOX_VERSION): not running"; return 1; }
+  source "$W/env"
+  local ok=0 name
+  for name in "${COMPONENTS[@]}"; do
+    [[ -f "$W/pids/$name.pid" ]] || continue
+    if pid_alive "$name"; then echo "$name: running (pid $(cat "$W/pids/$name.pid"))"; else echo "$name: DEAD"; ok=1; fi
+  done
+  if api_ready >/dev/null 2>&1; then echo "kube-apiserver: ready at https://127.0.0.1:$API_PORT"; else echo "kube-apiserver: not ready"; ok=1; fi
+  echo "kubeconfig: $W/kubeconfig"
+  return $ok
+}
+
+cmd_logs() {
+  [[ -d "$W/logs" ]] || die "instance $INSTANCE ($AGENT_SANDBOX_VERSION) is not running"
+  if [[ -n ${1:-} ]]; then tail -n "${LINES_:-200}" "$W/logs/$1.log"; else tail_logs 30; fi
+}
+
+case "$cmd" in
+  up) cmd_up ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  logs) cmd_logs "${COMPONENT:-}" ;;
+  kubeconfig) [[ -f "$W/kubeconfig" ]] && echo "$W/kubeconfig" || die "instance $INSTANCE is not running" ;;
+  help|*) sed -n '2,8p' "$0"; echo "commands: up down status logs kubeconfig (also as k8s/testenv/<command>)" ;;
+esac
