@@ -1,1 +1,9 @@
+//! Node binding of the `agent-sandbox` crate.
+//!
+//! The JS-facing types are named `Js*` / `Native*`; the hand-written JS layer
+//! (`lib/`) wraps them into the drop-in API (error classes, KubeConfig
+//! objects, streams). Errors cross the boundary as [`js_error::to_napi`].
 
+mod js_client;
+mod js_error;
+mod js_kubeconfig;

@@ -27,11 +27,13 @@ export GOTOOLCHAIN=local
 export CGO_ENABLED=0
 export GOFLAGS=-buildvcs=false
 
-# One binary directory per version set (and per Go toolchain).
-VERSION_KEY=k8s${K8S_VERSION#v}-etcd${ETCD_VERSION#v}-kwok${KWOK_VERSION#v}-as${AGENT_SANDBOX_VERSION#v}-${GO_VERSION}
+# One directory per version set and Go toolchain; the controller (the only
+# part that differs between profiles) gets a subdirectory per version.
+VERSION_KEY=k8s${K8S_VERSION#v}-etcd${ETCD_VERSION#v}-kwok${KWOK_VERSION#v}-${GO_VERSION}
 BUILD_DIR=$CACHE_ROOT/testenv/$VERSION_KEY
 BIN=$BUILD_DIR/bin
 SRC=$BUILD_DIR/src
+AS_DIR=$BUILD_DIR/agent-sandbox-$AGENT_SANDBOX_VERSION
 
 # Per-instance runtime state lives outside the cache: it is thrown away by down.
 INSTANCE=${TESTENV_INSTANCE:-default}

@@ -21,8 +21,8 @@ done
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # Start order; down stops in reverse.
-COMPONENTS=(etcd kube-apiserver conversion-webhook kube-controller-manager kube-scheduler kwok agent-sandbox-controller)
-PORT_NAMES=(ETCD_PORT ETCD_PEER_PORT API_PORT KCM_PORT SCHED_PORT KWOK_PORT WEBHOOK_PORT)
+COMPONENTS=(etcd kube-apiserver conversion-webhook kube-controller-manager kube-scheduler node-exec-server kwok agent-sandbox-controller)
+PORT_NAMES=(ETCD_PORT ETCD_PEER_PORT API_PORT KCM_PORT SCHED_PORT KWOK_PORT EXEC_PORT WEBHOOK_PORT)
 PORT_LOCK=$RUN_ROOT/.ports.lock
 PORT_DIR=$RUN_ROOT/.ports
 
@@ -65,6 +65,10 @@ wait_for() { # wait_for WHAT TIMEOUT_S CMD...: poll every 0.5 s
   local what=$1 timeout=$2; shift 2
   local deadline=$(($(date +%s) + timeout))
   until "$@" >/dev/null 2>&1; do
+    if [[ -f "$W/pids/$what.pid" ]] && ! pid_alive "$what"; then
+      tail -n 30 "$W/logs/$what.log" >&2
+      die "$what exited during start-up (log: $W/logs/$what.log; clean up: k8s/testenv/down --instance $INSTANCE)"
+    fi
     if (($(date +%s) >= deadline)); then
       say "$what not ready after ${timeout}s; log tails:"
       tail_logs 20
@@ -77,7 +81,7 @@ wait_for() { # wait_for WHAT TIMEOUT_S CMD...: poll every 0.5 s
 
 tail_logs() {
   local f
-  for f in "$W"/logs/*.log; do [[ -f $f ]] && { echo "--- $f" >&2; tail -n "${1:-20}" "$f" >&2; }; done
+  for f in "$W"/logs/*.log; do [[ -f $f && $f != */pki.log ]] && { echo "--- $f" >&2; tail -n "${1:-20}" "$f" >&2; }; done
 }
 
 make_pki() {
@@ -91,7 +95,7 @@ make_pki() {
       openssl x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -out "$1.crt" -days 3650 -extfile "$1.ext"
     }
     leaf apiserver DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,IP:127.0.0.1,IP:10.0.0.1
-    leaf webhook DNS:localhost,IP:127.0.0.1
+    leaf loopback DNS:localhost,IP:127.0.0.1  # conversion webhook and node exec server
     openssl genrsa -out sa.key 2048 && openssl rsa -in sa.key -pubout -out sa.pub
   ) >"$W/logs/pki.log" 2>&1 || { cat "$W/logs/pki.log" >&2; die "openssl failed"; }
 }
@@ -130,7 +134,7 @@ api_ready() { curl -sf --max-time 2 --cacert "$W/pki/ca.crt" -H "Authorization: 
 
 install_crds() {
   local f
-  for f in "$BUILD_DIR"/crds/*.yaml; do
+  for f in "$AS_DIR"/crds/*.yaml; do
     # The CRDs exceed the 256 KiB client-side apply limit: create (or server-side apply).
     kubectl_ apply --server-side --force-conflicts -f "$f" >>"$W/logs/crds.log" 2>&1 || { cat "$W/logs/crds.log" >&2; die "creating CRD $f failed"; }
   done
@@ -152,20 +156,8 @@ write_kwok_config() {
     [[ -f "$s/$f" ]] || die "kwok stage $f missing from $s"
     { cat "$s/$f"; printf '\n---\n'; } >>"$W/kwok.yaml"
   done
-  mkdir -p "$W/exec"
-  cat >>"$W/kwok.yaml" <<EOF
-kind: ClusterExec
-apiVersion: kwok.x-k8s.io/v1alpha1
-metadata:
-  name: testenv-exec
-spec:
-  execs:
-  - local:
-      workDir: $W/exec
-      envs:
-      - name: SDK_TESTENV
-        value: "1"
-EOF
+  # No ClusterExec rule: the node's kubelet port is node-exec-server's (see
+  # node-exec-server/main.go for why kwok's local exec is not used).
 }
 
 create_node() {
@@ -201,7 +193,7 @@ cmd_up() {
     cmd_down >/dev/null 2>&1 || true
   fi
   if [[ -z ${NO_BUILD:-} ]]; then "$TESTENV_DIR/build"; fi
-  [[ -x "$BIN/kube-apiserver" && -x "$BIN/agent-sandbox-controller" ]] || die "binaries missing in $BIN; run k8s/testenv/build"
+  [[ -x "$BIN/kube-apiserver" && -x "$AS_DIR/agent-sandbox-controller" ]] || die "binaries missing in $BIN; run k8s/testenv/build"
 
   mkdir -p "$W/pids" "$W/logs"
   : >"$W/env"
@@ -225,14 +217,14 @@ cmd_up() {
     --token-auth-file="$W/tokens.csv" --authorization-mode=RBAC \
     --service-account-issuer="https://127.0.0.1:$API_PORT" --service-account-key-file="$W/pki/sa.pub" \
     --service-account-signing-key-file="$W/pki/sa.key" --service-cluster-ip-range=10.0.0.0/24 \
-    --disable-admission-plugins=ServiceAccount --allow-privileged=true \
+    --disable-admission-plugins=ServiceAccount,TaintNodesByCondition --allow-privileged=true \
     --kubelet-preferred-address-types=InternalIP,Hostname --enable-priority-and-fairness=false \
     --endpoint-reconciler-type=none --cert-dir="$W/apiserver-certs" --v=1
   wait_for kube-apiserver 90 api_ready
 
   if [[ $AS_PROFILE == v1beta1 ]]; then
-    start conversion-webhook "$BIN/agent-sandbox-conversion-webhook" --listen="127.0.0.1:$WEBHOOK_PORT" \
-      --tls-cert-file="$W/pki/webhook.crt" --tls-private-key-file="$W/pki/webhook.key"
+    start conversion-webhook "$AS_DIR/agent-sandbox-conversion-webhook" --listen="127.0.0.1:$WEBHOOK_PORT" \
+      --tls-cert-file="$W/pki/loopback.crt" --tls-key-file="$W/pki/loopback.key"
     wait_for conversion-webhook 30 curl -sf --max-time 2 --cacert "$W/pki/ca.crt" "https://127.0.0.1:$WEBHOOK_PORT/healthz"
   fi
   install_crds
@@ -247,16 +239,21 @@ cmd_up() {
   wait_for kube-controller-manager 60 curl -skf --max-time 2 "https://127.0.0.1:$KCM_PORT/healthz"
   wait_for kube-scheduler 60 curl -skf --max-time 2 "https://127.0.0.1:$SCHED_PORT/healthz"
 
+  mkdir -p "$W/exec"
+  start node-exec-server "$BIN/node-exec-server" --listen="127.0.0.1:$EXEC_PORT" --work-dir="$W/exec" \
+    --tls-cert-file="$W/pki/loopback.crt" --tls-key-file="$W/pki/loopback.key"
+  wait_for node-exec-server 30 curl -sf --max-time 2 --cacert "$W/pki/ca.crt" "https://127.0.0.1:$EXEC_PORT/healthz"
   write_kwok_config
+  # --node-port is what the node advertises as its kubelet port: exec goes to node-exec-server.
   start kwok "$BIN/kwok" --kubeconfig="$W/kubeconfig" --config="$W/kwok.yaml" --manage-all-nodes=true \
-    --node-ip=127.0.0.1 --node-name=localhost --node-port="$KWOK_PORT" --server-address="127.0.0.1:$KWOK_PORT" \
+    --node-ip=127.0.0.1 --node-name=localhost --node-port="$EXEC_PORT" --server-address="127.0.0.1:$KWOK_PORT" \
     --cidr=10.244.0.0/16
   create_node
   wait_for "kwok node" 60 kubectl_ wait --for=condition=Ready --timeout=1s node/kwok-node-0
 
   local as_args=(--kubeconfig="$W/kubeconfig" --leader-elect=false --extensions --metrics-bind-address=0 --health-probe-bind-address=0)
   [[ $AS_PROFILE == v1beta1 ]] && as_args+=(--enable-webhook=false)
-  start agent-sandbox-controller "$BIN/agent-sandbox-controller" "${as_args[@]}"
+  start agent-sandbox-controller "$AS_DIR/agent-sandbox-controller" "${as_args[@]}"
 
   kubectl_ apply -f "$TESTENV_DIR/../manifests/" >>"$W/logs/manifests.log" 2>&1 || { cat "$W/logs/manifests.log" >&2; die "applying k8s/manifests failed"; }
   say "k8s/manifests applied"
@@ -277,6 +274,7 @@ spec:
 EOF
   wait_for agent-sandbox-controller 90 probe_sandbox_ready
   kubectl_ delete sandbox.agents.x-k8s.io testenv-probe -n testenv-system --wait=false >/dev/null 2>&1 || true
+  date -u +%FT%TZ >"$W/ready"
   say "up: export KUBECONFIG=$W/kubeconfig"
   echo "$W/kubeconfig"
 }
@@ -308,6 +306,7 @@ cmd_status() {
     if pid_alive "$name"; then echo "$name: running (pid $(cat "$W/pids/$name.pid"))"; else echo "$name: DEAD"; ok=1; fi
   done
   if api_ready >/dev/null 2>&1; then echo "kube-apiserver: ready at https://127.0.0.1:$API_PORT"; else echo "kube-apiserver: not ready"; ok=1; fi
+  [[ -f "$W/ready" ]] || { echo "start-up: incomplete"; ok=1; }
   echo "kubeconfig: $W/kubeconfig"
   return $ok
 }

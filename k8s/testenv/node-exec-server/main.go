@@ -1,0 +1,175 @@
+// Command node-exec-server answers the kubelet's exec endpoint for the test
+// environment's kwok node: the API server's pods/exec lands here and the
+// command runs on this host.
+//
+// kwok's own local exec cannot be used for this SDK's tests: it wraps the
+// command's exit error before handing it to the streaming library (which
+// type-asserts, so every non-zero exit becomes an internal error and the exit
+// code is lost), and it never closes the command's stdin after the client
+// half-closes it (so `tar xf -` would wait forever). The streaming protocol
+// itself (SPDY and WebSocket, v1-v5, TTY resize) is the upstream library.
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/creack/pty"
+	"k8s.io/cri-streaming/pkg/streaming/remotecommand"
+)
+
+type executor struct {
+	workDir string
+}
+
+// exitError carries a command's exit status in the shape the streaming
+// library reports as a NonZeroExitCode status (k8s.io/utils/exec.ExitError).
+type exitError struct{ code int }
+
+func (e exitError) Error() string   { return fmt.Sprintf("command exited with status %d", e.code) }
+func (e exitError) String() string  { return e.Error() }
+func (e exitError) Exited() bool    { return true }
+func (e exitError) ExitStatus() int { return e.code }
+
+func (x *executor) ExecInContainer(ctx context.Context, name, uid, container string, cmd []string,
+	in io.Reader, out, errOut io.WriteCloser, tty bool, resize <-chan remotecommand.TerminalSize, _ time.Duration) error {
+	if len(cmd) == 0 {
+		return errors.New("no command given")
+	}
+	ns, pod, _ := strings.Cut(name, "/")
+	c := exec.Command(cmd[0], cmd[1:]...)
+	c.Dir = x.workDir
+	c.Env = append(os.Environ(), "SDK_TESTENV=1", "SDK_TESTENV_POD="+pod, "SDK_TESTENV_NAMESPACE="+ns,
+		"SDK_TESTENV_CONTAINER="+container)
+	// Like a container runtime, a closed connection does not stop the process;
+	// leftover children may hold the output open, so stop waiting on them soon
+	// after the command itself has exited.
+	c.WaitDelay = time.Second
+
+	var err error
+	if tty {
+		err = runWithTTY(c, in, out, resize)
+	} else {
+		err = run(c, in, out, errOut)
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return exitError{128 + int(ws.Signal())}
+		}
+		return exitError{ee.ExitCode()}
+	}
+	return err
+}
+
+func run(c *exec.Cmd, in io.Reader, out, errOut io.Writer) error {
+	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if out != nil {
+		c.Stdout = out
+	}
+	if errOut != nil {
+		c.Stderr = errOut
+	}
+	var stdin io.WriteCloser
+	if in != nil {
+		var err error
+		if stdin, err = c.StdinPipe(); err != nil {
+			return err
+		}
+	}
+	if err := c.Start(); err != nil {
+		return err
+	}
+	if stdin != nil {
+		go func() {
+			_, _ = io.Copy(stdin, in)
+			// The client half-closed stdin: the command sees end of file.
+			_ = stdin.Close()
+		}()
+	}
+	return c.Wait()
+}
+
+func runWithTTY(c *exec.Cmd, in io.Reader, out io.Writer, resize <-chan remotecommand.TerminalSize) error {
+	f, err := pty.Start(c)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	go func() {
+		for size := range resize {
+			_ = pty.Setsize(f, &pty.Winsize{Rows: size.Height, Cols: size.Width})
+		}
+	}()
+	if in != nil {
+		go func() { _, _ = io.Copy(f, in) }()
+	}
+	done := make(chan struct{})
+	go func() {
+		if out != nil {
+			_, _ = io.Copy(out, f)
+		}
+		close(done)
+	}()
+	err = c.Wait()
+	select {
+	case <-done:
+	case <-time.After(time.Second):
+	}
+	return err
+}
+
+// The kubelet's routes: /exec/{namespace}/{pod}/{container} and
+// /exec/{namespace}/{pod}/{uid}/{container}, the command in ?command=.
+func (x *executor) serveExec(w http.ResponseWriter, r *http.Request) {
+	parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/exec/"), "/")
+	var ns, pod, uid, container string
+	switch len(parts) {
+	case 3:
+		ns, pod, container = parts[0], parts[1], parts[2]
+	case 4:
+		ns, pod, uid, container = parts[0], parts[1], parts[2], parts[3]
+	default:
+		http.Error(w, "expected /exec/{namespace}/{pod}/[{uid}/]{container}", http.StatusNotFound)
+		return
+	}
+	opts, err := remotecommand.NewOptions(r)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	remotecommand.ServeExec(w, r, x, ns+"/"+pod, uid, container, r.URL.Query()["command"], opts,
+		4*time.Hour, 30*time.Second, remotecommand.SupportedStreamingProtocols)
+}
+
+func main() {
+	addr := flag.String("listen", "127.0.0.1:10250", "host:port to serve on (must be loopback)")
+	certFile := flag.String("tls-cert-file", "", "PEM serving certificate")
+	keyFile := flag.String("tls-key-file", "", "PEM private key")
+	workDir := flag.String("work-dir", os.TempDir(), "working directory of executed commands")
+	flag.Parse()
+
+	x := &executor{workDir: *workDir}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/exec/", x.serveExec)
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) })
+	srv := &http.Server{
+		Addr:              *addr,
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		TLSConfig:         &tls.Config{MinVersion: tls.VersionTLS12},
+	}
+	log.Printf("node exec server listening on https://%s", *addr)
+	log.Fatal(srv.ListenAndServeTLS(*certFile, *keyFile))
+}

@@ -1,0 +1,135 @@
+//! `NativeClient`: CRUD and health for one kubeconfig (current context).
+
+use agent_sandbox::client::{Client, ListOptions, Propagation};
+use agent_sandbox::health;
+use agent_sandbox::{ResourceRef, Version, VersionPolicy};
+use kube::config::Kubeconfig;
+use napi_derive::napi;
+use serde_json::Value;
+
+use crate::js_error::{IntoJs, JsResult, to_napi};
+
+#[napi(object)]
+pub struct JsResourceRef {
+    pub group: String,
+    pub version: String,
+    pub plural: String,
+}
+
+impl From<JsResourceRef> for ResourceRef {
+    fn from(r: JsResourceRef) -> Self {
+        ResourceRef::new(r.group, r.version, r.plural)
+    }
+}
+
+#[napi(object)]
+pub struct JsListOptions {
+    pub label_selector: Option<String>,
+    pub field_selector: Option<String>,
+    pub limit: Option<u32>,
+    pub continue_token: Option<String>,
+    pub resource_version: Option<String>,
+}
+
+#[napi]
+pub struct NativeClient {
+    client: Client,
+}
+
+/// Builds a client from a standard kubeconfig document (its current context).
+/// `apiVersion` forces the wire version ("v1alpha1" | "v1beta1"); otherwise
+/// the cluster is asked.
+#[napi]
+pub async fn connect(kubeconfig: Value, api_version: Option<String>) -> JsResult<NativeClient> {
+    let kubeconfig: Kubeconfig = serde_json::from_value(kubeconfig).map_err(|e| {
+        to_napi(agent_sandbox::Error::kubeconfig(None, format!("Invalid kubeconfig: {e}")))
+    })?;
+    let policy = match api_version.as_deref() {
+        None | Some("") | Some("auto") => VersionPolicy::Auto,
+        Some(v) => VersionPolicy::Fixed(Version::parse(v).ok_or_else(|| {
+            to_napi(agent_sandbox::Error::invalid(format!(
+                "apiVersion must be \"v1alpha1\", \"v1beta1\" or \"auto\", got {v:?}"
+            )))
+        })?),
+    };
+    let client = Client::from_kubeconfig(kubeconfig).await.into_js()?.with_version_policy(policy);
+    Ok(NativeClient { client })
+}
+
+#[napi]
+impl NativeClient {
+    #[napi]
+    pub async fn create(&self, r: JsResourceRef, namespace: String, body: Value) -> JsResult<Value> {
+        self.client.create(&r.into(), &namespace, body).await.into_js()
+    }
+
+    #[napi]
+    pub async fn get(&self, r: JsResourceRef, namespace: String, name: String) -> JsResult<Value> {
+        self.client.get(&r.into(), &namespace, &name).await.into_js()
+    }
+
+    #[napi]
+    pub async fn list(&self, r: JsResourceRef, namespace: String, options: Option<JsListOptions>) -> JsResult<Value> {
+        let o = options.map(|o| ListOptions {
+            label_selector: o.label_selector,
+            field_selector: o.field_selector,
+            limit: o.limit,
+            continue_token: o.continue_token,
+            resource_version: o.resource_version,
+        });
+        self.client.list(&r.into(), &namespace, &o.unwrap_or_default()).await.into_js()
+    }
+
+    #[napi]
+    pub async fn replace(&self, r: JsResourceRef, namespace: String, name: String, body: Value) -> JsResult<Value> {
+        self.client.replace(&r.into(), &namespace, &name, body).await.into_js()
+    }
+
+    #[napi]
+    pub async fn merge_patch(&self, r: JsResourceRef, namespace: String, name: String, patch: Value) -> JsResult<Value> {
+        self.client.merge_patch(&r.into(), &namespace, &name, patch).await.into_js()
+    }
+
+    #[napi]
+    pub async fn apply(
+        &self,
+        r: JsResourceRef,
+        namespace: String,
+        name: String,
+        body: Value,
+        force: Option<bool>,
+    ) -> JsResult<Value> {
+        self.client.apply(&r.into(), &namespace, &name, body, force.unwrap_or(false)).await.into_js()
+    }
+
+    /// `propagation`: "Background" | "Foreground" | "Orphan"; default: the server's.
+    #[napi]
+    pub async fn delete(&self, r: JsResourceRef, namespace: String, name: String, propagation: Option<String>) -> JsResult<()> {
+        let p = match propagation.as_deref() {
+            Some("Background") => Propagation::Background,
+            Some("Foreground") => Propagation::Foreground,
+            Some("Orphan") => Propagation::Orphan,
+            _ => Propagation::ServerDefault,
+        };
+        self.client.delete(&r.into(), &namespace, &name, p).await.into_js()
+    }
+
+    #[napi]
+    pub async fn exists(&self, r: JsResourceRef, namespace: String, name: String) -> JsResult<bool> {
+        self.client.exists(&r.into(), &namespace, &name).await.into_js()
+    }
+
+    #[napi]
+    pub async fn health_check(&self, namespace: String) -> JsResult<Value> {
+        let report = health::health_check(&self.client, &namespace).await;
+        serde_json::to_value(report).map_err(|e| napi::Error::from_reason(e.to_string()))
+    }
+
+    /// `{ sandboxes: string[], extensions: string[] }`, most preferred first.
+    #[napi]
+    pub async fn served_versions(&self) -> JsResult<Value> {
+        let served = self.client.served_versions().await.into_js()?;
+        let names = |v: &[Version]| v.iter().map(|v| v.as_str()).collect::<Vec<_>>();
+        Ok(serde_json::json!({ "sandboxes": names(&served.sandboxes), "extensions": names(&served.extensions) }))
+    }
+}

@@ -1,0 +1,55 @@
+//! Errors crossing into JS.
+//!
+//! Every native failure reaches JS as an `Error` whose message is a JSON
+//! document prefixed with [`MARKER`]; the JS layer (`lib/errors.js`) turns it
+//! into an instance of the right exported error class.
+
+use agent_sandbox::Error;
+use serde_json::json;
+
+pub const MARKER: &str = "AGENT_SANDBOX_NATIVE_ERROR:";
+
+pub fn to_napi(err: Error) -> napi::Error {
+    let mut details = serde_json::Map::new();
+    match &err {
+        Error::Api { reason, .. } => {
+            details.insert("reason".into(), json!(reason));
+        }
+        Error::KubeConfig { path: Some(p), .. } => {
+            details.insert("path".into(), json!(p.display().to_string()));
+        }
+        Error::Timeout { operation, timeout_ms } => {
+            details.insert("operation".into(), json!(operation));
+            details.insert("timeoutMs".into(), json!(timeout_ms));
+        }
+        Error::Exec { command, exit_code, .. } => {
+            details.insert("command".into(), json!(command));
+            details.insert("exitCode".into(), json!(exit_code));
+        }
+        Error::SandboxFailed { name, namespace, reason, .. } => {
+            details.insert("name".into(), json!(name));
+            details.insert("namespace".into(), json!(namespace));
+            details.insert("reason".into(), json!(reason));
+        }
+        _ => {}
+    }
+    let payload = json!({
+        "code": err.code().as_str(),
+        "message": err.to_string(),
+        "statusCode": err.status(),
+        "details": details,
+    });
+    napi::Error::from_reason(format!("{MARKER}{payload}"))
+}
+
+pub type JsResult<T> = napi::Result<T>;
+
+pub trait IntoJs<T> {
+    fn into_js(self) -> JsResult<T>;
+}
+
+impl<T> IntoJs<T> for agent_sandbox::Result<T> {
+    fn into_js(self) -> JsResult<T> {
+        self.map_err(to_napi)
+    }
+}
