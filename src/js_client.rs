@@ -7,7 +7,7 @@ use kube::config::Kubeconfig;
 use napi_derive::napi;
 use serde_json::Value;
 
-use crate::js_error::{IntoJs, JsResult, to_napi};
+use crate::js_error::{IntoJs, to_napi};
 
 #[napi(object)]
 pub struct JsResourceRef {
@@ -40,9 +40,12 @@ pub struct NativeClient {
 /// `apiVersion` forces the wire version ("v1alpha1" | "v1beta1"); otherwise
 /// the cluster is asked.
 #[napi]
-pub async fn connect(kubeconfig: Value, api_version: Option<String>) -> JsResult<NativeClient> {
+pub async fn connect(kubeconfig: Value, api_version: Option<String>) -> napi::Result<NativeClient> {
     let kubeconfig: Kubeconfig = serde_json::from_value(kubeconfig).map_err(|e| {
-        to_napi(agent_sandbox::Error::kubeconfig(None, format!("Invalid kubeconfig: {e}")))
+        to_napi(agent_sandbox::Error::kubeconfig(
+            None,
+            format!("Invalid kubeconfig: {e}"),
+        ))
     })?;
     let policy = match api_version.as_deref() {
         None | Some("") | Some("auto") => VersionPolicy::Auto,
@@ -52,24 +55,54 @@ pub async fn connect(kubeconfig: Value, api_version: Option<String>) -> JsResult
             )))
         })?),
     };
-    let client = Client::from_kubeconfig(kubeconfig).await.into_js()?.with_version_policy(policy);
+    let client = Client::from_kubeconfig(kubeconfig)
+        .await
+        .into_js()?
+        .with_version_policy(policy);
     Ok(NativeClient { client })
+}
+
+impl NativeClient {
+    pub(crate) fn inner(&self) -> &Client {
+        &self.client
+    }
 }
 
 #[napi]
 impl NativeClient {
     #[napi]
-    pub async fn create(&self, r: JsResourceRef, namespace: String, body: Value) -> JsResult<Value> {
-        self.client.create(&r.into(), &namespace, body).await.into_js()
+    pub async fn create(
+        &self,
+        r: JsResourceRef,
+        namespace: String,
+        body: Value,
+    ) -> napi::Result<Value> {
+        self.client
+            .create(&r.into(), &namespace, body)
+            .await
+            .into_js()
     }
 
     #[napi]
-    pub async fn get(&self, r: JsResourceRef, namespace: String, name: String) -> JsResult<Value> {
-        self.client.get(&r.into(), &namespace, &name).await.into_js()
+    pub async fn get(
+        &self,
+        r: JsResourceRef,
+        namespace: String,
+        name: String,
+    ) -> napi::Result<Value> {
+        self.client
+            .get(&r.into(), &namespace, &name)
+            .await
+            .into_js()
     }
 
     #[napi]
-    pub async fn list(&self, r: JsResourceRef, namespace: String, options: Option<JsListOptions>) -> JsResult<Value> {
+    pub async fn list(
+        &self,
+        r: JsResourceRef,
+        namespace: String,
+        options: Option<JsListOptions>,
+    ) -> napi::Result<Value> {
         let o = options.map(|o| ListOptions {
             label_selector: o.label_selector,
             field_selector: o.field_selector,
@@ -77,17 +110,38 @@ impl NativeClient {
             continue_token: o.continue_token,
             resource_version: o.resource_version,
         });
-        self.client.list(&r.into(), &namespace, &o.unwrap_or_default()).await.into_js()
+        self.client
+            .list(&r.into(), &namespace, &o.unwrap_or_default())
+            .await
+            .into_js()
     }
 
     #[napi]
-    pub async fn replace(&self, r: JsResourceRef, namespace: String, name: String, body: Value) -> JsResult<Value> {
-        self.client.replace(&r.into(), &namespace, &name, body).await.into_js()
+    pub async fn replace(
+        &self,
+        r: JsResourceRef,
+        namespace: String,
+        name: String,
+        body: Value,
+    ) -> napi::Result<Value> {
+        self.client
+            .replace(&r.into(), &namespace, &name, body)
+            .await
+            .into_js()
     }
 
     #[napi]
-    pub async fn merge_patch(&self, r: JsResourceRef, namespace: String, name: String, patch: Value) -> JsResult<Value> {
-        self.client.merge_patch(&r.into(), &namespace, &name, patch).await.into_js()
+    pub async fn merge_patch(
+        &self,
+        r: JsResourceRef,
+        namespace: String,
+        name: String,
+        patch: Value,
+    ) -> napi::Result<Value> {
+        self.client
+            .merge_patch(&r.into(), &namespace, &name, patch)
+            .await
+            .into_js()
     }
 
     #[napi]
@@ -98,38 +152,60 @@ impl NativeClient {
         name: String,
         body: Value,
         force: Option<bool>,
-    ) -> JsResult<Value> {
-        self.client.apply(&r.into(), &namespace, &name, body, force.unwrap_or(false)).await.into_js()
+    ) -> napi::Result<Value> {
+        self.client
+            .apply(&r.into(), &namespace, &name, body, force.unwrap_or(false))
+            .await
+            .into_js()
     }
 
     /// `propagation`: "Background" | "Foreground" | "Orphan"; default: the server's.
     #[napi]
-    pub async fn delete(&self, r: JsResourceRef, namespace: String, name: String, propagation: Option<String>) -> JsResult<()> {
+    pub async fn delete(
+        &self,
+        r: JsResourceRef,
+        namespace: String,
+        name: String,
+        propagation: Option<String>,
+    ) -> napi::Result<()> {
         let p = match propagation.as_deref() {
             Some("Background") => Propagation::Background,
             Some("Foreground") => Propagation::Foreground,
             Some("Orphan") => Propagation::Orphan,
             _ => Propagation::ServerDefault,
         };
-        self.client.delete(&r.into(), &namespace, &name, p).await.into_js()
+        self.client
+            .delete(&r.into(), &namespace, &name, p)
+            .await
+            .into_js()
     }
 
     #[napi]
-    pub async fn exists(&self, r: JsResourceRef, namespace: String, name: String) -> JsResult<bool> {
-        self.client.exists(&r.into(), &namespace, &name).await.into_js()
+    pub async fn exists(
+        &self,
+        r: JsResourceRef,
+        namespace: String,
+        name: String,
+    ) -> napi::Result<bool> {
+        self.client
+            .exists(&r.into(), &namespace, &name)
+            .await
+            .into_js()
     }
 
     #[napi]
-    pub async fn health_check(&self, namespace: String) -> JsResult<Value> {
+    pub async fn health_check(&self, namespace: String) -> napi::Result<Value> {
         let report = health::health_check(&self.client, &namespace).await;
         serde_json::to_value(report).map_err(|e| napi::Error::from_reason(e.to_string()))
     }
 
     /// `{ sandboxes: string[], extensions: string[] }`, most preferred first.
     #[napi]
-    pub async fn served_versions(&self) -> JsResult<Value> {
+    pub async fn served_versions(&self) -> napi::Result<Value> {
         let served = self.client.served_versions().await.into_js()?;
         let names = |v: &[Version]| v.iter().map(|v| v.as_str()).collect::<Vec<_>>();
-        Ok(serde_json::json!({ "sandboxes": names(&served.sandboxes), "extensions": names(&served.extensions) }))
+        Ok(
+            serde_json::json!({ "sandboxes": names(&served.sandboxes), "extensions": names(&served.extensions) }),
+        )
     }
 }

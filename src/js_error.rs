@@ -18,15 +18,25 @@ pub fn to_napi(err: Error) -> napi::Error {
         Error::KubeConfig { path: Some(p), .. } => {
             details.insert("path".into(), json!(p.display().to_string()));
         }
-        Error::Timeout { operation, timeout_ms } => {
+        Error::Timeout {
+            operation,
+            timeout_ms,
+        } => {
             details.insert("operation".into(), json!(operation));
             details.insert("timeoutMs".into(), json!(timeout_ms));
         }
-        Error::Exec { command, exit_code, .. } => {
+        Error::Exec {
+            command, exit_code, ..
+        } => {
             details.insert("command".into(), json!(command));
             details.insert("exitCode".into(), json!(exit_code));
         }
-        Error::SandboxFailed { name, namespace, reason, .. } => {
+        Error::SandboxFailed {
+            name,
+            namespace,
+            reason,
+            ..
+        } => {
             details.insert("name".into(), json!(name));
             details.insert("namespace".into(), json!(namespace));
             details.insert("reason".into(), json!(reason));
@@ -42,14 +52,12 @@ pub fn to_napi(err: Error) -> napi::Error {
     napi::Error::from_reason(format!("{MARKER}{payload}"))
 }
 
-pub type JsResult<T> = napi::Result<T>;
-
 pub trait IntoJs<T> {
-    fn into_js(self) -> JsResult<T>;
+    fn into_js(self) -> napi::Result<T>;
 }
 
 impl<T> IntoJs<T> for agent_sandbox::Result<T> {
-    fn into_js(self) -> JsResult<T> {
+    fn into_js(self) -> napi::Result<T> {
         self.map_err(to_napi)
     }
 }

@@ -8,7 +8,7 @@ use agent_sandbox::config::{KubeconfigOptions, KubeconfigSource, load_kubeconfig
 use napi_derive::napi;
 use serde_json::{Value, json};
 
-use crate::js_error::{IntoJs, JsResult};
+use crate::js_error::IntoJs;
 
 #[napi(object)]
 pub struct JsKubeconfigOptions {
@@ -20,22 +20,38 @@ pub struct JsKubeconfigOptions {
 /// Loads the kubeconfig through the discovery tiers. Synchronous: it reads
 /// files only.
 #[napi]
-pub fn load_kubeconfig_document(options: Option<JsKubeconfigOptions>) -> JsResult<Value> {
-    let options = options.unwrap_or(JsKubeconfigOptions { kubeconfig_path: None, context: None, skip_tls_verify: None });
+pub fn load_kubeconfig_document(options: Option<JsKubeconfigOptions>) -> napi::Result<Value> {
+    let options = options.unwrap_or(JsKubeconfigOptions {
+        kubeconfig_path: None,
+        context: None,
+        skip_tls_verify: None,
+    });
     let loaded = load_kubeconfig(&KubeconfigOptions {
-        path: options.kubeconfig_path.filter(|p| !p.is_empty()).map(PathBuf::from),
+        path: options
+            .kubeconfig_path
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from),
         context: options.context,
         skip_tls_verify: options.skip_tls_verify.unwrap_or(false),
     })
     .into_js()?;
     let source = match &loaded.source {
-        KubeconfigSource::ExplicitPath(p) | KubeconfigSource::K8sKubeconfigEnv(p) | KubeconfigSource::HomeDir(p) => {
+        KubeconfigSource::ExplicitPath(p)
+        | KubeconfigSource::K8sKubeconfigEnv(p)
+        | KubeconfigSource::HomeDir(p) => {
             json!([p.display().to_string()])
         }
-        KubeconfigSource::KubeconfigEnv(paths) => json!(paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>()),
+        KubeconfigSource::KubeconfigEnv(paths) => json!(
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+        ),
         KubeconfigSource::InCluster => json!([]),
     };
     let document = serde_json::to_value(&loaded.kubeconfig)
         .map_err(|e| napi::Error::from_reason(format!("cannot serialise the kubeconfig: {e}")))?;
-    Ok(json!({ "document": document, "files": source, "inCluster": loaded.source == KubeconfigSource::InCluster }))
+    Ok(
+        json!({ "document": document, "files": source, "inCluster": loaded.source == KubeconfigSource::InCluster }),
+    )
 }

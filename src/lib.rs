@@ -6,4 +6,7 @@
 
 mod js_client;
 mod js_error;
+mod js_exec;
 mod js_kubeconfig;
+mod js_schema;
+mod js_watch;

@@ -37,7 +37,11 @@ pub struct ServedVersions {
 
 impl ServedVersions {
     pub fn for_group(&self, group: &str) -> &[Version] {
-        if group == GROUP { &self.sandboxes } else { &self.extensions }
+        if group == GROUP {
+            &self.sandboxes
+        } else {
+            &self.extensions
+        }
     }
 }
 
@@ -70,8 +74,8 @@ pub struct Client {
 }
 
 /// Where a call goes on the wire, and how its bodies are converted.
-struct Route {
-    wire: ResourceRef,
+pub(crate) struct Route {
+    pub(crate) wire: ResourceRef,
     conversion: Option<(Kind, Version, Version)>, // (kind, caller's, wire)
 }
 
@@ -88,7 +92,7 @@ impl Route {
             None => patch,
         }
     }
-    fn from_wire(&self, body: Value) -> Value {
+    pub(crate) fn object_from_wire(&self, body: Value) -> Value {
         match self.conversion {
             Some((kind, caller, _)) => conversion::convert(kind, body, caller),
             None => body,
@@ -104,7 +108,11 @@ impl Route {
 
 impl Client {
     pub fn new(kube: kube::Client) -> Self {
-        Client { kube, policy: VersionPolicy::Auto, served: Arc::default() }
+        Client {
+            kube,
+            policy: VersionPolicy::Auto,
+            served: Arc::default(),
+        }
     }
 
     /// A client for the kubeconfig's current context.
@@ -114,8 +122,12 @@ impl Client {
     }
 
     pub fn try_from_config(config: kube::Config) -> Result<Self> {
-        let kube = kube::Client::try_from(config)
-            .map_err(|e| Error::kubeconfig(None, format!("cannot build a client: {}", crate::error::error_chain(&e))))?;
+        let kube = kube::Client::try_from(config).map_err(|e| {
+            Error::kubeconfig(
+                None,
+                format!("cannot build a client: {}", crate::error::error_chain(&e)),
+            )
+        })?;
         Ok(Self::new(kube))
     }
 
@@ -148,16 +160,26 @@ impl Client {
     }
 
     async fn discover_group(&self, group: &str) -> Result<Vec<Version>> {
-        let req = http::Request::get(format!("/apis/{group}")).body(Vec::new()).map_err(|e| Error::invalid(e.to_string()))?;
+        let req = http::Request::get(format!("/apis/{group}"))
+            .body(Vec::new())
+            .map_err(|e| Error::invalid(e.to_string()))?;
         let found: Result<k8s_openapi::apimachinery::pkg::apis::meta::v1::APIGroup> =
             self.kube.request(req).await.map_err(Error::from);
         match found {
             Ok(api_group) => {
                 let preferred = api_group.preferred_version.map(|p| p.version);
-                let mut versions: Vec<Version> =
-                    api_group.versions.iter().filter_map(|v| Version::parse(&v.version)).collect();
+                let mut versions: Vec<Version> = api_group
+                    .versions
+                    .iter()
+                    .filter_map(|v| Version::parse(&v.version))
+                    .collect();
                 // Preferred first, then v1beta1 before v1alpha1.
-                versions.sort_by_key(|v| (Some(v.as_str()) != preferred.as_deref(), *v == Version::V1alpha1));
+                versions.sort_by_key(|v| {
+                    (
+                        Some(v.as_str()) != preferred.as_deref(),
+                        *v == Version::V1alpha1,
+                    )
+                });
                 Ok(versions)
             }
             Err(e) if e.is_not_found() => Ok(Vec::new()),
@@ -165,8 +187,11 @@ impl Client {
         }
     }
 
-    async fn route(&self, r: &ResourceRef) -> Result<Route> {
-        let direct = || Route { wire: r.clone(), conversion: None };
+    pub(crate) async fn route(&self, r: &ResourceRef) -> Result<Route> {
+        let direct = || Route {
+            wire: r.clone(),
+            conversion: None,
+        };
         let (Some(kind), Some(caller)) = (r.kind(), Version::parse(&r.version)) else {
             return Ok(direct());
         };
@@ -184,30 +209,53 @@ impl Client {
         if wire == caller {
             return Ok(direct());
         }
-        Ok(Route { wire: ResourceRef::of(kind, wire), conversion: Some((kind, caller, wire)) })
+        Ok(Route {
+            wire: ResourceRef::of(kind, wire),
+            conversion: Some((kind, caller, wire)),
+        })
     }
 
-    async fn send(&self, req: std::result::Result<http::Request<Vec<u8>>, kube::core::request::Error>) -> Result<Value> {
+    async fn send(
+        &self,
+        req: std::result::Result<http::Request<Vec<u8>>, kube::core::request::Error>,
+    ) -> Result<Value> {
         let req = req.map_err(|e| Error::invalid(format!("could not build the request: {e}")))?;
         Ok(self.kube.request::<Value>(req).await?)
     }
 
     pub async fn create(&self, r: &ResourceRef, namespace: &str, body: Value) -> Result<Value> {
         let route = self.route(r).await?;
-        let data = serde_json::to_vec(&route.to_wire(body)).map_err(|e| Error::invalid(e.to_string()))?;
-        let req = Request::new(route.wire.collection_path(namespace)).create(&PostParams::default(), data);
-        self.send(req).await.map(|v| route.from_wire(v))
+        let data =
+            serde_json::to_vec(&route.to_wire(body)).map_err(|e| Error::invalid(e.to_string()))?;
+        let req = Request::new(route.wire.collection_path(namespace))
+            .create(&PostParams::default(), data);
+        self.send(req).await.map(|v| route.object_from_wire(v))
     }
 
     pub async fn get(&self, r: &ResourceRef, namespace: &str, name: &str) -> Result<Value> {
         let route = self.route(r).await?;
-        let req = Request::new(route.wire.collection_path(namespace)).get(name, &Default::default());
-        self.send(req).await.map(|v| route.from_wire(v))
+        let req =
+            Request::new(route.wire.collection_path(namespace)).get(name, &Default::default());
+        self.send(req).await.map(|v| route.object_from_wire(v))
     }
 
     /// Lists in `namespace`, or cluster-wide when it is empty.
-    pub async fn list(&self, r: &ResourceRef, namespace: &str, options: &ListOptions) -> Result<Value> {
+    pub async fn list(
+        &self,
+        r: &ResourceRef,
+        namespace: &str,
+        options: &ListOptions,
+    ) -> Result<Value> {
         let route = self.route(r).await?;
+        self.list_routed(&route, namespace, options).await
+    }
+
+    pub(crate) async fn list_routed(
+        &self,
+        route: &Route,
+        namespace: &str,
+        options: &ListOptions,
+    ) -> Result<Value> {
         let mut lp = ListParams::default();
         lp.label_selector = options.label_selector.clone().filter(|s| !s.is_empty());
         lp.field_selector = options.field_selector.clone().filter(|s| !s.is_empty());
@@ -220,32 +268,66 @@ impl Client {
 
     /// Full replace (PUT). Never use it for objects built from partial
     /// knowledge of a PodSpec: prefer [`Client::merge_patch`] or [`Client::apply`].
-    pub async fn replace(&self, r: &ResourceRef, namespace: &str, name: &str, body: Value) -> Result<Value> {
+    pub async fn replace(
+        &self,
+        r: &ResourceRef,
+        namespace: &str,
+        name: &str,
+        body: Value,
+    ) -> Result<Value> {
         let route = self.route(r).await?;
-        let data = serde_json::to_vec(&route.to_wire(body)).map_err(|e| Error::invalid(e.to_string()))?;
-        let req = Request::new(route.wire.collection_path(namespace)).replace(name, &PostParams::default(), data);
-        self.send(req).await.map(|v| route.from_wire(v))
+        let data =
+            serde_json::to_vec(&route.to_wire(body)).map_err(|e| Error::invalid(e.to_string()))?;
+        let req = Request::new(route.wire.collection_path(namespace)).replace(
+            name,
+            &PostParams::default(),
+            data,
+        );
+        self.send(req).await.map(|v| route.object_from_wire(v))
     }
 
     /// A JSON merge patch (`application/merge-patch+json`).
-    pub async fn merge_patch(&self, r: &ResourceRef, namespace: &str, name: &str, patch: Value) -> Result<Value> {
+    pub async fn merge_patch(
+        &self,
+        r: &ResourceRef,
+        namespace: &str,
+        name: &str,
+        patch: Value,
+    ) -> Result<Value> {
         let route = self.route(r).await?;
         let patch = Patch::Merge(route.patch_to_wire(patch));
-        let req = Request::new(route.wire.collection_path(namespace)).patch(name, &PatchParams::default(), &patch);
-        self.send(req).await.map(|v| route.from_wire(v))
+        let req = Request::new(route.wire.collection_path(namespace)).patch(
+            name,
+            &PatchParams::default(),
+            &patch,
+        );
+        self.send(req).await.map(|v| route.object_from_wire(v))
     }
 
     /// Server-side apply with this SDK's field manager.
-    pub async fn apply(&self, r: &ResourceRef, namespace: &str, name: &str, body: Value, force: bool) -> Result<Value> {
+    pub async fn apply(
+        &self,
+        r: &ResourceRef,
+        namespace: &str,
+        name: &str,
+        body: Value,
+        force: bool,
+    ) -> Result<Value> {
         let route = self.route(r).await?;
         let mut pp = PatchParams::apply(FIELD_MANAGER);
         pp.force = force;
         let patch = Patch::Apply(route.to_wire(body));
         let req = Request::new(route.wire.collection_path(namespace)).patch(name, &pp, &patch);
-        self.send(req).await.map(|v| route.from_wire(v))
+        self.send(req).await.map(|v| route.object_from_wire(v))
     }
 
-    pub async fn delete(&self, r: &ResourceRef, namespace: &str, name: &str, propagation: Propagation) -> Result<()> {
+    pub async fn delete(
+        &self,
+        r: &ResourceRef,
+        namespace: &str,
+        name: &str,
+        propagation: Propagation,
+    ) -> Result<()> {
         let route = self.route(r).await?;
         let dp = match propagation {
             Propagation::ServerDefault => DeleteParams::default(),
@@ -268,7 +350,9 @@ impl Client {
 
     /// A GET of any API path, decoded as JSON (for discovery-like reads).
     pub async fn get_path(&self, path: &str) -> Result<Value> {
-        let req = http::Request::get(path).body(Vec::new()).map_err(|e| Error::invalid(e.to_string()));
+        let req = http::Request::get(path)
+            .body(Vec::new())
+            .map_err(|e| Error::invalid(e.to_string()));
         Ok(self.kube.request::<Value>(req?).await?)
     }
 }

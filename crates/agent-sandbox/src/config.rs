@@ -13,8 +13,8 @@
 use std::path::{Path, PathBuf};
 
 use kube::config::{
-    AuthInfo, Cluster, Context, KubeConfigOptions as KubeOptions, Kubeconfig, NamedAuthInfo, NamedCluster,
-    NamedContext,
+    AuthInfo, Cluster, Context, KubeConfigOptions as KubeOptions, Kubeconfig, NamedAuthInfo,
+    NamedCluster, NamedContext,
 };
 
 use crate::error::{Error, Result};
@@ -79,14 +79,20 @@ pub fn load_kubeconfig(options: &KubeconfigOptions) -> Result<LoadedKubeconfig> 
     load_kubeconfig_from(options, &Environment::from_process())
 }
 
-pub fn load_kubeconfig_from(options: &KubeconfigOptions, env: &Environment) -> Result<LoadedKubeconfig> {
+pub fn load_kubeconfig_from(
+    options: &KubeconfigOptions,
+    env: &Environment,
+) -> Result<LoadedKubeconfig> {
     let mut loaded = discover(options, env)?;
     if let Some(context) = options.context.as_deref().filter(|c| !c.is_empty()) {
         set_current_context(&mut loaded.kubeconfig, context)?;
     }
     if options.skip_tls_verify {
         for named in &mut loaded.kubeconfig.clusters {
-            named.cluster.get_or_insert_with(Cluster::default).insecure_skip_tls_verify = Some(true);
+            named
+                .cluster
+                .get_or_insert_with(Cluster::default)
+                .insecure_skip_tls_verify = Some(true);
         }
     }
     Ok(loaded)
@@ -107,8 +113,9 @@ fn discover(options: &KubeconfigOptions, env: &Environment) -> Result<LoadedKube
         });
     }
     if let Some(list) = &env.kubeconfig {
-        let paths: Vec<PathBuf> =
-            std::env::split_paths(list).filter(|p| !p.as_os_str().is_empty() && p.is_file()).collect();
+        let paths: Vec<PathBuf> = std::env::split_paths(list)
+            .filter(|p| !p.as_os_str().is_empty() && p.is_file())
+            .collect();
         if !paths.is_empty() {
             let mut merged = Kubeconfig::default();
             for path in &paths {
@@ -116,17 +123,26 @@ fn discover(options: &KubeconfigOptions, env: &Environment) -> Result<LoadedKube
                     .merge(read_file(path)?)
                     .map_err(|e| invalid(path, &e.to_string()))?;
             }
-            return Ok(LoadedKubeconfig { kubeconfig: merged, source: KubeconfigSource::KubeconfigEnv(paths) });
+            return Ok(LoadedKubeconfig {
+                kubeconfig: merged,
+                source: KubeconfigSource::KubeconfigEnv(paths),
+            });
         }
     }
     if let Some(home) = &env.home {
         let path = home.join(".kube").join("config");
         if path.is_file() {
-            return Ok(LoadedKubeconfig { kubeconfig: read_file(&path)?, source: KubeconfigSource::HomeDir(path) });
+            return Ok(LoadedKubeconfig {
+                kubeconfig: read_file(&path)?,
+                source: KubeconfigSource::HomeDir(path),
+            });
         }
     }
     if let Some(kubeconfig) = in_cluster(env) {
-        return Ok(LoadedKubeconfig { kubeconfig, source: KubeconfigSource::InCluster });
+        return Ok(LoadedKubeconfig {
+            kubeconfig,
+            source: KubeconfigSource::InCluster,
+        });
     }
     Err(Error::kubeconfig(
         None,
@@ -145,13 +161,17 @@ fn read_required(path: &Path) -> Result<Kubeconfig> {
 }
 
 fn read_file(path: &Path) -> Result<Kubeconfig> {
-    let kubeconfig = Kubeconfig::read_from(path).map_err(|e| invalid(path, &crate::error::error_chain(&e)))?;
+    let kubeconfig =
+        Kubeconfig::read_from(path).map_err(|e| invalid(path, &crate::error::error_chain(&e)))?;
     validate(&kubeconfig).map_err(|problem| invalid(path, &problem))?;
     Ok(kubeconfig)
 }
 
 fn invalid(path: &Path, problem: &str) -> Error {
-    Error::kubeconfig(Some(path.to_path_buf()), format!("Invalid kubeconfig: {}: {problem}", path.display()))
+    Error::kubeconfig(
+        Some(path.to_path_buf()),
+        format!("Invalid kubeconfig: {}: {problem}", path.display()),
+    )
 }
 
 /// Checks what a parser accepts but no client could use.
@@ -182,21 +202,30 @@ fn in_cluster(env: &Environment) -> Option<Kubeconfig> {
     if !token.is_file() {
         return None;
     }
-    let host = if host.contains(':') { format!("[{host}]") } else { host.to_string() };
+    let host = if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.to_string()
+    };
     let namespace = std::fs::read_to_string(env.service_account_dir.join("namespace")).ok();
     Some(Kubeconfig {
         clusters: vec![NamedCluster {
             name: "inCluster".into(),
             cluster: Some(Cluster {
                 server: Some(format!("https://{host}:{port}")),
-                certificate_authority: Some(env.service_account_dir.join("ca.crt").display().to_string()),
+                certificate_authority: Some(
+                    env.service_account_dir.join("ca.crt").display().to_string(),
+                ),
                 ..Cluster::default()
             }),
             ..NamedCluster::default()
         }],
         auth_infos: vec![NamedAuthInfo {
             name: "inClusterUser".into(),
-            auth_info: Some(AuthInfo { token_file: Some(token.display().to_string()), ..AuthInfo::default() }),
+            auth_info: Some(AuthInfo {
+                token_file: Some(token.display().to_string()),
+                ..AuthInfo::default()
+            }),
             ..NamedAuthInfo::default()
         }],
         contexts: vec![NamedContext {
@@ -204,7 +233,9 @@ fn in_cluster(env: &Environment) -> Option<Kubeconfig> {
             context: Some(Context {
                 cluster: "inCluster".into(),
                 user: Some("inClusterUser".into()),
-                namespace: namespace.map(|n| n.trim().to_string()).filter(|n| !n.is_empty()),
+                namespace: namespace
+                    .map(|n| n.trim().to_string())
+                    .filter(|n| !n.is_empty()),
                 ..Context::default()
             }),
             ..NamedContext::default()
@@ -217,7 +248,10 @@ fn in_cluster(env: &Environment) -> Option<Kubeconfig> {
 /// Makes `context` current; it must exist.
 pub fn set_current_context(kc: &mut Kubeconfig, context: &str) -> Result<()> {
     if !kc.contexts.iter().any(|c| c.name == context) {
-        return Err(Error::kubeconfig(None, format!("Context \"{context}\" not found in kubeconfig")));
+        return Err(Error::kubeconfig(
+            None,
+            format!("Context \"{context}\" not found in kubeconfig"),
+        ));
     }
     kc.current_context = Some(context.to_string());
     Ok(())
@@ -227,11 +261,28 @@ pub fn set_current_context(kc: &mut Kubeconfig, context: &str) -> Result<()> {
 pub async fn client_config(kubeconfig: Kubeconfig) -> Result<kube::Config> {
     let context = kubeconfig.current_context.clone();
     if context.as_deref().is_none_or(str::is_empty) {
-        return Err(Error::kubeconfig(None, "No current context set in kubeconfig"));
+        return Err(Error::kubeconfig(
+            None,
+            "No current context set in kubeconfig",
+        ));
     }
-    kube::Config::from_custom_kubeconfig(kubeconfig, &KubeOptions { context, ..KubeOptions::default() })
-        .await
-        .map_err(|e| Error::kubeconfig(None, format!("cannot use the kubeconfig: {}", crate::error::error_chain(&e))))
+    kube::Config::from_custom_kubeconfig(
+        kubeconfig,
+        &KubeOptions {
+            context,
+            ..KubeOptions::default()
+        },
+    )
+    .await
+    .map_err(|e| {
+        Error::kubeconfig(
+            None,
+            format!(
+                "cannot use the kubeconfig: {}",
+                crate::error::error_chain(&e)
+            ),
+        )
+    })
 }
 
 #[cfg(test)]
@@ -240,7 +291,9 @@ mod tests {
     use std::fs;
 
     fn kubeconfig_yaml(cluster: &str, context: &str, current: Option<&str>) -> String {
-        let current = current.map(|c| format!("current-context: {c}\n")).unwrap_or_default();
+        let current = current
+            .map(|c| format!("current-context: {c}\n"))
+            .unwrap_or_default();
         format!(
             "apiVersion: v1\nkind: Config\nclusters:\n- name: {cluster}\n  cluster:\n    server: https://{cluster}.example:6443\n\
              users:\n- name: u-{cluster}\n  user:\n    token: t\ncontexts:\n- name: {context}\n  context:\n    cluster: {cluster}\n    user: u-{cluster}\n{current}"
@@ -248,7 +301,10 @@ mod tests {
     }
 
     fn env() -> Environment {
-        Environment { service_account_dir: PathBuf::from("/nonexistent/sa"), ..Environment::default() }
+        Environment {
+            service_account_dir: PathBuf::from("/nonexistent/sa"),
+            ..Environment::default()
+        }
     }
 
     #[test]
@@ -258,12 +314,29 @@ mod tests {
         fs::write(&a, kubeconfig_yaml("a", "ctx-a", Some("ctx-a"))).unwrap();
         let mut e = env();
         e.k8s_kubeconfig = Some("/nonexistent/b".into());
-        let loaded = load_kubeconfig_from(&KubeconfigOptions { path: Some(a.clone()), ..Default::default() }, &e).unwrap();
+        let loaded = load_kubeconfig_from(
+            &KubeconfigOptions {
+                path: Some(a.clone()),
+                ..Default::default()
+            },
+            &e,
+        )
+        .unwrap();
         assert_eq!(loaded.source, KubeconfigSource::ExplicitPath(a));
 
         let missing = dir.path().join("missing");
-        let err = load_kubeconfig_from(&KubeconfigOptions { path: Some(missing), ..Default::default() }, &e).unwrap_err();
-        assert!(err.to_string().starts_with("Kubeconfig file not found: "), "{err}");
+        let err = load_kubeconfig_from(
+            &KubeconfigOptions {
+                path: Some(missing),
+                ..Default::default()
+            },
+            &e,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().starts_with("Kubeconfig file not found: "),
+            "{err}"
+        );
     }
 
     #[test]
@@ -282,24 +355,42 @@ mod tests {
         let two = dir.path().join("two");
         fs::write(&one, kubeconfig_yaml("shared", "ctx-1", None)).unwrap();
         // `two` redefines cluster "shared" (ignored) and sets the current context.
-        fs::write(&two, kubeconfig_yaml("shared", "ctx-2", Some("ctx-2")).replace("shared.example", "other.example"))
-            .unwrap();
+        fs::write(
+            &two,
+            kubeconfig_yaml("shared", "ctx-2", Some("ctx-2"))
+                .replace("shared.example", "other.example"),
+        )
+        .unwrap();
         let mut e = env();
-        e.kubeconfig = Some(format!(":{}::/nonexistent/x:{}:", one.display(), two.display()));
+        e.kubeconfig = Some(format!(
+            ":{}::/nonexistent/x:{}:",
+            one.display(),
+            two.display()
+        ));
         let loaded = load_kubeconfig_from(&KubeconfigOptions::default(), &e).unwrap();
         let kc = loaded.kubeconfig;
         assert_eq!(kc.clusters.len(), 1);
-        assert_eq!(kc.clusters[0].cluster.as_ref().unwrap().server.as_deref(), Some("https://shared.example:6443"));
+        assert_eq!(
+            kc.clusters[0].cluster.as_ref().unwrap().server.as_deref(),
+            Some("https://shared.example:6443")
+        );
         assert_eq!(kc.contexts.len(), 2);
         assert_eq!(kc.current_context.as_deref(), Some("ctx-2"));
-        assert_eq!(loaded.source, KubeconfigSource::KubeconfigEnv(vec![one, two]));
+        assert_eq!(
+            loaded.source,
+            KubeconfigSource::KubeconfigEnv(vec![one, two])
+        );
     }
 
     #[test]
     fn kubeconfig_env_without_existing_files_falls_through_to_home() {
         let dir = tempfile::tempdir().unwrap();
         fs::create_dir_all(dir.path().join(".kube")).unwrap();
-        fs::write(dir.path().join(".kube/config"), kubeconfig_yaml("h", "ctx-h", Some("ctx-h"))).unwrap();
+        fs::write(
+            dir.path().join(".kube/config"),
+            kubeconfig_yaml("h", "ctx-h", Some("ctx-h")),
+        )
+        .unwrap();
         let mut e = env();
         e.kubeconfig = Some("/nonexistent/1:/nonexistent/2".into());
         e.home = Some(dir.path().to_path_buf());
@@ -312,8 +403,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let bad = dir.path().join("bad");
         fs::write(&bad, "clusters: [this is: not valid").unwrap();
-        let err = load_kubeconfig_from(&KubeconfigOptions { path: Some(bad.clone()), ..Default::default() }, &env())
-            .unwrap_err();
+        let err = load_kubeconfig_from(
+            &KubeconfigOptions {
+                path: Some(bad.clone()),
+                ..Default::default()
+            },
+            &env(),
+        )
+        .unwrap_err();
         let msg = err.to_string();
         assert!(msg.starts_with("Invalid kubeconfig: "), "{msg}");
         assert!(msg.contains(&bad.display().to_string()), "{msg}");
@@ -338,7 +435,15 @@ mod tests {
         assert_eq!(loaded.source, KubeconfigSource::InCluster);
         let cluster = loaded.kubeconfig.clusters[0].cluster.as_ref().unwrap();
         assert_eq!(cluster.server.as_deref(), Some("https://10.0.0.1:443"));
-        assert_eq!(loaded.kubeconfig.contexts[0].context.as_ref().unwrap().namespace.as_deref(), Some("ns1"));
+        assert_eq!(
+            loaded.kubeconfig.contexts[0]
+                .context
+                .as_ref()
+                .unwrap()
+                .namespace
+                .as_deref(),
+            Some("ns1")
+        );
     }
 
     #[test]
@@ -346,12 +451,27 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let a = dir.path().join("a");
         fs::write(&a, kubeconfig_yaml("a", "ctx-a", None)).unwrap();
-        let opts = KubeconfigOptions { path: Some(a.clone()), context: Some("ctx-a".into()), skip_tls_verify: true };
+        let opts = KubeconfigOptions {
+            path: Some(a.clone()),
+            context: Some("ctx-a".into()),
+            skip_tls_verify: true,
+        };
         let kc = load_kubeconfig_from(&opts, &env()).unwrap().kubeconfig;
         assert_eq!(kc.current_context.as_deref(), Some("ctx-a"));
-        assert_eq!(kc.clusters[0].cluster.as_ref().unwrap().insecure_skip_tls_verify, Some(true));
+        assert_eq!(
+            kc.clusters[0]
+                .cluster
+                .as_ref()
+                .unwrap()
+                .insecure_skip_tls_verify,
+            Some(true)
+        );
 
-        let opts = KubeconfigOptions { path: Some(a), context: Some("nope".into()), skip_tls_verify: false };
+        let opts = KubeconfigOptions {
+            path: Some(a),
+            context: Some("nope".into()),
+            skip_tls_verify: false,
+        };
         let err = load_kubeconfig_from(&opts, &env()).unwrap_err();
         assert_eq!(err.to_string(), "Context \"nope\" not found in kubeconfig");
     }

@@ -34,7 +34,10 @@ pub fn convert(kind: Kind, mut obj: Value, to: Version) -> Value {
             (Kind::SandboxTemplate, Version::V1beta1) => template_to_beta(map),
             (Kind::SandboxTemplate, Version::V1alpha1) => template_to_alpha(map),
         }
-        map.insert("apiVersion".into(), Value::String(format!("{}/{}", kind.group(), to.as_str())));
+        map.insert(
+            "apiVersion".into(),
+            Value::String(format!("{}/{}", kind.group(), to.as_str())),
+        );
     }
     obj
 }
@@ -42,8 +45,13 @@ pub fn convert(kind: Kind, mut obj: Value, to: Version) -> Value {
 /// Converts a list object and each of its items (which omit `apiVersion` on
 /// the wire; they are at the list's version).
 pub fn convert_list(kind: Kind, mut list: Value, to: Version) -> Value {
-    let Some(map) = list.as_object_mut() else { return list };
-    let list_version = map.get("apiVersion").and_then(Value::as_str).map(str::to_string);
+    let Some(map) = list.as_object_mut() else {
+        return list;
+    };
+    let list_version = map
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .map(str::to_string);
     if let Some(items) = map.get_mut("items").and_then(Value::as_array_mut) {
         for item in items.iter_mut() {
             let had_version = item.get("apiVersion").is_some();
@@ -57,7 +65,10 @@ pub fn convert_list(kind: Kind, mut list: Value, to: Version) -> Value {
         }
     }
     if list_version.is_some() {
-        map.insert("apiVersion".into(), json!(format!("{}/{}", kind.group(), to.as_str())));
+        map.insert(
+            "apiVersion".into(),
+            json!(format!("{}/{}", kind.group(), to.as_str())),
+        );
     }
     list
 }
@@ -69,7 +80,11 @@ fn obj<'a>(map: &'a mut Map<String, Value>, key: &str) -> Option<&'a mut Map<Str
 fn sandbox_to_beta(map: &mut Map<String, Value>) {
     if let Some(spec) = obj(map, "spec") {
         let replicas = spec.remove("replicas").and_then(|r| r.as_i64());
-        let mode = if replicas == Some(0) { "Suspended" } else { "Running" };
+        let mode = if replicas == Some(0) {
+            "Suspended"
+        } else {
+            "Running"
+        };
         spec.insert("operatingMode".into(), json!(mode));
     }
     if let Some(status) = obj(map, "status") {
@@ -80,7 +95,10 @@ fn sandbox_to_beta(map: &mut Map<String, Value>) {
 fn sandbox_to_alpha(map: &mut Map<String, Value>) {
     let mut suspended = false;
     if let Some(spec) = obj(map, "spec") {
-        suspended = spec.remove("operatingMode").and_then(|m| m.as_str().map(|s| s == "Suspended")) == Some(true);
+        suspended = spec
+            .remove("operatingMode")
+            .and_then(|m| m.as_str().map(|s| s == "Suspended"))
+            == Some(true);
         spec.insert("replicas".into(), json!(if suspended { 0 } else { 1 }));
     }
     if let Some(status) = obj(map, "status") {
@@ -90,8 +108,12 @@ fn sandbox_to_alpha(map: &mut Map<String, Value>) {
 }
 
 fn claim_to_beta(map: &mut Map<String, Value>) {
-    let claim_name =
-        map.get("metadata").and_then(|m| m.get("name")).and_then(Value::as_str).unwrap_or_default().to_string();
+    let claim_name = map
+        .get("metadata")
+        .and_then(|m| m.get("name"))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
     let bound = map
         .get("status")
         .and_then(|s| s.get("sandbox"))
@@ -103,11 +125,17 @@ fn claim_to_beta(map: &mut Map<String, Value>) {
             .remove("sandboxTemplateRef")
             .and_then(|r| r.get("name").and_then(Value::as_str).map(str::to_string))
             .unwrap_or_default();
-        let warmpool = spec.remove("warmpool").and_then(|w| w.as_str().map(str::to_string)).unwrap_or_default();
+        let warmpool = spec
+            .remove("warmpool")
+            .and_then(|w| w.as_str().map(str::to_string))
+            .unwrap_or_default();
         let pool = match warmpool.as_str() {
             "" | "none" | "default" => match bound.filter(|b| *b != claim_name) {
                 // Warm adoption: members are named `<pool>-<suffix>`.
-                Some(sandbox) => sandbox.rsplit_once('-').map(|(p, _)| p.to_string()).unwrap_or(sandbox),
+                Some(sandbox) => sandbox
+                    .rsplit_once('-')
+                    .map(|(p, _)| p.to_string())
+                    .unwrap_or(sandbox),
                 None => format!("{SHADOW_POOL_PREFIX}{template}"),
             },
             named => named.to_string(),
@@ -168,7 +196,10 @@ fn template_to_beta(map: &mut Map<String, Value>) {
         spec.insert("volumeClaimTemplatesPolicy".into(), policy);
     }
     if let Some(meta) = obj(map, "metadata")
-        && meta.get("annotations").and_then(Value::as_object).is_some_and(Map::is_empty)
+        && meta
+            .get("annotations")
+            .and_then(Value::as_object)
+            .is_some_and(Map::is_empty)
     {
         meta.remove("annotations");
     }
@@ -220,7 +251,10 @@ mod tests {
         assert_eq!(beta["apiVersion"], "agents.x-k8s.io/v1beta1");
         assert_eq!(beta["spec"]["operatingMode"], "Suspended");
         assert!(beta["spec"].get("replicas").is_none());
-        assert_eq!(beta["spec"]["podTemplate"]["spec"]["containers"][0]["futureField"], 1);
+        assert_eq!(
+            beta["spec"]["podTemplate"]["spec"]["containers"][0]["futureField"],
+            1
+        );
         let back = convert(Kind::Sandbox, beta, Version::V1alpha1);
         assert_eq!(back, alpha);
     }
@@ -228,7 +262,10 @@ mod tests {
     #[test]
     fn unset_replicas_means_running() {
         let alpha = json!({"apiVersion":"agents.x-k8s.io/v1alpha1","spec":{}});
-        assert_eq!(convert(Kind::Sandbox, alpha, Version::V1beta1)["spec"]["operatingMode"], "Running");
+        assert_eq!(
+            convert(Kind::Sandbox, alpha, Version::V1beta1)["spec"]["operatingMode"],
+            "Running"
+        );
     }
 
     #[test]
@@ -236,17 +273,29 @@ mod tests {
         let cold = json!({"apiVersion":"extensions.agents.x-k8s.io/v1alpha1","metadata":{"name":"c"},
             "spec":{"sandboxTemplateRef":{"name":"tpl"}}});
         let beta = convert(Kind::SandboxClaim, cold, Version::V1beta1);
-        assert_eq!(beta["spec"], json!({"warmPoolRef":{"name":"shadow-pool-tpl"}}));
+        assert_eq!(
+            beta["spec"],
+            json!({"warmPoolRef":{"name":"shadow-pool-tpl"}})
+        );
         let alpha = convert(Kind::SandboxClaim, beta, Version::V1alpha1);
-        assert_eq!(alpha["spec"], json!({"sandboxTemplateRef":{"name":"tpl"},"warmpool":"default"}));
+        assert_eq!(
+            alpha["spec"],
+            json!({"sandboxTemplateRef":{"name":"tpl"},"warmpool":"default"})
+        );
 
         let named = json!({"apiVersion":"extensions.agents.x-k8s.io/v1alpha1","metadata":{"name":"c"},
             "spec":{"sandboxTemplateRef":{"name":"tpl"},"warmpool":"pool-a"}});
-        assert_eq!(convert(Kind::SandboxClaim, named, Version::V1beta1)["spec"]["warmPoolRef"]["name"], "pool-a");
+        assert_eq!(
+            convert(Kind::SandboxClaim, named, Version::V1beta1)["spec"]["warmPoolRef"]["name"],
+            "pool-a"
+        );
 
         let adopted = json!({"apiVersion":"extensions.agents.x-k8s.io/v1alpha1","metadata":{"name":"c"},
             "spec":{"sandboxTemplateRef":{"name":"tpl"}},"status":{"sandbox":{"Name":"pool-b-x7k2p"}}});
-        assert_eq!(convert(Kind::SandboxClaim, adopted, Version::V1beta1)["spec"]["warmPoolRef"]["name"], "pool-b");
+        assert_eq!(
+            convert(Kind::SandboxClaim, adopted, Version::V1beta1)["spec"]["warmPoolRef"]["name"],
+            "pool-b"
+        );
     }
 
     #[test]
@@ -263,8 +312,14 @@ mod tests {
         let beta = json!({"apiVersion":"extensions.agents.x-k8s.io/v1beta1","metadata":{"name":"t"},
             "spec":{"volumeClaimTemplatesPolicy":"Allowed","podTemplate":{"spec":{}}}});
         let alpha = convert(Kind::SandboxTemplate, beta.clone(), Version::V1alpha1);
-        assert_eq!(alpha["metadata"]["annotations"][VCT_POLICY_ANNOTATION], "Allowed");
-        assert_eq!(convert(Kind::SandboxTemplate, alpha, Version::V1beta1), beta);
+        assert_eq!(
+            alpha["metadata"]["annotations"][VCT_POLICY_ANNOTATION],
+            "Allowed"
+        );
+        assert_eq!(
+            convert(Kind::SandboxTemplate, alpha, Version::V1beta1),
+            beta
+        );
     }
 
     #[test]
@@ -278,9 +333,17 @@ mod tests {
 
     #[test]
     fn patches_follow_the_field_mapping() {
-        let p = convert_patch(Kind::Sandbox, json!({"spec":{"replicas":0}}), Version::V1beta1);
+        let p = convert_patch(
+            Kind::Sandbox,
+            json!({"spec":{"replicas":0}}),
+            Version::V1beta1,
+        );
         assert_eq!(p, json!({"spec":{"operatingMode":"Suspended"}}));
-        let p = convert_patch(Kind::Sandbox, json!({"spec":{"operatingMode":"Running"}}), Version::V1alpha1);
+        let p = convert_patch(
+            Kind::Sandbox,
+            json!({"spec":{"operatingMode":"Running"}}),
+            Version::V1alpha1,
+        );
         assert_eq!(p, json!({"spec":{"replicas":1}}));
     }
 }

@@ -88,7 +88,10 @@ pub enum Error {
 
     /// A kubeconfig could not be found, read or used.
     #[error("{message}")]
-    KubeConfig { path: Option<PathBuf>, message: String },
+    KubeConfig {
+        path: Option<PathBuf>,
+        message: String,
+    },
 
     /// An operation ran past its deadline.
     #[error("{operation} timed out after {timeout_ms}ms")]
@@ -100,11 +103,20 @@ pub enum Error {
 
     /// A command in a sandbox could not be run, or its session broke.
     #[error("Exec failed for \"{command}\": {message}")]
-    Exec { command: String, message: String, exit_code: Option<i32> },
+    Exec {
+        command: String,
+        message: String,
+        exit_code: Option<i32>,
+    },
 
     /// A Sandbox (or claim) reached a terminal failure while being waited for.
     #[error("{message}")]
-    SandboxFailed { name: String, namespace: String, reason: String, message: String },
+    SandboxFailed {
+        name: String,
+        namespace: String,
+        reason: String,
+        message: String,
+    },
 
     /// The Agent Sandbox CRDs are not served by the cluster.
     #[error("Agent Sandbox CRD controller is not installed in the cluster")]
@@ -153,11 +165,16 @@ impl Error {
     }
 
     pub fn kubeconfig(path: Option<PathBuf>, message: impl Into<String>) -> Self {
-        Error::KubeConfig { path, message: message.into() }
+        Error::KubeConfig {
+            path,
+            message: message.into(),
+        }
     }
 
     pub fn invalid(message: impl Into<String>) -> Self {
-        Error::Invalid { message: message.into() }
+        Error::Invalid {
+            message: message.into(),
+        }
     }
 }
 
@@ -172,7 +189,12 @@ impl From<kube::Error> for Error {
                 } else {
                     status.message.clone()
                 };
-                Error::Api { code: ErrorCode::from_status(status_code, &reason), status: status_code, reason, message }
+                Error::Api {
+                    code: ErrorCode::from_status(status_code, &reason),
+                    status: status_code,
+                    reason,
+                    message,
+                }
             }
             kube::Error::InferKubeconfig(e) => Error::kubeconfig(None, e.to_string()),
             kube::Error::InferConfig(e) => Error::kubeconfig(None, e.to_string()),
@@ -182,10 +204,16 @@ impl From<kube::Error> for Error {
                 reason: "Unauthorized".into(),
                 message: format!("could not obtain credentials: {e}"),
             },
-            kube::Error::SerdeError(e) => Error::Decode { message: e.to_string() },
-            kube::Error::BuildRequest(e) => Error::invalid(format!("could not build the request: {e}")),
+            kube::Error::SerdeError(e) => Error::Decode {
+                message: e.to_string(),
+            },
+            kube::Error::BuildRequest(e) => {
+                Error::invalid(format!("could not build the request: {e}"))
+            }
             kube::Error::UpgradeConnection(e) => upgrade_error(e),
-            other => Error::Unreachable { message: error_chain(&other) },
+            other => Error::Unreachable {
+                message: error_chain(&other),
+            },
         }
     }
 }
@@ -203,7 +231,9 @@ fn upgrade_error(e: kube::client::UpgradeConnectionError) -> Error {
                 message: format!("the server refused the streaming upgrade: HTTP {status}"),
             }
         }
-        _ => Error::Unreachable { message: error_chain(&e) },
+        _ => Error::Unreachable {
+            message: error_chain(&e),
+        },
     }
 }
 
@@ -231,18 +261,31 @@ mod tests {
     #[test]
     fn status_codes_map_to_stable_codes() {
         assert_eq!(ErrorCode::from_status(404, "NotFound"), ErrorCode::NotFound);
-        assert_eq!(ErrorCode::from_status(409, "AlreadyExists"), ErrorCode::AlreadyExists);
+        assert_eq!(
+            ErrorCode::from_status(409, "AlreadyExists"),
+            ErrorCode::AlreadyExists
+        );
         assert_eq!(ErrorCode::from_status(409, "Conflict"), ErrorCode::Conflict);
         assert_eq!(ErrorCode::from_status(422, "Invalid"), ErrorCode::Invalid);
-        assert_eq!(ErrorCode::from_status(401, "Unauthorized"), ErrorCode::Unauthorized);
-        assert_eq!(ErrorCode::from_status(403, "Forbidden"), ErrorCode::Forbidden);
-        assert_eq!(ErrorCode::from_status(503, "ServiceUnavailable"), ErrorCode::Api);
+        assert_eq!(
+            ErrorCode::from_status(401, "Unauthorized"),
+            ErrorCode::Unauthorized
+        );
+        assert_eq!(
+            ErrorCode::from_status(403, "Forbidden"),
+            ErrorCode::Forbidden
+        );
+        assert_eq!(
+            ErrorCode::from_status(503, "ServiceUnavailable"),
+            ErrorCode::Api
+        );
         assert_eq!(ErrorCode::Api.as_str(), "K8S_API_ERROR");
     }
 
     #[test]
     fn api_status_keeps_server_message_and_status() {
-        let status = kube::core::Status::failure("sandboxes \"x\" not found", "NotFound").with_code(404);
+        let status =
+            kube::core::Status::failure("sandboxes \"x\" not found", "NotFound").with_code(404);
         let err: Error = kube::Error::Api(Box::new(status)).into();
         assert_eq!(err.code(), ErrorCode::NotFound);
         assert_eq!(err.status(), Some(404));

@@ -35,14 +35,30 @@ pub struct ControllerDeployment {
 /// The original's check order, with the controller lookup widened.
 /// `healthy` does not require the controller.
 pub async fn health_check(client: &Client, namespace: &str) -> HealthReport {
-    let mut report = HealthReport { namespace: namespace.to_string(), ..HealthReport::default() };
-    let Ok(version) = client.get_path("/version").await else { return report };
-    report.cluster_version = version.get("gitVersion").and_then(Value::as_str).map(str::to_string);
+    let mut report = HealthReport {
+        namespace: namespace.to_string(),
+        ..HealthReport::default()
+    };
+    let Ok(version) = client.get_path("/version").await else {
+        return report;
+    };
+    report.cluster_version = version
+        .get("gitVersion")
+        .and_then(Value::as_str)
+        .map(str::to_string);
 
-    let crd = |kind: Kind| format!("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{}", kind.crd_name());
+    let crd = |kind: Kind| {
+        format!(
+            "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{}",
+            kind.crd_name()
+        )
+    };
     report.crd_registered = client.get_path(&crd(Kind::Sandbox)).await.is_ok()
         && client.get_path(&crd(Kind::SandboxTemplate)).await.is_ok();
-    report.namespace_exists = client.get_path(&format!("/api/v1/namespaces/{namespace}")).await.is_ok();
+    report.namespace_exists = client
+        .get_path(&format!("/api/v1/namespaces/{namespace}"))
+        .await
+        .is_ok();
     if report.crd_registered
         && let Some(deployment) = find_controller(client).await
     {
@@ -57,14 +73,28 @@ pub async fn health_check(client: &Client, namespace: &str) -> HealthReport {
 /// "not found".
 pub async fn find_controller(client: &Client) -> Option<ControllerDeployment> {
     let base = format!("/apis/apps/v1/namespaces/{CONTROLLER_NAMESPACE}/deployments");
-    for selector in ["app.kubernetes.io/name=agent-sandbox-controller", "app=agent-sandbox-controller"] {
-        if let Ok(list) = client.get_path(&format!("{base}?labelSelector={}", selector.replace('=', "%3D"))).await
-            && let Some(first) = list.get("items").and_then(Value::as_array).and_then(|i| i.first())
+    for selector in [
+        "app.kubernetes.io/name=agent-sandbox-controller",
+        "app=agent-sandbox-controller",
+    ] {
+        if let Ok(list) = client
+            .get_path(&format!(
+                "{base}?labelSelector={}",
+                selector.replace('=', "%3D")
+            ))
+            .await
+            && let Some(first) = list
+                .get("items")
+                .and_then(Value::as_array)
+                .and_then(|i| i.first())
         {
             return Some(describe(first));
         }
     }
-    for name in ["agent-sandbox-controller", "agent-sandbox-controller-manager"] {
+    for name in [
+        "agent-sandbox-controller",
+        "agent-sandbox-controller-manager",
+    ] {
         if let Ok(d) = client.get_path(&format!("{base}/{name}")).await {
             return Some(describe(&d));
         }
@@ -73,17 +103,32 @@ pub async fn find_controller(client: &Client) -> Option<ControllerDeployment> {
 }
 
 fn describe(deployment: &Value) -> ControllerDeployment {
-    let label = deployment.pointer("/metadata/labels/app.kubernetes.io~1version").and_then(Value::as_str);
+    let label = deployment
+        .pointer("/metadata/labels/app.kubernetes.io~1version")
+        .and_then(Value::as_str);
     let image_tag = deployment
         .pointer("/spec/template/spec/containers")
         .and_then(Value::as_array)
-        .and_then(|c| c.iter().find_map(|c| c.get("image").and_then(Value::as_str)))
+        .and_then(|c| {
+            c.iter()
+                .find_map(|c| c.get("image").and_then(Value::as_str))
+        })
         .and_then(image_tag);
     ControllerDeployment {
-        name: deployment.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_string(),
+        name: deployment
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string(),
         version: label.map(str::to_string).or(image_tag),
-        ready_replicas: deployment.pointer("/status/readyReplicas").and_then(Value::as_i64).unwrap_or(0),
-        replicas: deployment.pointer("/status/replicas").and_then(Value::as_i64).unwrap_or(0),
+        ready_replicas: deployment
+            .pointer("/status/readyReplicas")
+            .and_then(Value::as_i64)
+            .unwrap_or(0),
+        replicas: deployment
+            .pointer("/status/replicas")
+            .and_then(Value::as_i64)
+            .unwrap_or(0),
     }
 }
 

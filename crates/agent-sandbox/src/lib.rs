@@ -4,6 +4,9 @@
 //! - [`client`]: CRUD with version discovery and v1alpha1/v1beta1 conversion;
 //! - [`resources`]: groups, versions, kinds and the names the controller uses;
 //! - [`conversion`]: the field mapping between API versions;
+//! - [`exec`]: commands in a Sandbox over the streaming protocol;
+//! - [`watch`]: resumable watches with relist on 410;
+//! - [`schema`]: structural validation with the original SDK's rules;
 //! - [`health`]: cluster, CRD and controller checks;
 //! - [`error`]: one error type with stable codes.
 
@@ -11,8 +14,11 @@ pub mod client;
 pub mod config;
 pub mod conversion;
 pub mod error;
+pub mod exec;
 pub mod health;
 pub mod resources;
+pub mod schema;
+pub mod watch;
 
 pub use client::{Client, ListOptions, Propagation, ServedVersions, VersionPolicy};
 pub use config::{KubeconfigOptions, LoadedKubeconfig, load_kubeconfig};

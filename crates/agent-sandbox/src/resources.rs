@@ -48,7 +48,12 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 4] = [Kind::Sandbox, Kind::SandboxTemplate, Kind::SandboxClaim, Kind::SandboxWarmPool];
+    pub const ALL: [Kind; 4] = [
+        Kind::Sandbox,
+        Kind::SandboxTemplate,
+        Kind::SandboxClaim,
+        Kind::SandboxWarmPool,
+    ];
 
     pub const fn group(self) -> &'static str {
         match self {
@@ -82,7 +87,9 @@ impl Kind {
 
     /// The kind addressed by `group` and `plural`, if it is one of ours.
     pub fn from_group_plural(group: &str, plural: &str) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|k| k.group() == group && k.plural() == plural)
+        Kind::ALL
+            .into_iter()
+            .find(|k| k.group() == group && k.plural() == plural)
     }
 
     pub fn api_resource(self, version: Version) -> ApiResource {
@@ -105,8 +112,16 @@ pub struct ResourceRef {
 }
 
 impl ResourceRef {
-    pub fn new(group: impl Into<String>, version: impl Into<String>, plural: impl Into<String>) -> Self {
-        ResourceRef { group: group.into(), version: version.into(), plural: plural.into() }
+    pub fn new(
+        group: impl Into<String>,
+        version: impl Into<String>,
+        plural: impl Into<String>,
+    ) -> Self {
+        ResourceRef {
+            group: group.into(),
+            version: version.into(),
+            plural: plural.into(),
+        }
     }
 
     pub fn of(kind: Kind, version: Version) -> Self {
@@ -119,7 +134,11 @@ impl ResourceRef {
     }
 
     pub fn api_version(&self) -> String {
-        if self.group.is_empty() { self.version.clone() } else { format!("{}/{}", self.group, self.version) }
+        if self.group.is_empty() {
+            self.version.clone()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
     }
 
     /// `/apis/<group>/<version>[/namespaces/<ns>]/<plural>`; an empty namespace is cluster-wide.
@@ -160,8 +179,14 @@ mod tests {
     #[test]
     fn paths() {
         let r = ResourceRef::of(Kind::SandboxClaim, Version::V1alpha1);
-        assert_eq!(r.collection_path("ns"), "/apis/extensions.agents.x-k8s.io/v1alpha1/namespaces/ns/sandboxclaims");
-        assert_eq!(r.collection_path(""), "/apis/extensions.agents.x-k8s.io/v1alpha1/sandboxclaims");
+        assert_eq!(
+            r.collection_path("ns"),
+            "/apis/extensions.agents.x-k8s.io/v1alpha1/namespaces/ns/sandboxclaims"
+        );
+        assert_eq!(
+            r.collection_path(""),
+            "/apis/extensions.agents.x-k8s.io/v1alpha1/sandboxclaims"
+        );
         assert_eq!(r.kind(), Some(Kind::SandboxClaim));
         assert_eq!(Kind::Sandbox.crd_name(), "sandboxes.agents.x-k8s.io");
     }

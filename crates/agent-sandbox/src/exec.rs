@@ -1,0 +1,277 @@
+//! Running commands in a Sandbox's pod over the Kubernetes streaming protocol
+//! (WebSocket `v5.channel.k8s.io`, with `v4` as fallback).
+
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Status;
+use kube::api::{AttachParams, AttachedProcess, TerminalSize};
+use serde_json::Value;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
+
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::resources::{Kind, POD_NAME_ANNOTATION, ResourceRef, Version};
+
+/// The container used when none is named.
+pub const DEFAULT_CONTAINER: &str = "sandbox";
+
+/// What to run, and where.
+#[derive(Clone, Debug)]
+pub struct ExecRequest {
+    pub namespace: String,
+    pub pod: String,
+    pub container: Option<String>,
+    pub command: Vec<String>,
+    pub stdin: bool,
+    pub tty: bool,
+}
+
+/// A running command. Drop it (or call [`ExecSession::abort`]) to close the
+/// connection; the remote process is not signalled by that.
+pub struct ExecSession {
+    process: AttachedProcess,
+    command: String,
+}
+
+/// Output and exit code of a finished command.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ExecOutput {
+    pub exit_code: i32,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+/// The pod behind a Sandbox: the pod-name annotation, else the Sandbox name
+/// (also when the Sandbox does not exist, for bare pods). Other errors are
+/// returned as they are.
+pub async fn resolve_pod_name(client: &Client, namespace: &str, sandbox: &str) -> Result<String> {
+    let r = ResourceRef::of(Kind::Sandbox, Version::V1alpha1);
+    match client.get(&r, namespace, sandbox).await {
+        Ok(obj) => Ok(obj
+            .pointer("/metadata/annotations")
+            .and_then(|a| a.get(POD_NAME_ANNOTATION))
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .unwrap_or(sandbox)
+            .to_string()),
+        Err(e) if e.is_not_found() => Ok(sandbox.to_string()),
+        Err(e) => Err(e),
+    }
+}
+
+/// The exit code carried by the status frame: `Success` is 0; a failure whose
+/// first cause is `ExitCode` gives that code (0 or unparsable become 1); any
+/// other failure is 1.
+pub fn exit_code(status: &Status) -> i32 {
+    if status.status.as_deref() == Some("Success") {
+        return 0;
+    }
+    let cause = status
+        .details
+        .as_ref()
+        .and_then(|d| d.causes.as_ref())
+        .and_then(|c| c.first());
+    match cause {
+        Some(c) if c.reason.as_deref() == Some("ExitCode") => {
+            match c.message.as_deref().unwrap_or("").trim().parse::<i32>() {
+                Ok(0) | Err(_) => 1,
+                Ok(code) => code,
+            }
+        }
+        _ => 1,
+    }
+}
+
+impl Client {
+    /// Starts a command. Fails with [`Error::Exec`] when the session cannot open.
+    pub async fn exec(&self, req: &ExecRequest) -> Result<ExecSession> {
+        let command = req.command.join(" ");
+        if req.command.is_empty() {
+            return Err(Error::Exec {
+                command,
+                message: "no command given".into(),
+                exit_code: None,
+            });
+        }
+        let pods: kube::Api<Pod> = kube::Api::namespaced(self.kube().clone(), &req.namespace);
+        let params = AttachParams {
+            container: Some(
+                req.container
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_CONTAINER.to_string()),
+            ),
+            stdin: req.stdin,
+            stdout: true,
+            stderr: !req.tty,
+            tty: req.tty,
+            ..AttachParams::default()
+        };
+        let process = pods
+            .exec(&req.pod, req.command.clone(), &params)
+            .await
+            .map_err(|e| {
+                let e = Error::from(e);
+                let message = match e.status() {
+                    Some(status) => format!("{e} (HTTP {status})"),
+                    None => e.to_string(),
+                };
+                Error::Exec {
+                    command: command.clone(),
+                    message,
+                    exit_code: None,
+                }
+            })?;
+        Ok(ExecSession { process, command })
+    }
+
+    /// Runs a command to completion and collects its output. `timeout` of
+    /// `None` means no deadline.
+    pub async fn exec_output(
+        &self,
+        req: &ExecRequest,
+        timeout: Option<Duration>,
+    ) -> Result<ExecOutput> {
+        let command = req.command.join(" ");
+        let run = async {
+            let mut session = self.exec(req).await?;
+            let (mut out, mut err) = (Vec::new(), Vec::new());
+            let mut stdout = session.stdout();
+            let mut stderr = session.stderr();
+            let read_out = async {
+                if let Some(s) = stdout.as_mut() {
+                    s.read_to_end(&mut out).await.ok();
+                }
+            };
+            let read_err = async {
+                if let Some(s) = stderr.as_mut() {
+                    s.read_to_end(&mut err).await.ok();
+                }
+            };
+            tokio::join!(read_out, read_err);
+            let exit_code = session.wait().await?;
+            Ok(ExecOutput {
+                exit_code,
+                stdout: out,
+                stderr: err,
+            })
+        };
+        match timeout {
+            Some(t) => tokio::time::timeout(t, run)
+                .await
+                .map_err(|_| Error::Timeout {
+                    operation: format!("exec {command}"),
+                    timeout_ms: t.as_millis() as u64,
+                })?,
+            None => run.await,
+        }
+    }
+}
+
+impl ExecSession {
+    pub fn command(&self) -> &str {
+        &self.command
+    }
+
+    /// The command's stdout (taken once).
+    pub fn stdout(&mut self) -> Option<impl AsyncRead + Unpin + use<>> {
+        self.process.stdout()
+    }
+
+    /// The command's stderr (taken once; none with a TTY).
+    pub fn stderr(&mut self) -> Option<impl AsyncRead + Unpin + use<>> {
+        self.process.stderr()
+    }
+
+    /// The command's stdin (taken once). Dropping or shutting it down sends
+    /// end-of-input; the session stays open for the exit status.
+    pub fn stdin(&mut self) -> Option<impl AsyncWrite + Unpin + use<>> {
+        self.process.stdin()
+    }
+
+    /// A sender of terminal sizes (TTY sessions only; taken once).
+    pub fn terminal_size(&mut self) -> Option<futures::channel::mpsc::Sender<TerminalSize>> {
+        self.process.terminal_size()
+    }
+
+    /// Closes the connection now. The remote process is not signalled.
+    pub fn abort(&self) {
+        self.process.abort();
+    }
+
+    /// Waits for the exit status. A connection that ends without one is an
+    /// [`Error::Exec`].
+    pub async fn wait(mut self) -> Result<i32> {
+        let closed = || Error::Exec {
+            command: self.command.clone(),
+            message: "connection closed before exit status was received".into(),
+            exit_code: None,
+        };
+        let Some(status) = self.process.take_status() else {
+            return Err(closed());
+        };
+        match status.await {
+            Some(status) => Ok(exit_code(&status)),
+            None => {
+                // The message loop ended without a status: say why if it knows.
+                let command = self.command.clone();
+                match self.process.join().await {
+                    Err(e) => Err(Error::Exec {
+                        command,
+                        message: format!("connection failed: {e}"),
+                        exit_code: None,
+                    }),
+                    Ok(()) => Err(closed()),
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::{StatusCause, StatusDetails};
+
+    fn failure(causes: Vec<StatusCause>) -> Status {
+        Status {
+            status: Some("Failure".into()),
+            reason: Some("NonZeroExitCode".into()),
+            details: Some(StatusDetails {
+                causes: Some(causes),
+                ..StatusDetails::default()
+            }),
+            ..Status::default()
+        }
+    }
+
+    fn cause(reason: &str, message: &str) -> StatusCause {
+        StatusCause {
+            reason: Some(reason.into()),
+            message: Some(message.into()),
+            field: None,
+        }
+    }
+
+    #[test]
+    fn exit_codes_follow_the_contract() {
+        assert_eq!(
+            exit_code(&Status {
+                status: Some("Success".into()),
+                ..Status::default()
+            }),
+            0
+        );
+        assert_eq!(exit_code(&failure(vec![cause("ExitCode", "42")])), 42);
+        assert_eq!(exit_code(&failure(vec![cause("ExitCode", "0")])), 1);
+        assert_eq!(exit_code(&failure(vec![cause("ExitCode", "x")])), 1);
+        assert_eq!(exit_code(&failure(vec![cause("Other", "7")])), 1);
+        assert_eq!(
+            exit_code(&Status {
+                status: Some("Failure".into()),
+                ..Status::default()
+            }),
+            1
+        );
+    }
+}

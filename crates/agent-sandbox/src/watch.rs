@@ -1,0 +1,418 @@
+//! Watching a resource collection, with the recovery a long-lived watch needs:
+//! resume from the last resourceVersion after a normal end or a transient
+//! failure (with backoff), relist on `410 Gone` and emit the difference,
+//! bookmarks kept internal. It stops only when asked, or on an error that
+//! retrying cannot fix (401, 403, 404).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use futures::{AsyncBufReadExt, TryStreamExt};
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use crate::client::{Client, ListOptions};
+use crate::error::{Error, ErrorCode, Result};
+use crate::resources::ResourceRef;
+
+/// Options of [`Client::watch`].
+#[derive(Clone, Debug, Default)]
+pub struct WatchOptions {
+    pub label_selector: Option<String>,
+    pub field_selector: Option<String>,
+    /// Start after this version; otherwise the current state arrives first as
+    /// `ADDED` events.
+    pub resource_version: Option<String>,
+    /// One request that ends after this many seconds (no reconnection).
+    pub timeout_seconds: Option<u32>,
+}
+
+/// One change. `event_type` is `ADDED`, `MODIFIED`, `DELETED` or `ERROR`
+/// (the object of an `ERROR` is the server's `Status`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct WatchEvent {
+    pub event_type: String,
+    pub object: Value,
+}
+
+/// A running watch. Receive with [`Watch::next`]; drop it to stop.
+pub struct Watch {
+    rx: mpsc::Receiver<Result<WatchEvent>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Watch {
+    /// The next event; `None` when the watch has ended.
+    pub async fn next(&mut self) -> Option<Result<WatchEvent>> {
+        self.rx.recv().await
+    }
+
+    /// Stops the watch now; no event is delivered after this returns.
+    pub fn stop(&mut self) {
+        self.task.abort();
+        self.rx.close();
+        while self.rx.try_recv().is_ok() {}
+    }
+
+    /// A handle that stops the watch from elsewhere (the receiver then ends).
+    pub fn abort_handle(&self) -> tokio::task::AbortHandle {
+        self.task.abort_handle()
+    }
+
+    /// The watch as a `futures::Stream`.
+    pub fn into_stream(self) -> impl futures::Stream<Item = Result<WatchEvent>> {
+        futures::stream::unfold(self, |mut w| async move { w.next().await.map(|e| (e, w)) })
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Server-side watch timeout of each request when reconnecting (the API
+/// server caps its own at a similar value).
+const WATCH_REQUEST_SECONDS: u32 = 290;
+/// Events buffered between the server and a slow consumer.
+const CHANNEL_CAPACITY: usize = 64;
+
+impl Client {
+    /// Watches `r` in `namespace` (cluster-wide when empty).
+    pub fn watch(&self, r: &ResourceRef, namespace: &str, options: WatchOptions) -> Watch {
+        let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
+        let runner = Runner {
+            client: self.clone(),
+            r: r.clone(),
+            namespace: namespace.to_string(),
+            options,
+            tx,
+        };
+        let task = tokio::spawn(runner.run());
+        Watch { rx, task }
+    }
+}
+
+struct Runner {
+    client: Client,
+    r: ResourceRef,
+    namespace: String,
+    options: WatchOptions,
+    tx: mpsc::Sender<Result<WatchEvent>>,
+}
+
+/// What ended one watch request.
+enum RequestEnd {
+    /// The server closed the stream normally.
+    Closed,
+    /// The stored version is too old: relist.
+    Gone,
+    /// The consumer went away.
+    ConsumerGone,
+}
+
+impl Runner {
+    async fn run(mut self) {
+        if let Err(e) = self.run_inner().await {
+            let _ = self.tx.send(Err(e)).await;
+        }
+    }
+
+    async fn run_inner(&mut self) -> Result<()> {
+        let route = self.client.route(&self.r).await?;
+        let mut known: HashMap<String, (String, Value)> = HashMap::new();
+        let mut version = self.options.resource_version.clone().unwrap_or_default();
+        let single = self.options.timeout_seconds.is_some();
+        let mut backoff = Backoff::default();
+        let mut relist = false;
+        loop {
+            if relist {
+                match self.relist(&route, &mut known).await {
+                    Ok(Some(v)) => {
+                        version = v;
+                        relist = false;
+                        backoff.reset();
+                    }
+                    Ok(None) => return Ok(()),
+                    Err(e) if retryable(&e) => {
+                        tokio::time::sleep(backoff.next_delay()).await;
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            match self.watch_once(&route, &mut version, &mut known).await {
+                Ok(RequestEnd::ConsumerGone) => return Ok(()),
+                Ok(RequestEnd::Closed) if single => return Ok(()),
+                Ok(RequestEnd::Closed) => backoff.reset(),
+                Ok(RequestEnd::Gone) => {
+                    if single {
+                        return Err(gone_error());
+                    }
+                    relist = true;
+                }
+                Err(e) if e.status() == Some(410) && !single => relist = true,
+                Err(e) if single || !retryable(&e) => return Err(e),
+                Err(e) => {
+                    tracing::debug!(error = %e, "watch request failed; retrying");
+                    tokio::time::sleep(backoff.next_delay()).await;
+                }
+            }
+        }
+    }
+
+    /// Lists the collection and emits what changed since `known`. Returns the
+    /// list's version, or `None` when the consumer went away.
+    async fn relist(
+        &mut self,
+        route: &crate::client::Route,
+        known: &mut HashMap<String, (String, Value)>,
+    ) -> Result<Option<String>> {
+        let options = ListOptions {
+            label_selector: self.options.label_selector.clone(),
+            field_selector: self.options.field_selector.clone(),
+            ..ListOptions::default()
+        };
+        let list = self
+            .client
+            .list_routed(route, &self.namespace, &options)
+            .await?;
+        let version = list
+            .pointer("/metadata/resourceVersion")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let mut fresh: HashMap<String, (String, Value)> = HashMap::new();
+        let api_version = list.get("apiVersion").cloned();
+        let kind = list
+            .get("kind")
+            .and_then(Value::as_str)
+            .and_then(|k| k.strip_suffix("List"))
+            .map(str::to_string);
+        for mut item in list
+            .get("items")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+        {
+            if let Some(m) = item.as_object_mut() {
+                if let Some(av) = &api_version {
+                    m.entry("apiVersion").or_insert(av.clone());
+                }
+                if let Some(k) = &kind {
+                    m.entry("kind").or_insert(Value::String(k.clone()));
+                }
+            }
+            let item = route.object_from_wire(item);
+            fresh.insert(key_of(&item), (rv_of(&item), item));
+        }
+        for (key, (rv, obj)) in &fresh {
+            let event_type = match known.get(key) {
+                None => "ADDED",
+                Some((old_rv, _)) if old_rv != rv => "MODIFIED",
+                Some(_) => continue,
+            };
+            if !self.emit(event_type, obj.clone()).await {
+                return Ok(None);
+            }
+        }
+        for (key, (_, obj)) in known.iter() {
+            if !fresh.contains_key(key) && !self.emit("DELETED", obj.clone()).await {
+                return Ok(None);
+            }
+        }
+        *known = fresh;
+        Ok(Some(version))
+    }
+
+    async fn watch_once(
+        &mut self,
+        route: &crate::client::Route,
+        version: &mut String,
+        known: &mut HashMap<String, (String, Value)>,
+    ) -> Result<RequestEnd> {
+        let timeout = self
+            .options
+            .timeout_seconds
+            .unwrap_or(WATCH_REQUEST_SECONDS);
+        let url = {
+            let mut query = form_urlencoded::Serializer::new(format!(
+                "{}?",
+                route.wire.collection_path(&self.namespace)
+            ));
+            query.append_pair("watch", "true");
+            query.append_pair("allowWatchBookmarks", "true");
+            query.append_pair("timeoutSeconds", &timeout.to_string());
+            if !version.is_empty() {
+                query.append_pair("resourceVersion", version);
+            }
+            if let Some(l) = self
+                .options
+                .label_selector
+                .as_deref()
+                .filter(|s| !s.is_empty())
+            {
+                query.append_pair("labelSelector", l);
+            }
+            if let Some(f) = self
+                .options
+                .field_selector
+                .as_deref()
+                .filter(|s| !s.is_empty())
+            {
+                query.append_pair("fieldSelector", f);
+            }
+            query.finish()
+        };
+        let req = http::Request::get(url)
+            .body(Vec::new())
+            .map_err(|e| Error::invalid(e.to_string()))?;
+        let body = self.client.kube().request_stream(req).await?;
+        let mut lines = body.lines();
+        while let Some(line) = lines.try_next().await.map_err(|e| Error::Unreachable {
+            message: e.to_string(),
+        })? {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let event: Value = serde_json::from_str(&line).map_err(|e| Error::Decode {
+                message: e.to_string(),
+            })?;
+            let event_type = event
+                .get("type")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            let object = event.get("object").cloned().unwrap_or(Value::Null);
+            match event_type.as_str() {
+                "BOOKMARK" => *version = rv_of(&object),
+                "ERROR" => {
+                    if object.get("code").and_then(Value::as_u64) == Some(410) {
+                        return Ok(RequestEnd::Gone);
+                    }
+                    if !self.emit("ERROR", object).await {
+                        return Ok(RequestEnd::ConsumerGone);
+                    }
+                }
+                "ADDED" | "MODIFIED" | "DELETED" => {
+                    let object = route.object_from_wire(object);
+                    *version = rv_of(&object);
+                    let key = key_of(&object);
+                    if event_type == "DELETED" {
+                        known.remove(&key);
+                    } else {
+                        known.insert(key, (version.clone(), object.clone()));
+                    }
+                    if !self.emit(&event_type, object).await {
+                        return Ok(RequestEnd::ConsumerGone);
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(RequestEnd::Closed)
+    }
+
+    async fn emit(&self, event_type: &str, object: Value) -> bool {
+        self.tx
+            .send(Ok(WatchEvent {
+                event_type: event_type.to_string(),
+                object,
+            }))
+            .await
+            .is_ok()
+    }
+}
+
+fn key_of(obj: &Value) -> String {
+    let ns = obj
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let name = obj
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    format!("{ns}/{name}")
+}
+
+fn rv_of(obj: &Value) -> String {
+    obj.pointer("/metadata/resourceVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string()
+}
+
+fn gone_error() -> Error {
+    Error::Api {
+        code: ErrorCode::Api,
+        status: 410,
+        reason: "Expired".into(),
+        message: "the requested resourceVersion is too old (410 Gone)".into(),
+    }
+}
+
+/// Worth retrying: transport failures, timeouts, 5xx and 429.
+fn retryable(e: &Error) -> bool {
+    match e {
+        Error::Unreachable { .. } | Error::Decode { .. } => true,
+        Error::Api { status, .. } => *status >= 500 || *status == 429 || *status == 408,
+        _ => false,
+    }
+}
+
+/// 1 s doubling to 30 s, with jitter.
+#[derive(Default)]
+struct Backoff {
+    attempt: u32,
+}
+
+impl Backoff {
+    fn next_delay(&mut self) -> Duration {
+        let base = 1000u64.saturating_mul(1 << self.attempt.min(5)).min(30_000);
+        self.attempt += 1;
+        // Jitter of up to 20% from the clock's sub-second noise: enough to spread reconnects.
+        let noise = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| u64::from(d.subsec_nanos()))
+            .unwrap_or(0);
+        Duration::from_millis(base + noise % (base / 5 + 1))
+    }
+
+    fn reset(&mut self) {
+        self.attempt = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_to_thirty_seconds() {
+        let mut b = Backoff::default();
+        let delays: Vec<u64> = (0..8).map(|_| b.next_delay().as_millis() as u64).collect();
+        assert!((1000..=1200).contains(&delays[0]));
+        assert!((2000..=2400).contains(&delays[1]));
+        assert!((30_000..=36_000).contains(&delays[7]));
+        b.reset();
+        assert!(b.next_delay() < Duration::from_millis(1201));
+    }
+
+    #[test]
+    fn only_transient_errors_are_retried() {
+        let api = |status| Error::Api {
+            code: ErrorCode::from_status(status, ""),
+            status,
+            reason: String::new(),
+            message: String::new(),
+        };
+        assert!(retryable(&api(503)));
+        assert!(retryable(&api(429)));
+        assert!(!retryable(&api(403)));
+        assert!(!retryable(&api(404)));
+        assert!(retryable(&Error::Unreachable {
+            message: "refused".into()
+        }));
+    }
+}

@@ -1,0 +1,3 @@
+'use strict';
+// CommonJS entry.
+module.exports = require('./lib/index.cjs');

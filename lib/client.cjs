@@ -1,0 +1,180 @@
+'use strict';
+// AgentSandboxClient: the original's client, backed by the Rust core.
+
+const { CRD_API, CRD_EXTENSIONS_API, CRD_PLURALS } = require('./constants.cjs');
+const { CustomResourceCrud, nativeClientFor } = require('./crud.cjs');
+const { loadKubeConfig } = require('./kubeconfig.cjs');
+const lifecycle = require('./lifecycle.cjs');
+const exec = require('./exec.cjs');
+const watch = require('./watch.cjs');
+
+const DEFAULT_NAMESPACE = 'agentpane-sandboxes';
+
+const crudConfig = (api, plural) => ({ group: api.group, version: api.version, plural });
+
+class AgentSandboxClient {
+  /**
+   * @param options.kubeConfig a KubeConfig (ours or client-node's); wins over the rest
+   * @param options.namespace default namespace ('agentpane-sandboxes')
+   * @param options.kubeconfigPath, options.context, options.skipTLSVerify passed to loadKubeConfig
+   * @param options.apiVersion 'auto' (default: ask the cluster), 'v1alpha1' or 'v1beta1' on the wire
+   */
+  constructor(options = {}) {
+    this.kubeConfig =
+      options.kubeConfig ??
+      loadKubeConfig({
+        kubeconfigPath: options.kubeconfigPath,
+        context: options.context,
+        skipTLSVerify: options.skipTLSVerify,
+      });
+    this.namespace = options.namespace ?? DEFAULT_NAMESPACE;
+    const crudOptions = { apiVersion: options.apiVersion };
+    this.sandboxes = new CustomResourceCrud(this.kubeConfig, crudConfig(CRD_API, CRD_PLURALS.sandbox), crudOptions);
+    this.templates = new CustomResourceCrud(
+      this.kubeConfig,
+      crudConfig(CRD_EXTENSIONS_API, CRD_PLURALS.sandboxTemplate),
+      crudOptions,
+    );
+    this.claims = new CustomResourceCrud(
+      this.kubeConfig,
+      crudConfig(CRD_EXTENSIONS_API, CRD_PLURALS.sandboxClaim),
+      crudOptions,
+    );
+    this.warmPools = new CustomResourceCrud(
+      this.kubeConfig,
+      crudConfig(CRD_EXTENSIONS_API, CRD_PLURALS.sandboxWarmPool),
+      crudOptions,
+    );
+    this.apiVersion = options.apiVersion;
+  }
+
+  // Sandboxes
+  createSandbox(sandbox, namespace) {
+    return this.sandboxes.create(namespace ?? this.namespace, sandbox);
+  }
+  getSandbox(name, namespace) {
+    return this.sandboxes.get(namespace ?? this.namespace, name);
+  }
+  listSandboxes(options = {}) {
+    return this.sandboxes.list({ namespace: options.namespace ?? this.namespace, labelSelector: options.labelSelector });
+  }
+  deleteSandbox(name, namespace) {
+    return this.sandboxes.delete(namespace ?? this.namespace, name);
+  }
+  sandboxExists(name, namespace) {
+    return this.sandboxes.exists(namespace ?? this.namespace, name);
+  }
+  waitForReady(name, options = {}) {
+    return lifecycle.waitForReady(this.sandboxes, {
+      name,
+      namespace: options.namespace ?? this.namespace,
+      timeoutMs: options.timeoutMs,
+      pollIntervalMs: options.pollIntervalMs,
+      signal: options.signal,
+    });
+  }
+  pause(name, reason, namespace) {
+    return lifecycle.pause(this.sandboxes, namespace ?? this.namespace, name, reason);
+  }
+  resume(name, namespace) {
+    return lifecycle.resume(this.sandboxes, namespace ?? this.namespace, name);
+  }
+
+  // Exec
+  exec(options) {
+    return exec.execInSandbox(this.kubeConfig, { ...options, namespace: options.namespace ?? this.namespace });
+  }
+  execStream(options) {
+    return exec.execStreamInSandbox(this.kubeConfig, { ...options, namespace: options.namespace ?? this.namespace });
+  }
+
+  // Templates
+  createTemplate(template, namespace) {
+    return this.templates.create(namespace ?? this.namespace, template);
+  }
+  getTemplate(name, namespace) {
+    return this.templates.get(namespace ?? this.namespace, name);
+  }
+  listTemplates(namespace) {
+    return this.templates.list({ namespace: namespace ?? this.namespace });
+  }
+  deleteTemplate(name, namespace) {
+    return this.templates.delete(namespace ?? this.namespace, name);
+  }
+
+  // Claims
+  createClaim(claim, namespace) {
+    return this.claims.create(namespace ?? this.namespace, claim);
+  }
+  getClaim(name, namespace) {
+    return this.claims.get(namespace ?? this.namespace, name);
+  }
+  listClaims(namespace) {
+    return this.claims.list({ namespace: namespace ?? this.namespace });
+  }
+  deleteClaim(name, namespace) {
+    return this.claims.delete(namespace ?? this.namespace, name);
+  }
+
+  // Warm pools
+  createWarmPool(pool, namespace) {
+    return this.warmPools.create(namespace ?? this.namespace, pool);
+  }
+  getWarmPool(name, namespace) {
+    return this.warmPools.get(namespace ?? this.namespace, name);
+  }
+  listWarmPools(namespace) {
+    return this.warmPools.list({ namespace: namespace ?? this.namespace });
+  }
+  /**
+   * Full replace. Without metadata.resourceVersion the current one is read
+   * first; a 409 (someone else wrote in between) is retried once.
+   */
+  async replaceWarmPool(name, pool, namespace) {
+    const ns = namespace ?? this.namespace;
+    const withVersion = async () => {
+      if (pool?.metadata?.resourceVersion) return pool;
+      const current = await this.warmPools.get(ns, name);
+      return { ...pool, metadata: { ...pool.metadata, resourceVersion: current.metadata.resourceVersion } };
+    };
+    try {
+      return await this.warmPools.update(ns, name, await withVersion());
+    } catch (err) {
+      if (err?.statusCode !== 409 || pool?.metadata?.resourceVersion) throw err;
+      return this.warmPools.update(ns, name, await withVersion());
+    }
+  }
+  deleteWarmPool(name, namespace) {
+    return this.warmPools.delete(namespace ?? this.namespace, name);
+  }
+
+  // Watch
+  watchSandboxes(callback, options = {}) {
+    return watch.startWatch(this.kubeConfig, this.sandboxes.config, this.#watchOptions(options), callback);
+  }
+  watchClaims(callback, options = {}) {
+    return watch.startWatch(this.kubeConfig, this.claims.config, this.#watchOptions(options), callback);
+  }
+  #watchOptions(options) {
+    // An explicit `namespace: undefined` still means the default namespace.
+    return { ...options, namespace: options.namespace ?? this.namespace };
+  }
+
+  /** Cluster, CRD, namespace and controller checks; never throws. */
+  async healthCheck() {
+    try {
+      const client = await nativeClientFor(this.kubeConfig, this.apiVersion);
+      return await client.healthCheck(this.namespace);
+    } catch {
+      return {
+        healthy: false,
+        controllerInstalled: false,
+        crdRegistered: false,
+        namespace: this.namespace,
+        namespaceExists: false,
+      };
+    }
+  }
+}
+
+module.exports = { AgentSandboxClient, DEFAULT_NAMESPACE };

@@ -1,0 +1,182 @@
+'use strict';
+// CustomResourceCrud and the native connection cache.
+
+const { native } = require('./native.cjs');
+const { documentOf } = require('./kubeconfig.cjs');
+const { AgentSandboxError, AlreadyExistsError, NotFoundError, fromNative, nativeFailure } = require('./errors.cjs');
+
+// One native client per serialised configuration (and wire-version policy);
+// the configuration is read at call time, so edits to a KubeConfig apply.
+const connections = new Map();
+
+function nativeClientFor(kc, apiVersion) {
+  const doc = documentOf(kc);
+  const key = `${apiVersion || 'auto'}\u0000${JSON.stringify(doc)}`;
+  let pending = connections.get(key);
+  if (!pending) {
+    pending = native.connect(doc, apiVersion || undefined).catch((err) => {
+      connections.delete(key);
+      throw fromNative(err);
+    });
+    connections.set(key, pending);
+  }
+  return pending;
+}
+
+/** The HTTP status of any error: native, client-node, or plain JS. */
+function statusOf(err) {
+  if (err == null || typeof err !== 'object') return undefined;
+  if (err instanceof AgentSandboxError) return err.statusCode;
+  const native = nativeFailure(err);
+  if (native) return native.statusCode ?? undefined;
+  if (typeof err.statusCode === 'number') return err.statusCode;
+  if (typeof err.code === 'number') return err.code;
+  if (err.response && typeof err.response.statusCode === 'number') return err.response.statusCode;
+  if (typeof err.status === 'number') return err.status;
+  let body = err.body;
+  if (typeof body === 'string') {
+    try {
+      body = JSON.parse(body);
+    } catch {
+      body = undefined;
+    }
+  }
+  if (body && typeof body.code === 'number') return body.code;
+  const m = typeof err.message === 'string' && err.message.match(/HTTP-Code: (\d{3})/);
+  return m ? Number(m[1]) : undefined;
+}
+
+function messageOf(err) {
+  const native = nativeFailure(err);
+  if (native) return native.message;
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** `CRUD <op> failed: <msg>` with code K8S_API_ERROR; the finer code stays in details.type. */
+function wrap(op, err) {
+  const native = nativeFailure(err);
+  if (!native && err instanceof AgentSandboxError) return err;
+  const details = native ? { type: native.code, ...(native.details || {}) } : undefined;
+  return new AgentSandboxError(`CRUD ${op} failed: ${messageOf(err)}`, 'K8S_API_ERROR', statusOf(err), details);
+}
+
+/**
+ * Typed CRUD on one custom resource (group, version, plural). Errors:
+ * NotFoundError (404 on get/update/patch/delete), AlreadyExistsError (409 on
+ * create), otherwise AgentSandboxError with code K8S_API_ERROR and the HTTP
+ * status in statusCode.
+ */
+class CustomResourceCrud {
+  constructor(kc, config, options = {}) {
+    this.kc = kc;
+    this.config = config;
+    this.apiVersion = options.apiVersion;
+    this.ref = { group: config.group, version: config.version, plural: config.plural };
+  }
+
+  async #call(op, fn) {
+    let client;
+    try {
+      client = await nativeClientFor(this.kc, this.apiVersion);
+    } catch (err) {
+      throw err instanceof AgentSandboxError && err.code === 'KUBECONFIG_ERROR' ? err : wrap(op, err);
+    }
+    return fn(client);
+  }
+
+  async create(namespace, body) {
+    return this.#call('create', async (c) => {
+      try {
+        return await c.create(this.ref, namespace, body);
+      } catch (err) {
+        if (statusOf(err) === 409) throw new AlreadyExistsError(body?.kind, body?.metadata?.name ?? 'unknown');
+        throw wrap('create', err);
+      }
+    });
+  }
+
+  async get(namespace, name) {
+    return this.#call('get', async (c) => {
+      try {
+        return await c.get(this.ref, namespace, name);
+      } catch (err) {
+        throw this.#notFoundOr('get', err, namespace, name);
+      }
+    });
+  }
+
+  async list(options = {}) {
+    return this.#call('list', async (c) => {
+      try {
+        return await c.list(this.ref, options.namespace || '', {
+          labelSelector: options.labelSelector || undefined,
+          fieldSelector: options.fieldSelector || undefined,
+          limit: options.limit || undefined,
+          continueToken: options.continueToken || undefined,
+        });
+      } catch (err) {
+        throw wrap('list', err);
+      }
+    });
+  }
+
+  async update(namespace, name, body) {
+    return this.#call('update', async (c) => {
+      try {
+        return await c.replace(this.ref, namespace, name, body);
+      } catch (err) {
+        throw this.#notFoundOr('update', err, namespace, name);
+      }
+    });
+  }
+
+  /** A JSON merge patch (application/merge-patch+json). */
+  async patch(namespace, name, patch) {
+    return this.#call('patch', async (c) => {
+      try {
+        return await c.mergePatch(this.ref, namespace, name, patch);
+      } catch (err) {
+        throw this.#notFoundOr('patch', err, namespace, name);
+      }
+    });
+  }
+
+  /** Server-side apply (field manager `agent-sandbox-sdk`); creates or updates. */
+  async apply(namespace, body, options = {}) {
+    return this.#call('apply', async (c) => {
+      try {
+        return await c.apply(this.ref, namespace, body?.metadata?.name, body, options.force === true);
+      } catch (err) {
+        throw wrap('apply', err);
+      }
+    });
+  }
+
+  async delete(namespace, name, options = {}) {
+    return this.#call('delete', async (c) => {
+      try {
+        await c.delete(this.ref, namespace, name, options.propagationPolicy);
+        return undefined;
+      } catch (err) {
+        throw this.#notFoundOr('delete', err, namespace, name);
+      }
+    });
+  }
+
+  async exists(namespace, name) {
+    try {
+      await this.get(namespace, name);
+      return true;
+    } catch (err) {
+      if (err instanceof NotFoundError) return false;
+      throw err;
+    }
+  }
+
+  #notFoundOr(op, err, namespace, name) {
+    if (statusOf(err) === 404) return new NotFoundError(this.config.plural, name, namespace);
+    return wrap(op, err);
+  }
+}
+
+module.exports = { CustomResourceCrud, nativeClientFor, statusOf };

@@ -1,0 +1,197 @@
+'use strict';
+// execInSandbox and execStreamInSandbox: the original's result shapes, on
+// native sessions. Output streams are Node PassThrough streams fed chunk by
+// chunk, so a consumer that stops reading stops the socket reads too.
+
+const { PassThrough } = require('node:stream');
+const { nativeClientFor } = require('./crud.cjs');
+const { AgentSandboxError, ExecError, TimeoutError, fromNative, nativeFailure } = require('./errors.cjs');
+
+const DEFAULT_CONTAINER = 'sandbox';
+
+function cancelledError(cmd, signal) {
+  const reason = signal?.reason;
+  return new AgentSandboxError(`exec ${cmd} was aborted`, 'CANCELLED', undefined, {
+    command: cmd,
+    reason: reason instanceof Error ? reason.message : reason,
+  });
+}
+
+/** Opens a session; open failures are ExecError, pod lookup failures pass through. */
+async function openSession(kc, o, extra) {
+  const cmd = o.command.join(' ');
+  const client = await nativeClientFor(kc);
+  try {
+    return await client.startExec({
+      namespace: o.namespace,
+      sandboxName: o.sandboxName,
+      container: o.container ?? DEFAULT_CONTAINER,
+      command: o.command,
+      ...extra,
+    });
+  } catch (err) {
+    const f = nativeFailure(err);
+    if (f && f.code === 'EXEC_FAILED') throw new ExecError(cmd, f.details?.message ?? f.message);
+    throw fromNative(err);
+  }
+}
+
+/** Runs a command and returns its trimmed output and exit code. */
+async function execInSandbox(kc, o) {
+  const cmd = o.command.join(' ');
+  if (o.signal?.aborted) throw cancelledError(cmd, o.signal);
+  const session = await openSession(kc, o, { stdin: false, tty: false });
+  let timer;
+  let onAbort;
+  const guards = [];
+  if (o.timeoutMs) {
+    guards.push(
+      new Promise((_, reject) => {
+        timer = setTimeout(() => {
+          session.kill();
+          reject(new TimeoutError(`exec ${cmd}`, o.timeoutMs));
+        }, o.timeoutMs);
+      }),
+    );
+  }
+  if (o.signal) {
+    guards.push(
+      new Promise((_, reject) => {
+        onAbort = () => {
+          session.kill();
+          reject(cancelledError(cmd, o.signal));
+        };
+        o.signal.addEventListener('abort', onAbort, { once: true });
+      }),
+    );
+  }
+  try {
+    const out = await Promise.race([session.collect(), ...guards]);
+    return {
+      exitCode: out.exitCode,
+      stdout: out.stdout.toString('utf8').trim(),
+      stderr: out.stderr.toString('utf8').trim(),
+    };
+  } catch (err) {
+    throw fromNative(err);
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) o.signal.removeEventListener('abort', onAbort);
+  }
+}
+
+/** Copies native chunks into a PassThrough, respecting its backpressure. */
+async function pump(read, stream) {
+  for (;;) {
+    if (stream.destroyed) return;
+    const chunk = await read();
+    if (chunk === null) return;
+    if (stream.destroyed) return;
+    if (!stream.write(chunk)) {
+      await new Promise((resolve) => {
+        const done = () => {
+          stream.off('drain', done);
+          stream.off('close', done);
+          resolve();
+        };
+        stream.on('drain', done);
+        stream.on('close', done);
+      });
+    }
+  }
+}
+
+function feedStdin(session, stdin, fail) {
+  let writing = Promise.resolve();
+  stdin.on('data', (chunk) => {
+    stdin.pause();
+    writing = writing
+      .then(() => session.writeStdin(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk)))
+      .then(() => stdin.resume(), (err) => fail(fromNative(err)));
+  });
+  stdin.on('end', () => {
+    writing.then(() => session.closeStdin()).catch((err) => fail(fromNative(err)));
+  });
+  stdin.on('error', (err) => fail(err));
+}
+
+/**
+ * Starts a command with streamed output: `{stdout, stderr, wait, kill}`.
+ * Rejects only when the Sandbox's pod cannot be looked up; a session that
+ * cannot open gives destroyed streams and a wait() that rejects.
+ */
+async function execStreamInSandbox(kc, o) {
+  const cmd = o.command.join(' ');
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let session;
+  let settle;
+  const waitPromise = new Promise((resolve, reject) => {
+    settle = { resolve, reject };
+  });
+  waitPromise.catch(() => {}); // never an unhandled rejection; awaiting callers still see it
+  let settled = false;
+  const finish = (fn, value) => {
+    if (settled) return;
+    settled = true;
+    cleanup();
+    fn(value);
+  };
+  let timer;
+  let onAbort;
+  const cleanup = () => {
+    clearTimeout(timer);
+    if (onAbort) o.signal.removeEventListener('abort', onAbort);
+  };
+  const fail = (err) => {
+    session?.kill();
+    if (!stdout.writableEnded) stdout.end();
+    if (!stderr.writableEnded) stderr.end();
+    finish(settle.reject, err);
+  };
+
+  try {
+    session = await openSession(kc, o, { stdin: Boolean(o.stdin), tty: Boolean(o.tty) });
+  } catch (err) {
+    if (!(err instanceof ExecError)) throw err;
+    stdout.destroy();
+    stderr.destroy();
+    finish(settle.reject, err);
+    return { stdout, stderr, wait: () => waitPromise, kill: () => {} };
+  }
+
+  if (o.timeoutMs) timer = setTimeout(() => fail(new TimeoutError(`exec ${cmd}`, o.timeoutMs)), o.timeoutMs);
+  if (o.signal) {
+    onAbort = () => fail(cancelledError(cmd, o.signal));
+    if (o.signal.aborted) onAbort();
+    else o.signal.addEventListener('abort', onAbort, { once: true });
+  }
+  if (o.stdin) feedStdin(session, o.stdin, fail);
+
+  const pumps = Promise.all([
+    pump(() => session.readStdout(), stdout),
+    pump(() => session.readStderr(), stderr),
+  ]);
+  Promise.all([pumps, session.wait()]).then(
+    ([, exitCode]) => {
+      if (!stdout.writableEnded) stdout.end();
+      if (!stderr.writableEnded) stderr.end();
+      finish(settle.resolve, { exitCode });
+    },
+    (err) => fail(fromNative(err)),
+  );
+
+  const kill = () => {
+    try {
+      session.kill();
+    } catch {
+      // kill never throws
+    }
+    stdout.destroy();
+    stderr.destroy();
+    finish(settle.resolve, { exitCode: -1 });
+  };
+  return { stdout, stderr, wait: () => waitPromise, kill };
+}
+
+module.exports = { execInSandbox, execStreamInSandbox, DEFAULT_CONTAINER };

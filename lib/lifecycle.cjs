@@ -1,0 +1,87 @@
+'use strict';
+// waitForReady, pause and resume (the original's functions, defects fixed).
+
+const { AgentSandboxError, TimeoutError } = require('./errors.cjs');
+
+const PAUSE_REASON = 'agents.x-k8s.io/pause-reason';
+
+// Ready=False reasons after which waiting is pointless.
+const TERMINAL_REASONS = new Set([
+  'PodCreationFailed',
+  'TemplateNotFound',
+  'SandboxExpired',
+  'PodSucceeded',
+  'PodFailed',
+  'MultiplePods',
+]);
+
+const sleep = (ms, signal) =>
+  new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve();
+    }, { once: true });
+  });
+
+/**
+ * Resolves with the Sandbox once its Ready condition is True. A terminal
+ * reason rejects with code SANDBOX_FAILED; the deadline (default 120 s)
+ * rejects with TimeoutError and is kept even while a request is in flight.
+ */
+async function waitForReady(crud, options) {
+  const { name, namespace } = options;
+  const timeoutMs = options.timeoutMs ?? 120000;
+  const pollIntervalMs = options.pollIntervalMs ?? 1000;
+  const signal = options.signal;
+  const deadline = Date.now() + timeoutMs;
+  const timeout = () => new TimeoutError(`waitForReady(${name})`, timeoutMs);
+
+  for (;;) {
+    if (signal?.aborted) throw abortError(signal, name);
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) throw timeout();
+    let timer;
+    const expired = new Promise((_, reject) => {
+      timer = setTimeout(() => reject(timeout()), remaining);
+    });
+    let sandbox;
+    try {
+      sandbox = await Promise.race([crud.get(namespace, name), expired]);
+    } finally {
+      clearTimeout(timer);
+    }
+    const ready = sandbox?.status?.conditions?.find((c) => c.type === 'Ready');
+    if (ready?.status === 'True') return sandbox;
+    if (ready?.status === 'False' && TERMINAL_REASONS.has(ready.reason)) {
+      throw new AgentSandboxError(ready.message ?? 'Sandbox failed to become ready', 'SANDBOX_FAILED', 500, {
+        name,
+        namespace,
+        reason: ready.reason,
+      });
+    }
+    const left = deadline - Date.now();
+    if (left <= 0) throw timeout();
+    await sleep(Math.min(pollIntervalMs, left), signal);
+  }
+}
+
+function abortError(signal, name) {
+  return new AgentSandboxError(`waitForReady(${name}) was aborted`, 'CANCELLED', undefined, {
+    reason: signal.reason instanceof Error ? signal.reason.message : signal.reason,
+  });
+}
+
+/** Suspends the Sandbox (merge patch `spec.replicas: 0`, and the reason annotation if given). */
+function pause(crud, namespace, name, reason) {
+  const patch = { spec: { replicas: 0 } };
+  if (reason) patch.metadata = { annotations: { [PAUSE_REASON]: reason } };
+  return crud.patch(namespace, name, patch);
+}
+
+/** Resumes the Sandbox (`spec.replicas: 1`; the pause reason is set to ''). */
+function resume(crud, namespace, name) {
+  return crud.patch(namespace, name, { spec: { replicas: 1 }, metadata: { annotations: { [PAUSE_REASON]: '' } } });
+}
+
+module.exports = { waitForReady, pause, resume, TERMINAL_REASONS };

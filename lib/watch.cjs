@@ -1,0 +1,67 @@
+'use strict';
+// startWatch: the original's callback shape over the native resumable watch.
+
+const { nativeClientFor } = require('./crud.cjs');
+const { AgentSandboxError, fromNative, nativeFailure } = require('./errors.cjs');
+
+function watchError(err) {
+  const f = nativeFailure(err);
+  if (!f) return fromNative(err);
+  return new AgentSandboxError(`watch failed: ${f.message}`, 'K8S_API_ERROR', f.statusCode ?? undefined, {
+    type: f.code,
+    ...(f.details || {}),
+  });
+}
+
+/**
+ * Watches a resource and calls `callback({type, object})` for every change,
+ * in order. Without timeoutSeconds it reconnects, resumes and relists on its
+ * own; `done` resolves after stop() (or when a timeoutSeconds watch ends) and
+ * rejects on errors retrying cannot fix (401, 403, 404).
+ */
+function startWatch(kc, config, options, callback) {
+  let stopped = false;
+  let nativeWatch;
+  const done = (async () => {
+    const client = await nativeClientFor(kc);
+    if (stopped) return;
+    nativeWatch = await client.watch({ group: config.group, version: config.version, plural: config.plural }, options.namespace || '', {
+      labelSelector: options.labelSelector || undefined,
+      fieldSelector: options.fieldSelector || undefined,
+      resourceVersion: options.resourceVersion || undefined,
+      timeoutSeconds: options.timeoutSeconds || undefined,
+    });
+    if (stopped) {
+      nativeWatch.stop();
+      return;
+    }
+    for (;;) {
+      let event;
+      try {
+        event = await nativeWatch.next();
+      } catch (err) {
+        if (stopped) return;
+        throw watchError(err);
+      }
+      if (event === null || stopped) return;
+      try {
+        callback(event);
+      } catch (err) {
+        console.error('[agent-sandbox-sdk] watch callback threw; continuing', err);
+      }
+    }
+  })().catch((err) => {
+    if (stopped) return;
+    throw err instanceof AgentSandboxError ? err : watchError(err);
+  });
+  done.catch(() => {}); // never an unhandled rejection
+  return {
+    stop() {
+      stopped = true;
+      nativeWatch?.stop();
+    },
+    done,
+  };
+}
+
+module.exports = { startWatch };

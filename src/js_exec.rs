@@ -1,0 +1,197 @@
+//! `NativeExecSession`: one running command, read and written chunk by chunk
+//! from JS (so a slow consumer slows the producer), waited on once.
+
+use std::sync::Mutex as StdMutex;
+
+use agent_sandbox::exec::{ExecRequest, ExecSession};
+use futures::SinkExt;
+use kube::api::TerminalSize;
+use napi::bindgen_prelude::Buffer;
+use napi_derive::napi;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::{Mutex, oneshot};
+
+use crate::js_client::NativeClient;
+use crate::js_error::{IntoJs, to_napi};
+
+/// Largest chunk handed to JS by one read.
+const READ_CHUNK: usize = 256 * 1024;
+
+type Reader = Box<dyn AsyncRead + Send + Unpin>;
+type Writer = Box<dyn AsyncWrite + Send + Unpin>;
+
+#[napi(object)]
+pub struct JsExecRequest {
+    pub namespace: String,
+    pub sandbox_name: String,
+    pub container: Option<String>,
+    pub command: Vec<String>,
+    pub stdin: Option<bool>,
+    pub tty: Option<bool>,
+}
+
+#[napi(object)]
+pub struct JsExecOutput {
+    pub exit_code: i32,
+    pub stdout: Buffer,
+    pub stderr: Buffer,
+}
+
+#[napi]
+pub struct NativeExecSession {
+    stdout: Mutex<Option<Reader>>,
+    stderr: Mutex<Option<Reader>>,
+    stdin: Mutex<Option<Writer>>,
+    resize: Mutex<Option<futures::channel::mpsc::Sender<TerminalSize>>>,
+    kill: StdMutex<Option<oneshot::Sender<()>>>,
+    exit: Mutex<Option<oneshot::Receiver<agent_sandbox::Result<i32>>>>,
+}
+
+#[napi]
+impl NativeClient {
+    /// Resolves the Sandbox's pod (errors other than 404 are returned as they
+    /// are), then opens the session (open failures are EXEC_FAILED).
+    #[napi]
+    pub async fn start_exec(&self, req: JsExecRequest) -> napi::Result<NativeExecSession> {
+        let client = self.inner();
+        let pod = agent_sandbox::exec::resolve_pod_name(client, &req.namespace, &req.sandbox_name).await.into_js()?;
+        let session = client
+            .exec(&ExecRequest {
+                namespace: req.namespace,
+                pod,
+                container: req.container,
+                command: req.command,
+                stdin: req.stdin.unwrap_or(false),
+                tty: req.tty.unwrap_or(false),
+            })
+            .await
+            .into_js()?;
+        Ok(NativeExecSession::new(session))
+    }
+}
+
+impl NativeExecSession {
+    fn new(mut session: ExecSession) -> Self {
+        let stdout = session.stdout().map(|r| Box::new(r) as Reader);
+        let stderr = session.stderr().map(|r| Box::new(r) as Reader);
+        let stdin = session.stdin().map(|w| Box::new(w) as Writer);
+        let resize = session.terminal_size();
+        let (kill_tx, kill_rx) = oneshot::channel::<()>();
+        let (exit_tx, exit_rx) = oneshot::channel();
+        tokio::spawn(async move {
+            let command = session.command().to_string();
+            let result = tokio::select! {
+                r = session.wait() => r,
+                // Dropping the session closes the connection.
+                _ = kill_rx => Err(agent_sandbox::Error::Cancelled { operation: format!("exec {command}") }),
+            };
+            let _ = exit_tx.send(result);
+        });
+        NativeExecSession {
+            stdout: Mutex::new(stdout),
+            stderr: Mutex::new(stderr),
+            stdin: Mutex::new(stdin),
+            resize: Mutex::new(resize),
+            kill: StdMutex::new(Some(kill_tx)),
+            exit: Mutex::new(Some(exit_rx)),
+        }
+    }
+}
+
+async fn read_chunk(slot: &Mutex<Option<Reader>>) -> napi::Result<Option<Buffer>> {
+    let mut guard = slot.lock().await;
+    let Some(reader) = guard.as_mut() else { return Ok(None) };
+    let mut buf = vec![0u8; READ_CHUNK];
+    let n = reader.read(&mut buf).await.map_err(|e| napi::Error::from_reason(format!("read failed: {e}")))?;
+    if n == 0 {
+        *guard = None;
+        return Ok(None);
+    }
+    buf.truncate(n);
+    Ok(Some(buf.into()))
+}
+
+#[napi]
+impl NativeExecSession {
+    /// The next stdout chunk, or null at end of output.
+    #[napi]
+    pub async fn read_stdout(&self) -> napi::Result<Option<Buffer>> {
+        read_chunk(&self.stdout).await
+    }
+
+    /// The next stderr chunk, or null at end of output.
+    #[napi]
+    pub async fn read_stderr(&self) -> napi::Result<Option<Buffer>> {
+        read_chunk(&self.stderr).await
+    }
+
+    /// Reads both outputs to the end and waits for the exit code.
+    #[napi]
+    pub async fn collect(&self) -> napi::Result<JsExecOutput> {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let mut o = self.stdout.lock().await.take();
+        let mut e = self.stderr.lock().await.take();
+        let read_out = async {
+            if let Some(r) = o.as_mut() {
+                let _ = r.read_to_end(&mut out).await;
+            }
+        };
+        let read_err = async {
+            if let Some(r) = e.as_mut() {
+                let _ = r.read_to_end(&mut err).await;
+            }
+        };
+        tokio::join!(read_out, read_err);
+        let exit_code = self.wait().await?;
+        Ok(JsExecOutput { exit_code, stdout: out.into(), stderr: err.into() })
+    }
+
+    #[napi]
+    pub async fn write_stdin(&self, chunk: Buffer) -> napi::Result<()> {
+        let mut guard = self.stdin.lock().await;
+        let Some(w) = guard.as_mut() else {
+            return Err(napi::Error::from_reason("stdin is closed or was not requested"));
+        };
+        w.write_all(&chunk).await.map_err(|e| napi::Error::from_reason(format!("stdin write failed: {e}")))
+    }
+
+    /// End of input: the remote command reads EOF; output and status still arrive.
+    #[napi]
+    pub async fn close_stdin(&self) -> napi::Result<()> {
+        if let Some(mut w) = self.stdin.lock().await.take() {
+            let _ = w.shutdown().await;
+        }
+        Ok(())
+    }
+
+    #[napi]
+    pub async fn resize(&self, columns: u32, rows: u32) -> napi::Result<()> {
+        let mut guard = self.resize.lock().await;
+        if let Some(tx) = guard.as_mut() {
+            let size = TerminalSize { width: columns.min(u16::MAX as u32) as u16, height: rows.min(u16::MAX as u32) as u16 };
+            let _ = tx.send(size).await;
+        }
+        Ok(())
+    }
+
+    /// The exit code. Call once; later calls fail.
+    #[napi]
+    pub async fn wait(&self) -> napi::Result<i32> {
+        let rx = self.exit.lock().await.take().ok_or_else(|| napi::Error::from_reason("wait() was already called"))?;
+        match rx.await {
+            Ok(result) => result.map_err(to_napi),
+            Err(_) => Err(to_napi(agent_sandbox::Error::Cancelled { operation: "exec".into() })),
+        }
+    }
+
+    /// Closes the connection (idempotent, never throws). The remote process
+    /// is not signalled.
+    #[napi]
+    pub fn kill(&self) {
+        if let Ok(mut k) = self.kill.lock()
+            && let Some(tx) = k.take()
+        {
+            let _ = tx.send(());
+        }
+    }
+}
