@@ -9,6 +9,7 @@ const exec = require('./exec.cjs');
 const watch = require('./watch.cjs');
 
 const DEFAULT_NAMESPACE = 'agentpane-sandboxes';
+const REPLACE_ATTEMPTS = 5;
 
 const crudConfig = (api, plural) => ({ group: api.group, version: api.version, plural });
 
@@ -128,20 +129,21 @@ class AgentSandboxClient {
   }
   /**
    * Full replace. Without metadata.resourceVersion the current one is read
-   * first; a 409 (someone else wrote in between) is retried once.
+   * first, and a 409 (the controller wrote in between) is retried with a
+   * fresh one, a few times. A caller-given resourceVersion is never retried.
    */
   async replaceWarmPool(name, pool, namespace) {
     const ns = namespace ?? this.namespace;
-    const withVersion = async () => {
-      if (pool?.metadata?.resourceVersion) return pool;
+    if (pool?.metadata?.resourceVersion) return this.warmPools.update(ns, name, pool);
+    for (let attempt = 1; ; attempt++) {
       const current = await this.warmPools.get(ns, name);
-      return { ...pool, metadata: { ...pool.metadata, resourceVersion: current.metadata.resourceVersion } };
-    };
-    try {
-      return await this.warmPools.update(ns, name, await withVersion());
-    } catch (err) {
-      if (err?.statusCode !== 409 || pool?.metadata?.resourceVersion) throw err;
-      return this.warmPools.update(ns, name, await withVersion());
+      const body = { ...pool, metadata: { ...pool.metadata, resourceVersion: current.metadata.resourceVersion } };
+      try {
+        return await this.warmPools.update(ns, name, body);
+      } catch (err) {
+        if (err?.statusCode !== 409 || attempt >= REPLACE_ATTEMPTS) throw err;
+        await new Promise((r) => setTimeout(r, 50 * attempt + Math.random() * 50));
+      }
     }
   }
   deleteWarmPool(name, namespace) {

@@ -6,9 +6,9 @@ class AgentSandboxError extends Error {
   constructor(message, code, statusCode, details) {
     super(message);
     Object.defineProperty(this, 'name', { value: new.target.name, enumerable: false, configurable: true, writable: true });
-    Object.defineProperty(this, 'code', { value: code, enumerable: true });
-    Object.defineProperty(this, 'statusCode', { value: statusCode, enumerable: true });
-    Object.defineProperty(this, 'details', { value: details, enumerable: true });
+    Object.defineProperty(this, 'code', { value: code, enumerable: true, configurable: true });
+    Object.defineProperty(this, 'statusCode', { value: statusCode, enumerable: true, configurable: true });
+    Object.defineProperty(this, 'details', { value: details, enumerable: true, configurable: true });
   }
 }
 

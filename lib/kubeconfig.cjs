@@ -2,6 +2,7 @@
 // KubeConfig objects: the shape and methods of @kubernetes/client-node's
 // KubeConfig (which consumers use directly), loaded by the Rust core.
 
+const { homedir } = require('node:os');
 const { native } = require('./native.cjs');
 const { AgentSandboxError, KubeConfigError, fromNative } = require('./errors.cjs');
 
@@ -195,6 +196,13 @@ function loadDocument(options) {
       kubeconfigPath: options.kubeconfigPath || undefined,
       context: options.context || undefined,
       skipTlsVerify: options.skipTLSVerify === true,
+      env: {
+        k8sKubeconfig: process.env.K8S_KUBECONFIG,
+        kubeconfig: process.env.KUBECONFIG,
+        home: process.env.HOME || homedir(),
+        kubernetesServiceHost: process.env.KUBERNETES_SERVICE_HOST,
+        kubernetesServicePort: process.env.KUBERNETES_SERVICE_PORT,
+      },
     });
   } catch (err) {
     throw fromNative(err);

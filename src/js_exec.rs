@@ -54,7 +54,9 @@ impl NativeClient {
     #[napi]
     pub async fn start_exec(&self, req: JsExecRequest) -> napi::Result<NativeExecSession> {
         let client = self.inner();
-        let pod = agent_sandbox::exec::resolve_pod_name(client, &req.namespace, &req.sandbox_name).await.into_js()?;
+        let pod = agent_sandbox::exec::resolve_pod_name(client, &req.namespace, &req.sandbox_name)
+            .await
+            .into_js()?;
         let session = client
             .exec(&ExecRequest {
                 namespace: req.namespace,
@@ -100,9 +102,14 @@ impl NativeExecSession {
 
 async fn read_chunk(slot: &Mutex<Option<Reader>>) -> napi::Result<Option<Buffer>> {
     let mut guard = slot.lock().await;
-    let Some(reader) = guard.as_mut() else { return Ok(None) };
+    let Some(reader) = guard.as_mut() else {
+        return Ok(None);
+    };
     let mut buf = vec![0u8; READ_CHUNK];
-    let n = reader.read(&mut buf).await.map_err(|e| napi::Error::from_reason(format!("read failed: {e}")))?;
+    let n = reader
+        .read(&mut buf)
+        .await
+        .map_err(|e| napi::Error::from_reason(format!("read failed: {e}")))?;
     if n == 0 {
         *guard = None;
         return Ok(None);
@@ -143,16 +150,24 @@ impl NativeExecSession {
         };
         tokio::join!(read_out, read_err);
         let exit_code = self.wait().await?;
-        Ok(JsExecOutput { exit_code, stdout: out.into(), stderr: err.into() })
+        Ok(JsExecOutput {
+            exit_code,
+            stdout: out.into(),
+            stderr: err.into(),
+        })
     }
 
     #[napi]
     pub async fn write_stdin(&self, chunk: Buffer) -> napi::Result<()> {
         let mut guard = self.stdin.lock().await;
         let Some(w) = guard.as_mut() else {
-            return Err(napi::Error::from_reason("stdin is closed or was not requested"));
+            return Err(napi::Error::from_reason(
+                "stdin is closed or was not requested",
+            ));
         };
-        w.write_all(&chunk).await.map_err(|e| napi::Error::from_reason(format!("stdin write failed: {e}")))
+        w.write_all(&chunk)
+            .await
+            .map_err(|e| napi::Error::from_reason(format!("stdin write failed: {e}")))
     }
 
     /// End of input: the remote command reads EOF; output and status still arrive.
@@ -168,7 +183,10 @@ impl NativeExecSession {
     pub async fn resize(&self, columns: u32, rows: u32) -> napi::Result<()> {
         let mut guard = self.resize.lock().await;
         if let Some(tx) = guard.as_mut() {
-            let size = TerminalSize { width: columns.min(u16::MAX as u32) as u16, height: rows.min(u16::MAX as u32) as u16 };
+            let size = TerminalSize {
+                width: columns.min(u16::MAX as u32) as u16,
+                height: rows.min(u16::MAX as u32) as u16,
+            };
             let _ = tx.send(size).await;
         }
         Ok(())
@@ -177,10 +195,17 @@ impl NativeExecSession {
     /// The exit code. Call once; later calls fail.
     #[napi]
     pub async fn wait(&self) -> napi::Result<i32> {
-        let rx = self.exit.lock().await.take().ok_or_else(|| napi::Error::from_reason("wait() was already called"))?;
+        let rx = self
+            .exit
+            .lock()
+            .await
+            .take()
+            .ok_or_else(|| napi::Error::from_reason("wait() was already called"))?;
         match rx.await {
             Ok(result) => result.map_err(to_napi),
-            Err(_) => Err(to_napi(agent_sandbox::Error::Cancelled { operation: "exec".into() })),
+            Err(_) => Err(to_napi(agent_sandbox::Error::Cancelled {
+                operation: "exec".into(),
+            })),
         }
     }
 

@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 /// schema exported as `name`: `{success: true, plan}` or `{success: false, issues}`.
 #[napi]
 pub fn validate_schema(name: String, tagged_json: String) -> napi::Result<Value> {
-    let schema = schema(&name).ok_or_else(|| napi::Error::from_reason(format!("unknown schema {name:?}")))?;
+    let schema = schema(&name)
+        .ok_or_else(|| napi::Error::from_reason(format!("unknown schema {name:?}")))?;
     let input: Value = serde_json::from_str(&tagged_json)
         .map_err(|e| napi::Error::from_reason(format!("schema input is not JSON: {e}")))?;
     Ok(match validate(&schema, &input) {

@@ -26,7 +26,12 @@ pub struct NativeWatch {
 impl NativeClient {
     /// Starts watching (cluster-wide when `namespace` is empty).
     #[napi]
-    pub async fn watch(&self, r: JsResourceRef, namespace: String, options: Option<JsWatchOptions>) -> napi::Result<NativeWatch> {
+    pub async fn watch(
+        &self,
+        r: JsResourceRef,
+        namespace: String,
+        options: Option<JsWatchOptions>,
+    ) -> napi::Result<NativeWatch> {
         let options = options
             .map(|o| WatchOptions {
                 label_selector: o.label_selector,
@@ -37,7 +42,10 @@ impl NativeClient {
             .unwrap_or_default();
         let watch = self.inner().watch(&r.into(), &namespace, options);
         let abort = watch.abort_handle();
-        Ok(NativeWatch { watch: Mutex::new(watch), abort })
+        Ok(NativeWatch {
+            watch: Mutex::new(watch),
+            abort,
+        })
     }
 }
 

@@ -1,13 +1,17 @@
 //! Running commands in a Sandbox's pod over the Kubernetes streaming protocol
 //! (WebSocket `v5.channel.k8s.io`, with `v4` as fallback).
 
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Status;
 use kube::api::{AttachParams, AttachedProcess, TerminalSize};
 use serde_json::Value;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use crate::client::Client;
 use crate::error::{Error, Result};
@@ -28,10 +32,47 @@ pub struct ExecRequest {
 }
 
 /// A running command. Drop it (or call [`ExecSession::abort`]) to close the
-/// connection; the remote process is not signalled by that.
+/// connection; the remote process is not signalled by that. Its output
+/// readers then end after what was already received.
 pub struct ExecSession {
     process: AttachedProcess,
     command: String,
+    closed: CancelOnDrop,
+}
+
+/// Ends the session's readers when the session goes away.
+struct CancelOnDrop(CancellationToken);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.cancel();
+    }
+}
+
+/// An output stream of a session: ends at the session's end of output, or,
+/// once the session is aborted, as soon as the buffered bytes are read.
+/// (kube's readers alone would wait forever after an abort.)
+pub struct OutputReader {
+    inner: Box<dyn AsyncRead + Send + Unpin>,
+    closed: Pin<Box<WaitForCancellationFutureOwned>>,
+}
+
+impl AsyncRead for OutputReader {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        match Pin::new(&mut this.inner).poll_read(cx, buf) {
+            Poll::Ready(r) => Poll::Ready(r),
+            // Nothing buffered: end of output if the session is gone.
+            Poll::Pending => match this.closed.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Ok(())),
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
 }
 
 /// Output and exit code of a finished command.
@@ -122,7 +163,11 @@ impl Client {
                     exit_code: None,
                 }
             })?;
-        Ok(ExecSession { process, command })
+        Ok(ExecSession {
+            process,
+            command,
+            closed: CancelOnDrop(CancellationToken::new()),
+        })
     }
 
     /// Runs a command to completion and collects its output. `timeout` of
@@ -174,13 +219,22 @@ impl ExecSession {
     }
 
     /// The command's stdout (taken once).
-    pub fn stdout(&mut self) -> Option<impl AsyncRead + Unpin + use<>> {
-        self.process.stdout()
+    pub fn stdout(&mut self) -> Option<OutputReader> {
+        let inner = self.process.stdout()?;
+        Some(self.reader(Box::new(inner)))
     }
 
     /// The command's stderr (taken once; none with a TTY).
-    pub fn stderr(&mut self) -> Option<impl AsyncRead + Unpin + use<>> {
-        self.process.stderr()
+    pub fn stderr(&mut self) -> Option<OutputReader> {
+        let inner = self.process.stderr()?;
+        Some(self.reader(Box::new(inner)))
+    }
+
+    fn reader(&self, inner: Box<dyn AsyncRead + Send + Unpin>) -> OutputReader {
+        OutputReader {
+            inner,
+            closed: Box::pin(self.closed.0.clone().cancelled_owned()),
+        }
     }
 
     /// The command's stdin (taken once). Dropping or shutting it down sends
@@ -196,6 +250,7 @@ impl ExecSession {
 
     /// Closes the connection now. The remote process is not signalled.
     pub fn abort(&self) {
+        self.closed.0.cancel();
         self.process.abort();
     }
 

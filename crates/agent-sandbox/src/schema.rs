@@ -40,7 +40,10 @@ pub enum Schema {
     String,
     Number,
     /// An integer, with optional inclusive bounds.
-    Int { min: Option<i64>, max: Option<i64> },
+    Int {
+        min: Option<i64>,
+        max: Option<i64>,
+    },
     Any,
     /// An object whose values are all strings.
     Record,
@@ -57,10 +60,18 @@ pub struct Field {
 }
 
 fn req(name: &'static str, schema: Schema) -> Field {
-    Field { name, schema, required: true }
+    Field {
+        name,
+        schema,
+        required: true,
+    }
 }
 fn opt(name: &'static str, schema: Schema) -> Field {
-    Field { name, schema, required: false }
+    Field {
+        name,
+        schema,
+        required: false,
+    }
 }
 
 /// The names of every schema, as the JS package exports them.
@@ -123,18 +134,47 @@ fn kind_literal(kind: &'static str) -> &'static [&'static str] {
 
 /// The schema exported under `name`.
 pub fn schema(name: &str) -> Option<Schema> {
-    let pod_metadata = || Schema::Object(vec![opt("labels", Schema::Record), opt("annotations", Schema::Record)]);
-    let pod_template = || Schema::Object(vec![opt("spec", Schema::Any), req("metadata", pod_metadata())]);
-    let embedded_metadata =
-        || Schema::Object(vec![opt("name", Schema::String), opt("labels", Schema::Record), opt("annotations", Schema::Record)]);
-    let pvc_template = || Schema::Object(vec![req("metadata", embedded_metadata()), opt("spec", Schema::Any)]);
+    let pod_metadata = || {
+        Schema::Object(vec![
+            opt("labels", Schema::Record),
+            opt("annotations", Schema::Record),
+        ])
+    };
+    let pod_template = || {
+        Schema::Object(vec![
+            opt("spec", Schema::Any),
+            req("metadata", pod_metadata()),
+        ])
+    };
+    let embedded_metadata = || {
+        Schema::Object(vec![
+            opt("name", Schema::String),
+            opt("labels", Schema::Record),
+            opt("annotations", Schema::Record),
+        ])
+    };
+    let pvc_template = || {
+        Schema::Object(vec![
+            req("metadata", embedded_metadata()),
+            opt("spec", Schema::Any),
+        ])
+    };
     let sandbox_spec = || {
         Schema::Object(vec![
             req("podTemplate", pod_template()),
-            opt("volumeClaimTemplates", Schema::Array(Box::new(pvc_template()))),
+            opt(
+                "volumeClaimTemplates",
+                Schema::Array(Box::new(pvc_template())),
+            ),
             opt("shutdownTime", Schema::String),
             opt("shutdownPolicy", Schema::Enum(SHUTDOWN_POLICIES)),
-            opt("replicas", Schema::Int { min: Some(0), max: Some(1) }),
+            opt(
+                "replicas",
+                Schema::Int {
+                    min: Some(0),
+                    max: Some(1),
+                },
+            ),
         ])
     };
     let sandbox_status = || {
@@ -156,16 +196,27 @@ pub fn schema(name: &str) -> Option<Schema> {
         Schema::Object(vec![
             req("podTemplate", pod_template()),
             opt("networkPolicy", network_policy_spec()),
-            opt("networkPolicyManagement", Schema::Enum(NETWORK_POLICY_MANAGEMENT)),
+            opt(
+                "networkPolicyManagement",
+                Schema::Enum(NETWORK_POLICY_MANAGEMENT),
+            ),
         ])
     };
     let template_status = || Schema::Object(vec![]);
     let template_ref = || Schema::Object(vec![req("name", Schema::String)]);
     let lifecycle = || {
-        Schema::Object(vec![opt("shutdownTime", Schema::String), opt("shutdownPolicy", Schema::Enum(SHUTDOWN_POLICIES))])
+        Schema::Object(vec![
+            opt("shutdownTime", Schema::String),
+            opt("shutdownPolicy", Schema::Enum(SHUTDOWN_POLICIES)),
+        ])
     };
     let claim_sandbox_status = || Schema::Object(vec![opt("Name", Schema::String)]);
-    let claim_spec = || Schema::Object(vec![req("sandboxTemplateRef", template_ref()), opt("lifecycle", lifecycle())]);
+    let claim_spec = || {
+        Schema::Object(vec![
+            req("sandboxTemplateRef", template_ref()),
+            opt("lifecycle", lifecycle()),
+        ])
+    };
     let claim_status = || {
         Schema::Object(vec![
             opt("conditions", Schema::Array(Box::new(Schema::Any))),
@@ -174,11 +225,22 @@ pub fn schema(name: &str) -> Option<Schema> {
     };
     let pool_spec = || {
         Schema::Object(vec![
-            req("replicas", Schema::Int { min: Some(0), max: None }),
+            req(
+                "replicas",
+                Schema::Int {
+                    min: Some(0),
+                    max: None,
+                },
+            ),
             req("sandboxTemplateRef", template_ref()),
         ])
     };
-    let pool_status = || Schema::Object(vec![opt("replicas", Schema::Number), opt("readyReplicas", Schema::Number)]);
+    let pool_status = || {
+        Schema::Object(vec![
+            opt("replicas", Schema::Number),
+            opt("readyReplicas", Schema::Number),
+        ])
+    };
 
     Some(match name {
         "podMetadataSchema" => pod_metadata(),
@@ -236,7 +298,11 @@ pub fn validate(schema: &Schema, input: &Value) -> Result<Plan, Vec<Issue>> {
     let mut issues = Vec::new();
     let mut path = Vec::new();
     let plan = check(schema, input, &mut path, &mut issues);
-    if issues.is_empty() { Ok(plan) } else { Err(issues) }
+    if issues.is_empty() {
+        Ok(plan)
+    } else {
+        Err(issues)
+    }
 }
 
 fn type_issue(expected: &str, received: &str, path: &[Value], issues: &mut Vec<Issue>) -> Plan {
@@ -257,7 +323,9 @@ fn check(schema: &Schema, v: &Value, path: &mut Vec<Value>, issues: &mut Vec<Iss
         Schema::Number if t == "number" => Plan::Take,
         Schema::Number => type_issue("number", t, path, issues),
         Schema::Int { min, max } => {
-            let Some(n) = v.as_f64().filter(|_| t == "number") else { return type_issue("int", t, path, issues) };
+            let Some(n) = v.as_f64().filter(|_| t == "number") else {
+                return type_issue("int", t, path, issues);
+            };
             if n.fract() != 0.0 {
                 return type_issue("int", "number", path, issues);
             }
@@ -284,7 +352,11 @@ fn check(schema: &Schema, v: &Value, path: &mut Vec<Value>, issues: &mut Vec<Iss
         Schema::Enum(options) => match v.as_str() {
             Some(s) if options.contains(&s) => Plan::Take,
             _ => {
-                let expected = options.iter().map(|o| format!("\"{o}\"")).collect::<Vec<_>>().join("|");
+                let expected = options
+                    .iter()
+                    .map(|o| format!("\"{o}\""))
+                    .collect::<Vec<_>>()
+                    .join("|");
                 issues.push(Issue {
                     code: "invalid_value",
                     path: path.clone(),
@@ -305,10 +377,14 @@ fn check(schema: &Schema, v: &Value, path: &mut Vec<Value>, issues: &mut Vec<Iss
                 }
             }
             // Keys are all kept; values are strings, copied by value anyway.
-            Plan::Object { keys: map.keys().map(|k| (k.clone(), Plan::Take)).collect() }
+            Plan::Object {
+                keys: map.keys().map(|k| (k.clone(), Plan::Take)).collect(),
+            }
         }
         Schema::Array(item) => {
-            let Some(items) = v.as_array() else { return type_issue("array", t, path, issues) };
+            let Some(items) = v.as_array() else {
+                return type_issue("array", t, path, issues);
+            };
             let mut plans = Vec::with_capacity(items.len());
             for (i, element) in items.iter().enumerate() {
                 path.push(Value::from(i));
@@ -370,9 +446,13 @@ pub fn materialize(plan: &Plan, input: &Value) -> Value {
             }
             Value::Object(out)
         }
-        (Plan::Array { items }, Value::Array(values)) => {
-            Value::Array(items.iter().zip(values).map(|(p, v)| materialize(p, v)).collect())
-        }
+        (Plan::Array { items }, Value::Array(values)) => Value::Array(
+            items
+                .iter()
+                .zip(values)
+                .map(|(p, v)| materialize(p, v))
+                .collect(),
+        ),
         (_, v) => v.clone(),
     }
 }
@@ -400,8 +480,11 @@ mod tests {
             "metadata":{"name":"s","uid":"u","resourceVersion":"1"},
             "spec":{"podTemplate":{"metadata":{"x":1},"spec":{"containers":[],"keep":true}},"extra":1},"extra":2});
         let out = parse("sandboxSchema", sandbox).unwrap();
-        assert_eq!(out, json!({"apiVersion":"agents.x-k8s.io/v1alpha1","kind":"Sandbox","metadata":{"name":"s"},
-            "spec":{"podTemplate":{"metadata":{},"spec":{"containers":[],"keep":true}}}}));
+        assert_eq!(
+            out,
+            json!({"apiVersion":"agents.x-k8s.io/v1alpha1","kind":"Sandbox","metadata":{"name":"s"},
+            "spec":{"podTemplate":{"metadata":{},"spec":{"containers":[],"keep":true}}}})
+        );
     }
 
     #[test]
@@ -424,8 +507,20 @@ mod tests {
 
     #[test]
     fn numbers_must_be_finite() {
-        assert!(parse("sandboxWarmPoolStatusSchema", json!({"replicas": {JS_TAG: "nan"}})).is_err());
-        assert!(parse("sandboxWarmPoolStatusSchema", json!({"replicas": {JS_TAG: "inf"}})).is_err());
+        assert!(
+            parse(
+                "sandboxWarmPoolStatusSchema",
+                json!({"replicas": {JS_TAG: "nan"}})
+            )
+            .is_err()
+        );
+        assert!(
+            parse(
+                "sandboxWarmPoolStatusSchema",
+                json!({"replicas": {JS_TAG: "inf"}})
+            )
+            .is_err()
+        );
         assert!(parse("sandboxWarmPoolStatusSchema", json!({"replicas": "3"})).is_err());
     }
 
@@ -438,13 +533,22 @@ mod tests {
 
     #[test]
     fn template_status_outputs_an_empty_object() {
-        assert_eq!(parse("sandboxTemplateStatusSchema", json!({"a":1})).unwrap(), json!({}));
+        assert_eq!(
+            parse("sandboxTemplateStatusSchema", json!({"a":1})).unwrap(),
+            json!({})
+        );
         assert!(parse("sandboxTemplateStatusSchema", json!("x")).is_err());
     }
 
     #[test]
     fn required_status_replicas() {
         assert!(parse("sandboxStatusSchema", json!({})).is_err());
-        assert!(parse("sandboxStatusSchema", json!({"replicas":1,"conditions":[{"type":"Ready"}]})).is_ok());
+        assert!(
+            parse(
+                "sandboxStatusSchema",
+                json!({"replicas":1,"conditions":[{"type":"Ready"}]})
+            )
+            .is_ok()
+        );
     }
 }

@@ -1,0 +1,138 @@
+// AgentSandboxClient on both controller profiles: v0.5.6 (v1beta1 storage,
+// v1alpha1 through the conversion webhook) and v0.4.6 (v1alpha1 only).
+import { assert, describe, it, before, after } from './helpers/harness.mjs';
+import * as sdk from '../index.js';
+import { kubeConfigFor, freshNamespace, sandboxManifest } from './helpers/cluster.mjs';
+
+for (const profile of ['v0.5.6', 'v0.4.6']) {
+  describe(`AgentSandboxClient against controller ${profile}`, () => {
+    let client;
+    let ns;
+    before(async () => {
+      const kc = kubeConfigFor(profile);
+      ns = await freshNamespace(kc, 'client');
+      client = new sdk.AgentSandboxClient({ kubeConfig: kc, namespace: ns.name });
+    });
+    after(() => ns?.cleanup());
+
+    it('creates, waits for Ready, pauses, resumes and deletes a Sandbox', async () => {
+      await client.createSandbox(sandboxManifest('life'));
+      const ready = await client.waitForReady('life', { timeoutMs: 60_000, pollIntervalMs: 200 });
+      assert.equal(ready.status.conditions.find((c) => c.type === 'Ready').status, 'True');
+      assert.equal(await client.sandboxExists('life'), true);
+
+      const paused = await client.pause('life', 'idle');
+      assert.equal(paused.spec.replicas, 0);
+      assert.equal(paused.metadata.annotations['agents.x-k8s.io/pause-reason'], 'idle');
+      // The controller acts on it: the pod goes away.
+      for (let i = 0; i < 100; i++) {
+        const s = await client.getSandbox('life');
+        if ((s.status?.replicas ?? 1) === 0 || s.status?.conditions?.some((c) => c.type === 'Suspended' && c.status === 'True')) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      const suspended = await client.getSandbox('life');
+      assert.equal(suspended.spec.replicas, 0);
+
+      const resumed = await client.resume('life');
+      assert.equal(resumed.spec.replicas, 1);
+      assert.equal(resumed.metadata.annotations['agents.x-k8s.io/pause-reason'], '');
+      const again = await client.waitForReady('life', { timeoutMs: 60_000, pollIntervalMs: 200 });
+      assert.equal(again.spec.replicas, 1);
+
+      await client.deleteSandbox('life');
+      for (let i = 0; i < 50 && (await client.sandboxExists('life')); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(await client.sandboxExists('life'), false);
+    });
+
+    it('waitForReady keeps its deadline', async () => {
+      const unschedulable = sandboxManifest('never-ready');
+      unschedulable.spec.podTemplate.spec.nodeSelector = { 'no-such': 'node' };
+      await client.createSandbox(unschedulable);
+      const started = Date.now();
+      await assert.rejects(client.waitForReady('never-ready', { timeoutMs: 1500, pollIntervalMs: 1000 }), (e) => {
+        assert.ok(e instanceof sdk.TimeoutError);
+        assert.equal(e.message, 'waitForReady(never-ready) timed out after 1500ms');
+        return true;
+      });
+      assert.ok(Date.now() - started < 10_000);
+      await assert.rejects(client.waitForReady('missing-one', { timeoutMs: 5000 }), sdk.NotFoundError);
+    });
+
+    it('manages templates, claims and warm pools in the extensions group', async () => {
+      const template = new sdk.SandboxTemplateBuilder('tpl')
+        .podTemplate({ metadata: {}, spec: { containers: [{ name: 'sandbox', image: 'busybox' }] } })
+        .build();
+      await client.createTemplate(template);
+      assert.equal((await client.getTemplate('tpl')).kind, 'SandboxTemplate');
+      assert.deepEqual((await client.listTemplates()).items.map((t) => t.metadata.name), ['tpl']);
+
+      const pool = new sdk.SandboxWarmPoolBuilder('pool').replicas(1).sandboxTemplateRef('tpl').build();
+      await client.createWarmPool(pool);
+      const replaced = await client.replaceWarmPool('pool', new sdk.SandboxWarmPoolBuilder('pool').replicas(2).sandboxTemplateRef('tpl').build());
+      assert.equal(replaced.spec.replicas, 2);
+      assert.equal((await client.listWarmPools()).items.length, 1);
+
+      const claim = new sdk.SandboxClaimBuilder('claim').templateRef('tpl').build();
+      await client.createClaim(claim);
+      assert.equal((await client.getClaim('claim')).spec.sandboxTemplateRef.name, 'tpl');
+      assert.equal((await client.listClaims()).items.length, 1);
+      await client.deleteClaim('claim');
+      await client.deleteWarmPool('pool');
+      await client.deleteTemplate('tpl');
+      await assert.rejects(client.getTemplate('tpl'), sdk.NotFoundError);
+    });
+
+    it('watchSandboxes reports changes in order and stops cleanly', async () => {
+      const events = [];
+      const handle = client.watchSandboxes((ev) => {
+        if (ev.object.metadata.name === 'watched') events.push(ev.type);
+      });
+      await new Promise((r) => setTimeout(r, 500));
+      await client.createSandbox(sandboxManifest('watched'));
+      await client.waitForReady('watched', { timeoutMs: 60_000, pollIntervalMs: 200 });
+      await client.deleteSandbox('watched');
+      for (let i = 0; i < 100 && !events.includes('DELETED'); i++) await new Promise((r) => setTimeout(r, 100));
+      handle.stop();
+      await handle.done;
+      assert.equal(events[0], 'ADDED');
+      assert.equal(events.at(-1), 'DELETED');
+      assert.ok(events.slice(1, -1).every((t) => t === 'MODIFIED'));
+    });
+
+    it('stop() before the first response resolves done', async () => {
+      const handle = client.watchSandboxes(() => assert.fail('no callback after stop'));
+      handle.stop();
+      await handle.done;
+    });
+
+    it('healthCheck reports the cluster, the CRDs and the namespace', async () => {
+      const health = await client.healthCheck();
+      assert.equal(health.healthy, true);
+      assert.equal(health.crdRegistered, true);
+      assert.equal(health.namespaceExists, true);
+      assert.equal(health.clusterVersion, 'v1.36.3');
+      assert.equal(health.namespace, ns.name);
+      const elsewhere = new sdk.AgentSandboxClient({ kubeConfig: client.kubeConfig, namespace: 'does-not-exist' });
+      assert.equal((await elsewhere.healthCheck()).healthy, false);
+    });
+  });
+}
+
+describe('healthCheck on an unreachable cluster', () => {
+  it('returns the early-failure shape', async () => {
+    const kc = sdk.KubeConfig.fromDocument({
+      clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:1' } }],
+      users: [{ name: 'u', user: { token: 't' } }],
+      contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
+      'current-context': 'x',
+    });
+    const health = await new sdk.AgentSandboxClient({ kubeConfig: kc, namespace: 'n' }).healthCheck();
+    assert.deepEqual(health, { healthy: false, controllerInstalled: false, crdRegistered: false, namespace: 'n', namespaceExists: false });
+  });
+
+  it('the constructor loads the kubeconfig synchronously and defaults the namespace', () => {
+    const client = new sdk.AgentSandboxClient({ kubeConfig: sdk.KubeConfig.fromDocument({}) });
+    assert.equal(client.namespace, 'agentpane-sandboxes');
+    assert.throws(() => new sdk.AgentSandboxClient({ kubeconfigPath: '/nonexistent/kubeconfig' }), sdk.KubeConfigError);
+  });
+});

@@ -1,0 +1,71 @@
+import { assert, describe, it } from './helpers/harness.mjs';
+import * as sdk from '../index.js';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+
+describe('error classes', () => {
+  it('have the contract codes, statuses, messages and details', () => {
+    const nf = new sdk.NotFoundError('sandboxes', 'x', 'ns');
+    assert.equal(nf.name, 'NotFoundError');
+    assert.equal(nf.code, 'NOT_FOUND');
+    assert.equal(nf.statusCode, 404);
+    assert.equal(nf.message, 'sandboxes "x" not found in namespace "ns"');
+    assert.deepEqual(nf.details, { kind: 'sandboxes', name: 'x', namespace: 'ns' });
+    assert.equal(new sdk.NotFoundError('sandboxes', 'x').message, 'sandboxes "x" not found');
+
+    const ae = new sdk.AlreadyExistsError('Sandbox', 'y');
+    assert.equal([ae.code, ae.statusCode, ae.message].join('|'), 'ALREADY_EXISTS|409|Sandbox "y" already exists');
+    const te = new sdk.TimeoutError('exec ls', 50);
+    assert.equal([te.code, te.statusCode, te.message].join('|'), 'TIMEOUT|408|exec ls timed out after 50ms');
+    const ee = new sdk.ExecError('my-cmd --flag', 'boom', 3);
+    assert.equal(ee.message, 'Exec failed for "my-cmd --flag": boom');
+    assert.deepEqual([ee.code, ee.statusCode, ee.details], ['EXEC_FAILED', 500, { command: 'my-cmd --flag', exitCode: 3 }]);
+    const cn = new sdk.ControllerNotInstalledError();
+    assert.equal(cn.message, 'Agent Sandbox CRD controller is not installed in the cluster');
+    assert.deepEqual([cn.code, cn.statusCode, cn.details], ['CONTROLLER_NOT_INSTALLED', 503, undefined]);
+    const ke = new sdk.KubeConfigError('bad');
+    assert.deepEqual([ke.code, ke.statusCode, ke.message], ['KUBECONFIG_ERROR', 500, 'bad']);
+  });
+
+  it('are Errors and AgentSandboxErrors, one identity for ESM and CommonJS', () => {
+    const cjs = require('../index.cjs');
+    for (const name of ['NotFoundError', 'AlreadyExistsError', 'TimeoutError', 'ExecError', 'ControllerNotInstalledError', 'KubeConfigError']) {
+      assert.equal(sdk[name], cjs[name], name);
+      assert.ok(sdk[name].prototype instanceof sdk.AgentSandboxError, name);
+      assert.ok(sdk[name].prototype instanceof Error, name);
+    }
+    assert.equal(new sdk.AgentSandboxError('m', 'C', 418).name, 'AgentSandboxError');
+  });
+});
+
+describe('constants', () => {
+  it('keep the original values', () => {
+    assert.deepEqual(sdk.CRD_API, { group: 'agents.x-k8s.io', version: 'v1alpha1', apiVersion: 'agents.x-k8s.io/v1alpha1' });
+    assert.equal(sdk.CRD_EXTENSIONS_API.apiVersion, 'extensions.agents.x-k8s.io/v1alpha1');
+    assert.equal(sdk.CRD_API_V1BETA1.apiVersion, 'agents.x-k8s.io/v1beta1');
+    assert.equal(sdk.CRD_PLURALS.sandboxWarmPool, 'sandboxwarmpools');
+    assert.equal(sdk.CRD_KINDS.sandboxClaim, 'SandboxClaim');
+    assert.equal(sdk.CRD_ANNOTATIONS.pauseReason, 'agents.x-k8s.io/pause-reason');
+    assert.equal(sdk.CRD_CONDITIONS.expired, 'SandboxExpired');
+    assert.equal(sdk.CRD_LABELS.claimUid, 'agents.x-k8s.io/claim-uid');
+  });
+
+  it('export every runtime name of the contract', () => {
+    const expected = [
+      'applyBunCompat', 'loadKubeConfig', 'resolveContext', 'getClusterInfo', 'execInSandbox', 'execStreamInSandbox',
+      'waitForReady', 'pause', 'resume', 'startWatch', 'AgentSandboxClient', 'CustomResourceCrud', 'SandboxBuilder',
+      'SandboxTemplateBuilder', 'SandboxClaimBuilder', 'SandboxWarmPoolBuilder', 'CRD_API', 'CRD_EXTENSIONS_API',
+      'CRD_PLURALS', 'CRD_KINDS', 'CRD_ANNOTATIONS', 'CRD_CONDITIONS', 'CRD_LABELS', 'AgentSandboxError', 'NotFoundError',
+      'AlreadyExistsError', 'TimeoutError', 'ExecError', 'ControllerNotInstalledError', 'KubeConfigError',
+      'podMetadataSchema', 'podTemplateSchema', 'embeddedObjectMetadataSchema', 'persistentVolumeClaimTemplateSchema',
+      'shutdownPolicySchema', 'sandboxSpecSchema', 'sandboxStatusSchema', 'sandboxSchema', 'networkPolicySpecSchema',
+      'networkPolicyManagementSchema', 'sandboxTemplateSpecSchema', 'sandboxTemplateStatusSchema', 'sandboxTemplateSchema',
+      'sandboxTemplateRefSchema', 'lifecycleSchema', 'claimSandboxStatusSchema', 'sandboxClaimSpecSchema',
+      'sandboxClaimStatusSchema', 'sandboxClaimSchema', 'sandboxWarmPoolSpecSchema', 'sandboxWarmPoolStatusSchema',
+      'sandboxWarmPoolSchema',
+    ];
+    assert.equal(expected.length, 52);
+    for (const name of expected) assert.ok(sdk[name] !== undefined, name);
+  });
+});

@@ -1,0 +1,102 @@
+// Exec against the real API server; under the test environment the command
+// runs on this host through the node's exec endpoint.
+import { assert, describe, it, before, after } from './helpers/harness.mjs';
+import { Readable } from 'node:stream';
+import * as sdk from '../index.js';
+import { kubeConfigFor, freshNamespace, sandboxManifest } from './helpers/cluster.mjs';
+
+describe('exec', () => {
+  let client;
+  let ns;
+  before(async () => {
+    const kc = kubeConfigFor();
+    ns = await freshNamespace(kc, 'exec');
+    client = new sdk.AgentSandboxClient({ kubeConfig: kc, namespace: ns.name });
+    await client.createSandbox(sandboxManifest('box'));
+    await client.waitForReady('box', { timeoutMs: 60_000, pollIntervalMs: 200 });
+  });
+  after(() => ns?.cleanup());
+
+  it('returns trimmed output and the exit code', async () => {
+    const ok = await client.exec({ sandboxName: 'box', command: ['sh', '-c', 'echo "  out  "; echo err >&2'] });
+    assert.deepEqual(ok, { exitCode: 0, stdout: 'out', stderr: 'err' });
+    assert.equal((await client.exec({ sandboxName: 'box', command: ['sh', '-c', 'exit 3'] })).exitCode, 3);
+    assert.equal((await client.exec({ sandboxName: 'box', command: ['sh', '-c', 'exit 42'] })).exitCode, 42);
+    const missing = await client.exec({ sandboxName: 'box', command: ['sh', '-c', 'no-such-command-xyz'] });
+    assert.equal(missing.exitCode, 127);
+  });
+
+  it('decodes multi-byte characters whole', async () => {
+    const r = await client.exec({ sandboxName: 'box', command: ['sh', '-c', "printf 'h\\303\\251llo \\342\\202\\254'"] });
+    assert.equal(r.stdout, 'héllo €');
+  });
+
+  it('falls back to the sandbox name as pod name, and rejects an unknown pod with ExecError', async () => {
+    await assert.rejects(client.exec({ sandboxName: 'no-such-box', command: ['true'] }), (e) => {
+      assert.ok(e instanceof sdk.ExecError);
+      assert.match(e.message, /^Exec failed for "true": /);
+      return true;
+    });
+  });
+
+  it('times out with TimeoutError', async () => {
+    await assert.rejects(client.exec({ sandboxName: 'box', command: ['sleep', '30'], timeoutMs: 300 }), (e) => {
+      assert.ok(e instanceof sdk.TimeoutError);
+      assert.equal(e.message, 'exec sleep 30 timed out after 300ms');
+      return true;
+    });
+  });
+
+  it('streams stdout as an async iterator with the exit code from wait()', async () => {
+    const h = await client.execStream({ sandboxName: 'box', command: ['sh', '-c', 'head -c 10485760 /dev/zero | tr "\\0" "a"; exit 5'] });
+    let bytes = 0;
+    let allA = true;
+    for await (const chunk of h.stdout) {
+      bytes += chunk.length;
+      if (allA && chunk.some((b) => b !== 0x61)) allA = false;
+    }
+    assert.equal(bytes, 10 * 1024 * 1024);
+    assert.ok(allA);
+    assert.deepEqual(await h.wait(), { exitCode: 5 });
+    assert.equal(h.wait(), h.wait());
+    assert.equal(h.stdout.writableEnded, true);
+    assert.equal(h.stderr.writableEnded, true);
+  });
+
+  it('sends stdin and half-closes it', async () => {
+    const h = await client.execStream({ sandboxName: 'box', command: ['sh', '-c', 'cat; echo done'], stdin: Readable.from([Buffer.from('hello '), Buffer.from('world\n')]) });
+    let out = '';
+    for await (const chunk of h.stdout) out += chunk;
+    assert.equal(out, 'hello world\ndone\n');
+    assert.deepEqual(await h.wait(), { exitCode: 0 });
+  });
+
+  it('kill() settles wait() with -1 and destroys the streams', async () => {
+    const h = await client.execStream({ sandboxName: 'box', command: ['sleep', '600'] });
+    const started = Date.now();
+    h.kill();
+    h.kill();
+    assert.deepEqual(await h.wait(), { exitCode: -1 });
+    assert.ok(Date.now() - started < 1000);
+    assert.equal(h.stdout.destroyed, true);
+    assert.equal(h.stderr.destroyed, true);
+  });
+
+  it('a stream timeout rejects wait() with TimeoutError', async () => {
+    const h = await client.execStream({ sandboxName: 'box', command: ['sleep', '600'], timeoutMs: 300 });
+    await assert.rejects(h.wait(), sdk.TimeoutError);
+  });
+
+  it('an AbortSignal ends the command', async () => {
+    const ac = new AbortController();
+    const pending = client.exec({ sandboxName: 'box', command: ['sleep', '600'], signal: ac.signal });
+    setTimeout(() => ac.abort(), 100);
+    await assert.rejects(pending, (e) => e.code === 'CANCELLED');
+  });
+
+  it('a session that cannot open resolves with destroyed streams and a rejecting wait()', async () => {
+    const h = await client.execStream({ sandboxName: 'gone-box', command: ['true'] });
+    assert.equal(h.stdout.destroyed, true);
+    await assert.rejects(h.wait(), sdk.ExecError);
+  });
+});

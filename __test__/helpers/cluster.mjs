@@ -1,0 +1,42 @@
+// The cluster the integration tests use: AGENT_SANDBOX_TEST_KUBECONFIG, or a
+// local control plane from k8s/testenv (started on first use, then reused).
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as sdk from '../../index.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Kubeconfig path of the test cluster for a controller profile. */
+export function testKubeconfig(profile = 'v0.5.6') {
+  const fromEnv = profile === 'v0.5.6' ? process.env.AGENT_SANDBOX_TEST_KUBECONFIG : process.env.AGENT_SANDBOX_TEST_KUBECONFIG_V046;
+  if (fromEnv) return fromEnv;
+  const out = execFileSync(join(root, 'k8s/testenv/up'), ['--instance', process.env.AGENT_SANDBOX_TEST_INSTANCE || 'test'], {
+    env: { ...process.env, AGENT_SANDBOX_VERSION: profile },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return out.trim().split('\n').pop();
+}
+
+/** The admin KubeConfig, or the one of the user without RBAC rights. */
+export function kubeConfigFor(profile = 'v0.5.6', context = 'admin') {
+  return sdk.loadKubeConfig({ kubeconfigPath: testKubeconfig(profile), context });
+}
+
+
+/** A fresh namespace (deleted by the returned cleanup). */
+export async function freshNamespace(kc, prefix = 'sdk-test') {
+  const name = `${prefix}-${randomBytes(4).toString('hex')}`;
+  const crud = new sdk.CustomResourceCrud(kc, { group: '', version: 'v1', plural: 'namespaces' });
+  await crud.create('', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  return {
+    name,
+    cleanup: () => crud.delete('', name).catch(() => {}),
+  };
+}
+
+export function sandboxManifest(name, extra = {}) {
+  return new sdk.SandboxBuilder(name).image('busybox').labels(extra.labels || {}).build();
+}

@@ -1,0 +1,539 @@
+// Public types of @agentpane/agent-sandbox-sdk (drop-in for the TypeScript SDK).
+// The runtime is the native addon plus lib/*.cjs; these declarations are the
+// contract. __test__/types/consumer.ts compiles every export with --strict.
+
+import type {
+  V1Condition,
+  V1NetworkPolicyEgressRule,
+  V1NetworkPolicyIngressRule,
+  V1ObjectMeta,
+  V1PersistentVolumeClaimSpec,
+  V1PodSpec,
+} from '@kubernetes/client-node';
+import type { Readable } from 'node:stream';
+
+// ---------------------------------------------------------------- resources
+
+export interface CRDResource<TSpec = unknown, TStatus = unknown> {
+  apiVersion: string;
+  kind: string;
+  metadata: V1ObjectMeta;
+  spec: TSpec;
+  status?: TStatus;
+}
+export interface CRDResourceList<T extends CRDResource> {
+  apiVersion: string;
+  kind: string;
+  metadata: { resourceVersion?: string; continue?: string };
+  items: T[];
+}
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'ERROR' | 'BOOKMARK';
+export interface WatchEvent<T extends CRDResource> {
+  type: WatchEventType;
+  object: T;
+}
+export type Condition = V1Condition;
+export interface PodMetadata {
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+export interface PodTemplate {
+  spec: V1PodSpec;
+  metadata: PodMetadata;
+}
+export interface EmbeddedObjectMetadata {
+  name?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+export interface PersistentVolumeClaimTemplate {
+  metadata: EmbeddedObjectMetadata;
+  spec: V1PersistentVolumeClaimSpec;
+}
+export type ShutdownPolicy = 'Delete' | 'Retain';
+export interface Lifecycle {
+  shutdownTime?: string;
+  shutdownPolicy?: ShutdownPolicy;
+}
+export type NetworkPolicyManagement = 'Managed' | 'Unmanaged';
+export interface NetworkPolicySpec {
+  ingress?: V1NetworkPolicyIngressRule[];
+  egress?: V1NetworkPolicyEgressRule[];
+}
+/** `Name` on controllers up to v0.2; newer ones write `name`. */
+export interface ClaimSandboxStatus {
+  Name?: string;
+}
+
+export interface SandboxSpec {
+  podTemplate: PodTemplate;
+  volumeClaimTemplates?: PersistentVolumeClaimTemplate[];
+  shutdownTime?: string;
+  shutdownPolicy?: ShutdownPolicy;
+  /** 0 (suspended) or 1 (running). */
+  replicas?: number;
+}
+export interface SandboxStatus {
+  serviceFQDN?: string;
+  service?: string;
+  conditions?: V1Condition[];
+  replicas: number;
+  selector?: string;
+}
+export type Sandbox = CRDResource<SandboxSpec, SandboxStatus>;
+export type SandboxList = CRDResourceList<Sandbox>;
+export interface SandboxTemplateSpec {
+  podTemplate: PodTemplate;
+  networkPolicy?: NetworkPolicySpec;
+  networkPolicyManagement?: NetworkPolicyManagement;
+}
+export type SandboxTemplateStatus = Record<string, never>;
+export type SandboxTemplate = CRDResource<SandboxTemplateSpec, SandboxTemplateStatus>;
+export type SandboxTemplateList = CRDResourceList<SandboxTemplate>;
+export interface SandboxTemplateRef {
+  name: string;
+}
+export interface SandboxClaimSpec {
+  sandboxTemplateRef: SandboxTemplateRef;
+  lifecycle?: Lifecycle;
+}
+export interface SandboxClaimStatus {
+  conditions?: V1Condition[];
+  sandbox?: ClaimSandboxStatus;
+}
+export type SandboxClaim = CRDResource<SandboxClaimSpec, SandboxClaimStatus>;
+export type SandboxClaimList = CRDResourceList<SandboxClaim>;
+export interface SandboxWarmPoolSpec {
+  replicas: number;
+  sandboxTemplateRef: SandboxTemplateRef;
+}
+export interface SandboxWarmPoolStatus {
+  replicas?: number;
+  readyReplicas?: number;
+}
+export type SandboxWarmPool = CRDResource<SandboxWarmPoolSpec, SandboxWarmPoolStatus>;
+export type SandboxWarmPoolList = CRDResourceList<SandboxWarmPool>;
+
+// ---------------------------------------------------------------- exec
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+export interface ExecOptions {
+  sandboxName: string;
+  namespace: string;
+  container?: string;
+  command: string[];
+  /** No timeout when 0 or absent. */
+  timeoutMs?: number;
+  /** Aborting closes the session and rejects with code CANCELLED. */
+  signal?: AbortSignal;
+}
+export interface ExecStreamOptions extends ExecOptions {
+  stdin?: Readable;
+  tty?: boolean;
+}
+export interface ExecStreamResult {
+  stdout: Readable;
+  stderr: Readable;
+  /** The same promise on every call. `kill()` before the exit status resolves `{exitCode: -1}`. */
+  wait(): Promise<{ exitCode: number }>;
+  /** Closes the connection and destroys the streams. Never throws. */
+  kill(): void | Promise<void>;
+}
+
+// ---------------------------------------------------------------- options
+
+/** Anything that serialises to a kubeconfig: this package's KubeConfig or client-node's. */
+export interface KubeConfigLike {
+  exportConfig(): string;
+  getContexts(): Array<{ name: string; cluster: string; user: string; namespace?: string }>;
+  getCurrentContext(): string;
+  setCurrentContext(context: string): void;
+  getContextObject(name: string): { name: string; cluster: string; user: string; namespace?: string } | null;
+  getCluster(name: string): { name: string; server: string; skipTLSVerify?: boolean } | null;
+}
+
+export type ApiVersionPolicy = 'auto' | 'v1alpha1' | 'v1beta1';
+
+export interface AgentSandboxClientOptions {
+  kubeConfig?: KubeConfigLike;
+  namespace?: string;
+  kubeconfigPath?: string;
+  context?: string;
+  skipTLSVerify?: boolean;
+  /** Wire version: 'auto' (default) asks the cluster and converts when needed. */
+  apiVersion?: ApiVersionPolicy;
+}
+export interface KubeConfigOptions {
+  kubeconfigPath?: string;
+  context?: string;
+  skipTLSVerify?: boolean;
+}
+export interface CrudConfig {
+  group: string;
+  version: string;
+  plural: string;
+}
+export interface ListOptions {
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  limit?: number;
+  continueToken?: string;
+}
+export interface WaitForReadyOptions {
+  name: string;
+  namespace: string;
+  timeoutMs?: number;
+  pollIntervalMs?: number;
+  signal?: AbortSignal;
+}
+export interface WatchOptions {
+  namespace: string;
+  labelSelector?: string;
+  resourceVersion?: string;
+  timeoutSeconds?: number;
+}
+export type WatchCallback<T extends CRDResource> = (event: WatchEvent<T>) => void;
+export interface WatchHandle {
+  stop(): void;
+  done: Promise<void>;
+}
+
+// ---------------------------------------------------------------- kubeconfig
+
+export interface KubeConfigCluster {
+  name: string;
+  server: string;
+  caData?: string;
+  caFile?: string;
+  skipTLSVerify: boolean;
+  tlsServerName?: string;
+  proxyUrl?: string;
+}
+export interface KubeConfigUser {
+  name: string;
+  token?: string;
+  tokenFile?: string;
+  certData?: string;
+  certFile?: string;
+  keyData?: string;
+  keyFile?: string;
+  username?: string;
+  password?: string;
+  exec?: unknown;
+  authProvider?: unknown;
+  impersonateUser?: string;
+}
+export interface KubeConfigContext {
+  name: string;
+  cluster: string;
+  user: string;
+  namespace?: string;
+}
+
+/** The shape and methods of @kubernetes/client-node's KubeConfig that consumers use. */
+export declare class KubeConfig implements KubeConfigLike {
+  clusters: KubeConfigCluster[];
+  users: KubeConfigUser[];
+  contexts: KubeConfigContext[];
+  currentContext: string;
+  static fromDocument(document: unknown): KubeConfig;
+  loadFromDefault(): void;
+  loadFromFile(file: string): void;
+  loadFromOptions(options: {
+    clusters?: KubeConfigCluster[];
+    users?: KubeConfigUser[];
+    contexts?: KubeConfigContext[];
+    currentContext?: string;
+  }): void;
+  getContexts(): KubeConfigContext[];
+  getClusters(): KubeConfigCluster[];
+  getUsers(): KubeConfigUser[];
+  getCurrentContext(): string;
+  setCurrentContext(context: string): void;
+  getContextObject(name: string): KubeConfigContext | null;
+  getCluster(name: string): KubeConfigCluster | null;
+  getUser(name: string): KubeConfigUser | null;
+  getCurrentCluster(): KubeConfigCluster | null;
+  getCurrentUser(): KubeConfigUser | null;
+  toDocument(): Record<string, unknown>;
+  exportConfig(): string;
+  /** Needs the optional peer @kubernetes/client-node (throws PEER_DEPENDENCY_MISSING without it). */
+  makeApiClient<T>(apiClientType: new (...args: any[]) => T): T;
+}
+
+export declare function loadKubeConfig(options?: KubeConfigOptions): KubeConfig;
+export declare function resolveContext(kc: KubeConfigLike, context?: string): string;
+export declare function getClusterInfo(kc: KubeConfigLike): { name: string; server: string } | null;
+export declare function applyBunCompat(): void;
+
+// ---------------------------------------------------------------- errors
+
+export declare class AgentSandboxError extends Error {
+  constructor(message: string, code: string, statusCode?: number, details?: Record<string, unknown>);
+  readonly code: string;
+  readonly statusCode?: number;
+  readonly details?: Record<string, unknown>;
+}
+export declare class NotFoundError extends AgentSandboxError {
+  constructor(kind: string, name: string, namespace?: string);
+}
+export declare class AlreadyExistsError extends AgentSandboxError {
+  constructor(kind: string, name: string);
+}
+export declare class TimeoutError extends AgentSandboxError {
+  constructor(operation: string, timeoutMs: number);
+}
+export declare class ExecError extends AgentSandboxError {
+  constructor(command: string, message: string, exitCode?: number);
+}
+export declare class ControllerNotInstalledError extends AgentSandboxError {
+  constructor();
+}
+export declare class KubeConfigError extends AgentSandboxError {
+  constructor(message: string);
+}
+
+// ---------------------------------------------------------------- constants
+
+export declare const CRD_API: {
+  readonly group: 'agents.x-k8s.io';
+  readonly version: 'v1alpha1';
+  readonly apiVersion: 'agents.x-k8s.io/v1alpha1';
+};
+export declare const CRD_EXTENSIONS_API: {
+  readonly group: 'extensions.agents.x-k8s.io';
+  readonly version: 'v1alpha1';
+  readonly apiVersion: 'extensions.agents.x-k8s.io/v1alpha1';
+};
+export declare const CRD_API_V1BETA1: {
+  readonly group: 'agents.x-k8s.io';
+  readonly version: 'v1beta1';
+  readonly apiVersion: 'agents.x-k8s.io/v1beta1';
+};
+export declare const CRD_EXTENSIONS_API_V1BETA1: {
+  readonly group: 'extensions.agents.x-k8s.io';
+  readonly version: 'v1beta1';
+  readonly apiVersion: 'extensions.agents.x-k8s.io/v1beta1';
+};
+export declare const CRD_PLURALS: {
+  readonly sandbox: 'sandboxes';
+  readonly sandboxTemplate: 'sandboxtemplates';
+  readonly sandboxClaim: 'sandboxclaims';
+  readonly sandboxWarmPool: 'sandboxwarmpools';
+};
+export declare const CRD_KINDS: {
+  readonly sandbox: 'Sandbox';
+  readonly sandboxTemplate: 'SandboxTemplate';
+  readonly sandboxClaim: 'SandboxClaim';
+  readonly sandboxWarmPool: 'SandboxWarmPool';
+};
+export declare const CRD_ANNOTATIONS: {
+  readonly ttl: 'agents.x-k8s.io/ttl';
+  readonly pauseReason: 'agents.x-k8s.io/pause-reason';
+  readonly createdBy: 'agents.x-k8s.io/created-by';
+  readonly sandboxId: 'agentpane.io/sandbox-id';
+  readonly projectId: 'agentpane.io/project-id';
+  readonly taskId: 'agentpane.io/task-id';
+};
+export declare const CRD_CONDITIONS: {
+  readonly ready: 'Ready';
+  readonly podReady: 'PodReady';
+  readonly networkReady: 'NetworkReady';
+  readonly storageReady: 'StorageReady';
+  readonly paused: 'Paused';
+  readonly expired: 'SandboxExpired';
+};
+export declare const CRD_LABELS: {
+  readonly managed: 'agentpane.io/managed';
+  readonly sandbox: 'agentpane.io/sandbox';
+  readonly projectId: 'agentpane.io/project-id';
+  readonly warmPool: 'agentpane.io/warm-pool';
+  readonly warmPoolState: 'agentpane.io/warm-pool-state';
+  readonly claimUid: 'agents.x-k8s.io/claim-uid';
+};
+
+// ---------------------------------------------------------------- client
+
+export interface HealthCheckResult {
+  healthy: boolean;
+  controllerInstalled: boolean;
+  controllerVersion?: string;
+  crdRegistered: boolean;
+  namespace: string;
+  namespaceExists: boolean;
+  clusterVersion?: string;
+}
+
+export declare class AgentSandboxClient {
+  readonly kubeConfig: KubeConfigLike;
+  readonly namespace: string;
+  constructor(options?: AgentSandboxClientOptions);
+  createSandbox(sandbox: Sandbox, namespace?: string): Promise<Sandbox>;
+  getSandbox(name: string, namespace?: string): Promise<Sandbox>;
+  listSandboxes(options?: { labelSelector?: string; namespace?: string }): Promise<SandboxList>;
+  deleteSandbox(name: string, namespace?: string): Promise<void>;
+  sandboxExists(name: string, namespace?: string): Promise<boolean>;
+  waitForReady(name: string, options?: Partial<WaitForReadyOptions>): Promise<Sandbox>;
+  pause(name: string, reason?: string, namespace?: string): Promise<Sandbox>;
+  resume(name: string, namespace?: string): Promise<Sandbox>;
+  exec(options: Omit<ExecOptions, 'namespace'> & { namespace?: string }): Promise<ExecResult>;
+  execStream(options: Omit<ExecStreamOptions, 'namespace'> & { namespace?: string }): Promise<ExecStreamResult>;
+  createTemplate(template: SandboxTemplate, namespace?: string): Promise<SandboxTemplate>;
+  getTemplate(name: string, namespace?: string): Promise<SandboxTemplate>;
+  listTemplates(namespace?: string): Promise<SandboxTemplateList>;
+  deleteTemplate(name: string, namespace?: string): Promise<void>;
+  createClaim(claim: SandboxClaim, namespace?: string): Promise<SandboxClaim>;
+  getClaim(name: string, namespace?: string): Promise<SandboxClaim>;
+  listClaims(namespace?: string): Promise<SandboxClaimList>;
+  deleteClaim(name: string, namespace?: string): Promise<void>;
+  createWarmPool(pool: SandboxWarmPool, namespace?: string): Promise<SandboxWarmPool>;
+  getWarmPool(name: string, namespace?: string): Promise<SandboxWarmPool>;
+  listWarmPools(namespace?: string): Promise<SandboxWarmPoolList>;
+  replaceWarmPool(name: string, pool: SandboxWarmPool, namespace?: string): Promise<SandboxWarmPool>;
+  deleteWarmPool(name: string, namespace?: string): Promise<void>;
+  watchSandboxes(callback: WatchCallback<Sandbox>, options?: Partial<WatchOptions>): WatchHandle;
+  watchClaims(callback: WatchCallback<SandboxClaim>, options?: Partial<WatchOptions>): WatchHandle;
+  healthCheck(): Promise<HealthCheckResult>;
+}
+
+export declare class CustomResourceCrud<T extends CRDResource> {
+  constructor(kc: KubeConfigLike, config: CrudConfig, options?: { apiVersion?: ApiVersionPolicy });
+  create(namespace: string, body: T): Promise<T>;
+  get(namespace: string, name: string): Promise<T>;
+  list(options?: ListOptions): Promise<CRDResourceList<T>>;
+  update(namespace: string, name: string, body: T): Promise<T>;
+  /** A JSON merge patch (application/merge-patch+json). */
+  patch(namespace: string, name: string, patch: Partial<T>): Promise<T>;
+  /** Server-side apply with field manager `agent-sandbox-sdk`. */
+  apply(namespace: string, body: T, options?: { force?: boolean }): Promise<T>;
+  delete(namespace: string, name: string, options?: { propagationPolicy?: 'Background' | 'Foreground' | 'Orphan' }): Promise<void>;
+  exists(namespace: string, name: string): Promise<boolean>;
+}
+
+export declare function execInSandbox(kc: KubeConfigLike, options: ExecOptions): Promise<ExecResult>;
+export declare function execStreamInSandbox(kc: KubeConfigLike, options: ExecStreamOptions): Promise<ExecStreamResult>;
+export declare function waitForReady(crud: CustomResourceCrud<Sandbox>, options: WaitForReadyOptions): Promise<Sandbox>;
+export declare function pause(
+  crud: CustomResourceCrud<Sandbox>,
+  namespace: string,
+  name: string,
+  reason?: string,
+): Promise<Sandbox>;
+export declare function resume(crud: CustomResourceCrud<Sandbox>, namespace: string, name: string): Promise<Sandbox>;
+export declare function startWatch<T extends CRDResource>(
+  kc: KubeConfigLike,
+  config: CrudConfig,
+  options: WatchOptions,
+  callback: WatchCallback<T>,
+): WatchHandle;
+
+// ---------------------------------------------------------------- builders
+
+export declare class SandboxBuilder {
+  constructor(name: string);
+  namespace(ns: string): this;
+  labels(labels: Record<string, string>): this;
+  annotations(annotations: Record<string, string>): this;
+  image(image: string): this;
+  resources(limits: { cpu: string; memory: string }): this;
+  runtimeClass(name: string): this;
+  addVolumeClaimTemplate(template: PersistentVolumeClaimTemplate): this;
+  shutdownTime(time: string): this;
+  shutdownPolicy(policy: ShutdownPolicy): this;
+  replicas(n: number): this;
+  agentPaneContext(ctx: { projectId: string; taskId?: string; sandboxId?: string }): this;
+  /** Opt-in restricted Pod Security defaults on the pod template. */
+  restrictedPodSecurity(): this;
+  build(): Sandbox;
+}
+export declare class SandboxTemplateBuilder {
+  constructor(name: string);
+  namespace(ns: string): this;
+  labels(labels: Record<string, string>): this;
+  podTemplate(template: PodTemplate): this;
+  image(image: string): this;
+  resources(limits: { cpu: string; memory: string }): this;
+  networkPolicy(policy: NetworkPolicySpec): this;
+  networkPolicyManagement(mode: NetworkPolicyManagement): this;
+  /** Opt-in restricted Pod Security defaults on the pod template. */
+  restrictedPodSecurity(): this;
+  build(): SandboxTemplate;
+}
+export declare class SandboxClaimBuilder {
+  constructor(name: string);
+  namespace(ns: string): this;
+  labels(labels: Record<string, string>): this;
+  templateRef(name: string): this;
+  lifecycle(options: { shutdownTime?: string; shutdownPolicy?: ShutdownPolicy }): this;
+  build(): SandboxClaim;
+}
+export declare class SandboxWarmPoolBuilder {
+  constructor(name: string);
+  namespace(ns: string): this;
+  labels(labels: Record<string, string>): this;
+  replicas(n: number): this;
+  sandboxTemplateRef(name: string): this;
+  build(): SandboxWarmPool;
+}
+
+// ---------------------------------------------------------------- schemas
+
+export interface SchemaIssue {
+  code: string;
+  path: (string | number)[];
+  message: string;
+}
+/** Shaped like a ZodError. */
+export declare class SchemaValidationError extends Error {
+  readonly name: 'ZodError';
+  readonly issues: SchemaIssue[];
+  readonly errors: SchemaIssue[];
+  format(): { _errors: string[] };
+}
+export type SafeParseResult<T> = { success: true; data: T } | { success: false; error: SchemaValidationError };
+/** zod-compatible: parse throws the same error safeParse returns. */
+export interface Schema<T> {
+  parse(input: unknown): T;
+  safeParse(input: unknown): SafeParseResult<T>;
+  parseAsync(input: unknown): Promise<T>;
+  safeParseAsync(input: unknown): Promise<SafeParseResult<T>>;
+}
+type ResourceOf<TSpec, TStatus> = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec: TSpec;
+  status?: TStatus;
+};
+
+export declare const podMetadataSchema: Schema<PodMetadata>;
+export declare const podTemplateSchema: Schema<{ spec?: unknown; metadata: PodMetadata }>;
+export declare const embeddedObjectMetadataSchema: Schema<EmbeddedObjectMetadata>;
+export declare const persistentVolumeClaimTemplateSchema: Schema<{ metadata: EmbeddedObjectMetadata; spec?: unknown }>;
+export declare const shutdownPolicySchema: Schema<ShutdownPolicy>;
+export declare const sandboxSpecSchema: Schema<SandboxSpec>;
+export declare const sandboxStatusSchema: Schema<SandboxStatus>;
+export declare const sandboxSchema: Schema<ResourceOf<SandboxSpec, SandboxStatus> & { kind: 'Sandbox' }>;
+export declare const networkPolicySpecSchema: Schema<NetworkPolicySpec>;
+export declare const networkPolicyManagementSchema: Schema<NetworkPolicyManagement>;
+export declare const sandboxTemplateSpecSchema: Schema<SandboxTemplateSpec>;
+export declare const sandboxTemplateStatusSchema: Schema<SandboxTemplateStatus>;
+export declare const sandboxTemplateSchema: Schema<
+  ResourceOf<SandboxTemplateSpec, SandboxTemplateStatus> & { kind: 'SandboxTemplate' }
+>;
+export declare const sandboxTemplateRefSchema: Schema<SandboxTemplateRef>;
+export declare const lifecycleSchema: Schema<Lifecycle>;
+export declare const claimSandboxStatusSchema: Schema<ClaimSandboxStatus>;
+export declare const sandboxClaimSpecSchema: Schema<SandboxClaimSpec>;
+export declare const sandboxClaimStatusSchema: Schema<SandboxClaimStatus>;
+export declare const sandboxClaimSchema: Schema<ResourceOf<SandboxClaimSpec, SandboxClaimStatus> & { kind: 'SandboxClaim' }>;
+export declare const sandboxWarmPoolSpecSchema: Schema<SandboxWarmPoolSpec>;
+export declare const sandboxWarmPoolStatusSchema: Schema<SandboxWarmPoolStatus>;
+export declare const sandboxWarmPoolSchema: Schema<
+  ResourceOf<SandboxWarmPoolSpec, SandboxWarmPoolStatus> & { kind: 'SandboxWarmPool' }
+>;
