@@ -256,12 +256,14 @@ impl Client {
         namespace: &str,
         options: &ListOptions,
     ) -> Result<Value> {
-        let mut lp = ListParams::default();
-        lp.label_selector = options.label_selector.clone().filter(|s| !s.is_empty());
-        lp.field_selector = options.field_selector.clone().filter(|s| !s.is_empty());
-        lp.limit = options.limit.filter(|l| *l > 0);
-        lp.continue_token = options.continue_token.clone().filter(|s| !s.is_empty());
-        lp.resource_version = options.resource_version.clone();
+        let lp = ListParams {
+            label_selector: options.label_selector.clone().filter(|s| !s.is_empty()),
+            field_selector: options.field_selector.clone().filter(|s| !s.is_empty()),
+            limit: options.limit.filter(|l| *l > 0),
+            continue_token: options.continue_token.clone().filter(|s| !s.is_empty()),
+            resource_version: options.resource_version.clone(),
+            ..ListParams::default()
+        };
         let req = Request::new(route.wire.collection_path(namespace)).list(&lp);
         self.send(req).await.map(|v| route.list_from_wire(v))
     }

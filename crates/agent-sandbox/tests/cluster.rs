@@ -1,0 +1,295 @@
+//! The core crate against the real local control plane (k8s/testenv), or the
+//! cluster named by AGENT_SANDBOX_TEST_KUBECONFIG.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use agent_sandbox::client::{Client, ListOptions, Propagation, VersionPolicy};
+use agent_sandbox::config::{KubeconfigOptions, load_kubeconfig};
+use agent_sandbox::exec::ExecRequest;
+use agent_sandbox::watch::WatchOptions;
+use agent_sandbox::{ErrorCode, Kind, ResourceRef, Version};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+fn test_kubeconfig() -> PathBuf {
+    if let Ok(path) = std::env::var("AGENT_SANDBOX_TEST_KUBECONFIG") {
+        return path.into();
+    }
+    let up = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../k8s/testenv/up");
+    let instance = std::env::var("AGENT_SANDBOX_TEST_INSTANCE").unwrap_or_else(|_| "test".into());
+    let out = Command::new(up)
+        .args(["--instance", &instance])
+        .output()
+        .expect("k8s/testenv/up runs");
+    assert!(
+        out.status.success(),
+        "k8s/testenv/up failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .trim()
+        .into()
+}
+
+async fn client(context: &str) -> Client {
+    let options = KubeconfigOptions {
+        path: Some(test_kubeconfig()),
+        context: Some(context.into()),
+        skip_tls_verify: false,
+    };
+    let kubeconfig = load_kubeconfig(&options).unwrap().kubeconfig;
+    Client::from_kubeconfig(kubeconfig).await.unwrap()
+}
+
+async fn namespace(client: &Client, prefix: &str) -> String {
+    let name = format!("{prefix}-{:08x}", std::process::id() ^ rand_suffix());
+    let ns = ResourceRef::new("", "v1", "namespaces");
+    client
+        .create(
+            &ns,
+            "",
+            json!({"apiVersion":"v1","kind":"Namespace","metadata":{"name":name}}),
+        )
+        .await
+        .unwrap();
+    name
+}
+
+fn rand_suffix() -> u32 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos()
+}
+
+fn sandbox(name: &str) -> Value {
+    json!({"apiVersion":"agents.x-k8s.io/v1alpha1","kind":"Sandbox","metadata":{"name":name},
+        "spec":{"podTemplate":{"metadata":{},"spec":{"containers":[{"name":"sandbox","image":"busybox"}]}}}})
+}
+
+async fn wait_ready(client: &Client, ns: &str, name: &str) -> Value {
+    let r = ResourceRef::of(Kind::Sandbox, Version::V1alpha1);
+    for _ in 0..300 {
+        let obj = client.get(&r, ns, name).await.unwrap();
+        let ready = obj["status"]["conditions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|c| c["type"] == "Ready" && c["status"] == "True");
+        if ready {
+            return obj;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("{ns}/{name} never became Ready");
+}
+
+#[tokio::test]
+async fn errors_carry_codes_and_statuses() {
+    let admin = client("admin").await;
+    let ns = namespace(&admin, "rs-errors").await;
+    let r = ResourceRef::of(Kind::Sandbox, Version::V1alpha1);
+    let missing = admin.get(&r, &ns, "missing").await.unwrap_err();
+    assert_eq!(
+        (missing.code(), missing.status()),
+        (ErrorCode::NotFound, Some(404))
+    );
+    admin.create(&r, &ns, sandbox("dup")).await.unwrap();
+    let dup = admin.create(&r, &ns, sandbox("dup")).await.unwrap_err();
+    assert_eq!(
+        (dup.code(), dup.status()),
+        (ErrorCode::AlreadyExists, Some(409))
+    );
+    let mut invalid = sandbox("bad");
+    invalid["spec"]["replicas"] = json!(7);
+    let invalid = admin.create(&r, &ns, invalid).await.unwrap_err();
+    assert_eq!(
+        (invalid.code(), invalid.status()),
+        (ErrorCode::Invalid, Some(422))
+    );
+    let nobody = client("nobody").await;
+    let forbidden = nobody
+        .list(&r, &ns, &ListOptions::default())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (forbidden.code(), forbidden.status()),
+        (ErrorCode::Forbidden, Some(403))
+    );
+    assert!(forbidden.to_string().contains("forbidden"), "{forbidden}");
+    admin
+        .delete(
+            &ResourceRef::new("", "v1", "namespaces"),
+            "",
+            &ns,
+            Propagation::Background,
+        )
+        .await
+        .unwrap();
+}
+
+/// A caller speaking v1alpha1 to a server used as v1beta1-only: the SDK
+/// converts both ways, and the stored object is the v1beta1 shape.
+#[tokio::test]
+async fn v1alpha1_callers_work_through_sdk_conversion() {
+    let admin = client("admin").await;
+    let served = admin.served_versions().await.unwrap();
+    if !served.sandboxes.contains(&Version::V1beta1) {
+        eprintln!("skipped: this cluster serves no v1beta1 (controller v0.4.x profile)");
+        return;
+    }
+    let ns = namespace(&admin, "rs-conv").await;
+    let beta_wire = admin
+        .clone()
+        .with_version_policy(VersionPolicy::Fixed(Version::V1beta1));
+    let alpha = ResourceRef::of(Kind::Sandbox, Version::V1alpha1);
+    let created = beta_wire
+        .create(&alpha, &ns, sandbox("conv"))
+        .await
+        .unwrap();
+    assert_eq!(created["apiVersion"], "agents.x-k8s.io/v1alpha1");
+    assert_eq!(created["spec"]["replicas"], 1);
+    let paused = beta_wire
+        .merge_patch(&alpha, &ns, "conv", json!({"spec":{"replicas":0}}))
+        .await
+        .unwrap();
+    assert_eq!(paused["spec"]["replicas"], 0);
+    let stored = admin
+        .get(
+            &ResourceRef::of(Kind::Sandbox, Version::V1beta1),
+            &ns,
+            "conv",
+        )
+        .await
+        .unwrap();
+    assert_eq!(stored["spec"]["operatingMode"], "Suspended");
+    assert!(stored["spec"].get("replicas").is_none());
+    let list = beta_wire
+        .list(&alpha, &ns, &ListOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(list["items"][0]["spec"]["replicas"], 0);
+    admin
+        .delete(
+            &ResourceRef::new("", "v1", "namespaces"),
+            "",
+            &ns,
+            Propagation::Background,
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn exec_exit_codes_output_and_stdin_half_close() {
+    let admin = client("admin").await;
+    let ns = namespace(&admin, "rs-exec").await;
+    admin
+        .create(
+            &ResourceRef::of(Kind::Sandbox, Version::V1alpha1),
+            &ns,
+            sandbox("box"),
+        )
+        .await
+        .unwrap();
+    wait_ready(&admin, &ns, "box").await;
+    let req = |cmd: &[&str], stdin: bool| ExecRequest {
+        namespace: ns.clone(),
+        pod: "box".into(),
+        container: None,
+        command: cmd.iter().map(|s| s.to_string()).collect(),
+        stdin,
+        tty: false,
+    };
+    let out = admin
+        .exec_output(
+            &req(&["sh", "-c", "echo out; echo err >&2; exit 3"], false),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (out.exit_code, out.stdout.as_slice(), out.stderr.as_slice()),
+        (3, &b"out\n"[..], &b"err\n"[..])
+    );
+
+    let mut session = admin
+        .exec(&req(&["sh", "-c", "wc -c; exit 0"], true))
+        .await
+        .unwrap();
+    let mut stdin = session.stdin().unwrap();
+    let mut stdout = session.stdout().unwrap();
+    stdin.write_all(&vec![7u8; 100_000]).await.unwrap();
+    stdin.shutdown().await.unwrap();
+    drop(stdin);
+    let mut text = String::new();
+    stdout.read_to_string(&mut text).await.unwrap();
+    assert_eq!(text.trim(), "100000");
+    assert_eq!(session.wait().await.unwrap(), 0);
+
+    let timeout = admin
+        .exec_output(
+            &req(&["sleep", "30"], false),
+            Some(Duration::from_millis(200)),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(timeout.code(), ErrorCode::Timeout);
+    admin
+        .delete(
+            &ResourceRef::new("", "v1", "namespaces"),
+            "",
+            &ns,
+            Propagation::Background,
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn watch_reports_every_change_in_order() {
+    let admin = client("admin").await;
+    let ns = namespace(&admin, "rs-watch").await;
+    let r = ResourceRef::of(Kind::Sandbox, Version::V1alpha1);
+    let mut watch = admin.watch(&r, &ns, WatchOptions::default());
+    admin.create(&r, &ns, sandbox("w")).await.unwrap();
+    admin
+        .merge_patch(&r, &ns, "w", json!({"metadata":{"labels":{"step":"2"}}}))
+        .await
+        .unwrap();
+    admin
+        .delete(&r, &ns, "w", Propagation::Background)
+        .await
+        .unwrap();
+    let mut types = Vec::new();
+    while types.last().map(String::as_str) != Some("DELETED") {
+        let ev = tokio::time::timeout(Duration::from_secs(30), watch.next())
+            .await
+            .expect("event in time")
+            .unwrap()
+            .unwrap();
+        types.push(ev.event_type);
+    }
+    assert_eq!(types.first().map(String::as_str), Some("ADDED"));
+    assert!(
+        types[1..types.len() - 1].iter().all(|t| t == "MODIFIED"),
+        "{types:?}"
+    );
+    watch.stop();
+    assert!(watch.next().await.is_none());
+    admin
+        .delete(
+            &ResourceRef::new("", "v1", "namespaces"),
+            "",
+            &ns,
+            Propagation::Background,
+        )
+        .await
+        .unwrap();
+}

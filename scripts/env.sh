@@ -1,0 +1,42 @@
+# Shared settings of the project scripts (sourced). Heavy build outputs live
+# under one cache directory so that a fresh clone builds warm.
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export AGENT_SANDBOX_SDK_CACHE=${AGENT_SANDBOX_SDK_CACHE:-$HOME/.cache/agent-sandbox-sdk}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$AGENT_SANDBOX_SDK_CACHE/cargo-target}
+export npm_config_cache=${npm_config_cache:-$AGENT_SANDBOX_SDK_CACHE/npm}
+export npm_config_audit=false npm_config_fund=false npm_config_update_notifier=false
+STEP_T0=$(date +%s)
+step() { printf '\n==> [%4ss] %s\n' "$(($(date +%s) - STEP_T0))" "$*"; }
+
+require_tools() {
+  local missing=()
+  for t in "$@"; do command -v "$t" >/dev/null || missing+=("$t"); done
+  if ((${#missing[@]})); then
+    echo "missing tools: ${missing[*]} (Go, Rust (cargo), Node.js 20+, openssl, curl and python3 are needed)" >&2
+    exit 1
+  fi
+}
+
+# npm packages, installed when the lock file changed since the last install.
+install_node_modules() {
+  cd "$ROOT"
+  local stamp=node_modules/.package-lock.sha
+  local want; want=$(sha256sum package-lock.json | cut -c1-64)
+  if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
+    # npm install rather than npm ci: npm 11 leaves the optional platform
+    # packages of a transitive dependency (@napi-rs/lzma) out of the lock
+    # file, and npm ci then refuses the lock. Versions still come from it.
+    step "npm install (from package-lock.json)"
+    npm install --no-audit --no-fund --loglevel=error
+    echo "$want" >"$stamp"
+  fi
+}
+
+# The native addon (debug for tests, release for the demo and benchmarks).
+build_addon() {
+  cd "$ROOT"
+  step "native addon (${1:-debug})"
+  local flags=(--platform --js native.cjs --dts native.d.cts)
+  [[ ${1:-debug} == release ]] && flags+=(--release)
+  npx napi build "${flags[@]}"
+}

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The whole test suite: hygiene, Rust (unit and cluster), the JS suite under
+# node's test runner, vitest and bun, and the TypeScript consumer check.
+# Cluster tests use local control planes from k8s/testenv (both controller
+# profiles), or AGENT_SANDBOX_TEST_KUBECONFIG (and ..._V046) if set.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+require_tools go cargo node npm openssl curl python3
+cd "$ROOT"
+
+passed=0 failed=0 failures=()
+suite() { # suite NAME CMD...: run one suite, keep going on failure
+  local name=$1; shift
+  step "$name"
+  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$name"); fi
+}
+
+install_node_modules
+step "cargo fmt --check"
+cargo fmt --all -- --check
+step "cargo clippy -D warnings"
+cargo clippy --workspace --lib --tests --quiet -- -D warnings
+build_addon debug
+
+export TESTENV_INSTANCE=${TESTENV_INSTANCE:-test-$$}
+started=()
+cleanup() {
+  for profile in "${started[@]}"; do
+    [[ -n $profile ]] || continue
+    AGENT_SANDBOX_VERSION=$profile "$ROOT/k8s/testenv/down" --instance "$TESTENV_INSTANCE" || true
+  done
+  started=()
+}
+trap cleanup EXIT
+if [[ -z ${AGENT_SANDBOX_TEST_KUBECONFIG:-} ]]; then
+  for profile in v0.5.6 v0.4.6; do
+    step "local control plane, controller $profile (instance $TESTENV_INSTANCE)"
+    started+=("$profile")
+    kc=$(AGENT_SANDBOX_VERSION=$profile "$ROOT/k8s/testenv/up" --instance "$TESTENV_INSTANCE" | tail -n1)
+    if [[ $profile == v0.5.6 ]]; then export AGENT_SANDBOX_TEST_KUBECONFIG=$kc; else export AGENT_SANDBOX_TEST_KUBECONFIG_V046=$kc; fi
+  done
+fi
+
+suite "cargo test (unit and cluster)" cargo test --workspace
+suite "JS suite: node --test" node --test __test__/
+suite "JS suite: vitest" npx vitest run
+suite "JS suite: bun test" node_modules/.bin/bun test --timeout 120000 __test__/
+suite "TypeScript consumer: tsc --strict, then run" bash -c 'npx tsc -p __test__/types/tsconfig.json && node target/ts-consumer/consumer.js'
+
+cleanup
+trap - EXIT
+echo
+if ((failed)); then printf 'failed suites: %s\n' "${failures[*]}"; fi
+echo "suites: $passed passed, $failed failed"
+((failed == 0))
