@@ -116,6 +116,13 @@ describe('CustomResourceCrud on a real API server', () => {
     });
   });
 
+  it('KubeConfig.makeApiClient gives a working @kubernetes/client-node client (applyBunCompat under Bun)', async () => {
+    const { CoreV1Api } = await import('@kubernetes/client-node');
+    const core = kc.makeApiClient(CoreV1Api);
+    const found = await core.readNamespace({ name: ns.name });
+    assert.equal(found.metadata.name, ns.name);
+  });
+
   it('reads the KubeConfig at call time', async () => {
     const local = kubeConfigFor();
     const c = new sdk.CustomResourceCrud(local, SANDBOXES);

@@ -41,14 +41,23 @@ if [[ -z ${AGENT_SANDBOX_TEST_KUBECONFIG:-} ]]; then
   done
 fi
 
+if ((${#started[@]})); then
+  for profile in "${started[@]}"; do
+    suite "local control plane self-test ($profile)" env AGENT_SANDBOX_VERSION=$profile "$ROOT/k8s/testenv/selftest" --instance "$TESTENV_INSTANCE"
+  done
+fi
 suite "cargo test (unit and cluster)" cargo test --workspace
 suite "JS suite: node --test" node --test __test__/
 suite "JS suite: vitest" npx vitest run
 suite "JS suite: bun test" node_modules/.bin/bun test --timeout 120000 __test__/
 suite "TypeScript consumer: tsc --strict, then run" bash -c 'npx tsc -p __test__/types/tsconfig.json && node target/ts-consumer/consumer.js'
 
+had_instances=${#started[@]}
 cleanup
 trap - EXIT
+if ((had_instances)); then
+  suite "k8s/testenv/down leaves no process behind" bash -c "! pgrep -af -- '-testenv/$TESTENV_INSTANCE-v0'"
+fi
 echo
 if ((failed)); then printf 'failed suites: %s\n' "${failures[*]}"; fi
 echo "suites: $passed passed, $failed failed"

@@ -2,6 +2,7 @@
 //!
 //! - [`config`]: finding and loading kubeconfigs;
 //! - [`client`]: CRUD with version discovery and v1alpha1/v1beta1 conversion;
+//! - [`types`]: typed objects of the four kinds in both versions (lossless);
 //! - [`resources`]: groups, versions, kinds and the names the controller uses;
 //! - [`conversion`]: the field mapping between API versions;
 //! - [`exec`]: commands in a Sandbox over the streaming protocol;
@@ -18,6 +19,7 @@ pub mod exec;
 pub mod health;
 pub mod resources;
 pub mod schema;
+pub mod types;
 pub mod watch;
 
 pub use client::{Client, ListOptions, Propagation, ServedVersions, VersionPolicy};

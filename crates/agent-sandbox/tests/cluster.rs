@@ -61,6 +61,14 @@ async fn namespace(client: &Client, prefix: &str) -> String {
     name
 }
 
+async fn delete_namespace(client: &Client, name: &str) {
+    let namespaces = ResourceRef::new("", "v1", "namespaces");
+    client
+        .delete(&namespaces, "", name, Propagation::Background)
+        .await
+        .unwrap();
+}
+
 fn rand_suffix() -> u32 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -123,15 +131,7 @@ async fn errors_carry_codes_and_statuses() {
         (ErrorCode::Forbidden, Some(403))
     );
     assert!(forbidden.to_string().contains("forbidden"), "{forbidden}");
-    admin
-        .delete(
-            &ResourceRef::new("", "v1", "namespaces"),
-            "",
-            &ns,
-            Propagation::Background,
-        )
-        .await
-        .unwrap();
+    delete_namespace(&admin, &ns).await;
 }
 
 /// A caller speaking v1alpha1 to a server used as v1beta1-only: the SDK
@@ -175,15 +175,18 @@ async fn v1alpha1_callers_work_through_sdk_conversion() {
         .await
         .unwrap();
     assert_eq!(list["items"][0]["spec"]["replicas"], 0);
-    admin
-        .delete(
-            &ResourceRef::new("", "v1", "namespaces"),
-            "",
-            &ns,
-            Propagation::Background,
-        )
-        .await
-        .unwrap();
+    // The typed v1beta1 struct reads the stored object through kube::Api.
+    let typed: kube::Api<agent_sandbox::types::v1beta1::Sandbox> =
+        kube::Api::namespaced(admin.kube().clone(), &ns);
+    let sandbox = typed.get("conv").await.unwrap();
+    assert_eq!(sandbox.spec.operating_mode.as_deref(), Some("Suspended"));
+    assert_eq!(
+        sandbox.spec.pod_template.pod_spec().unwrap().containers[0]
+            .image
+            .as_deref(),
+        Some("busybox")
+    );
+    delete_namespace(&admin, &ns).await;
 }
 
 #[tokio::test]
@@ -241,15 +244,7 @@ async fn exec_exit_codes_output_and_stdin_half_close() {
         .await
         .unwrap_err();
     assert_eq!(timeout.code(), ErrorCode::Timeout);
-    admin
-        .delete(
-            &ResourceRef::new("", "v1", "namespaces"),
-            "",
-            &ns,
-            Propagation::Background,
-        )
-        .await
-        .unwrap();
+    delete_namespace(&admin, &ns).await;
 }
 
 #[tokio::test]
@@ -283,13 +278,5 @@ async fn watch_reports_every_change_in_order() {
     );
     watch.stop();
     assert!(watch.next().await.is_none());
-    admin
-        .delete(
-            &ResourceRef::new("", "v1", "namespaces"),
-            "",
-            &ns,
-            Propagation::Background,
-        )
-        .await
-        .unwrap();
+    delete_namespace(&admin, &ns).await;
 }
