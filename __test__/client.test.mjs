@@ -83,20 +83,26 @@ for (const profile of ['v0.5.6', 'v0.4.6']) {
     });
 
     it('watchSandboxes reports changes in order and stops cleanly', async () => {
+      const until = async (cond) => {
+        for (let i = 0; i < 300 && !cond(); i++) await new Promise((r) => setTimeout(r, 100));
+        assert.ok(cond(), `events so far: ${events}`);
+      };
       const events = [];
+      // Created first: the watch starts with the current state (ADDED), which
+      // also shows it is established before the changes we make.
+      await client.createSandbox(sandboxManifest('watched'));
       const handle = client.watchSandboxes((ev) => {
         if (ev.object.metadata.name === 'watched') events.push(ev.type);
       });
-      await new Promise((r) => setTimeout(r, 500));
-      await client.createSandbox(sandboxManifest('watched'));
+      await until(() => events.includes('ADDED'));
       await client.waitForReady('watched', { timeoutMs: 60_000, pollIntervalMs: 200 });
       await client.deleteSandbox('watched');
-      for (let i = 0; i < 100 && !events.includes('DELETED'); i++) await new Promise((r) => setTimeout(r, 100));
+      await until(() => events.includes('DELETED'));
       handle.stop();
       await handle.done;
       assert.equal(events[0], 'ADDED');
       assert.equal(events.at(-1), 'DELETED');
-      assert.ok(events.slice(1, -1).every((t) => t === 'MODIFIED'));
+      assert.ok(events.slice(1, -1).every((t) => t === 'MODIFIED'), String(events));
     });
 
     it('stop() before the first response resolves done', async () => {

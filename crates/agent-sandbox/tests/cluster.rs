@@ -252,8 +252,20 @@ async fn watch_reports_every_change_in_order() {
     let admin = client("admin").await;
     let ns = namespace(&admin, "rs-watch").await;
     let r = ResourceRef::of(Kind::Sandbox, Version::V1alpha1);
-    let mut watch = admin.watch(&r, &ns, WatchOptions::default());
+    // Created first: a watch without a resourceVersion starts with the
+    // current state (ADDED), which also shows that the watch is established.
     admin.create(&r, &ns, sandbox("w")).await.unwrap();
+    let mut watch = admin.watch(&r, &ns, WatchOptions::default());
+    let mut types = Vec::new();
+    let mut next = async || {
+        let ev = tokio::time::timeout(Duration::from_secs(30), watch.next())
+            .await
+            .expect("event in time")
+            .unwrap()
+            .unwrap();
+        ev.event_type
+    };
+    types.push(next().await);
     admin
         .merge_patch(&r, &ns, "w", json!({"metadata":{"labels":{"step":"2"}}}))
         .await
@@ -262,14 +274,8 @@ async fn watch_reports_every_change_in_order() {
         .delete(&r, &ns, "w", Propagation::Background)
         .await
         .unwrap();
-    let mut types = Vec::new();
     while types.last().map(String::as_str) != Some("DELETED") {
-        let ev = tokio::time::timeout(Duration::from_secs(30), watch.next())
-            .await
-            .expect("event in time")
-            .unwrap()
-            .unwrap();
-        types.push(ev.event_type);
+        types.push(next().await);
     }
     assert_eq!(types.first().map(String::as_str), Some("ADDED"));
     assert!(
