@@ -104,6 +104,14 @@ describe('CustomResourceCrud on a real API server', () => {
     });
   });
 
+  it('authenticates with a client certificate, a token file and an exec credential plugin', async () => {
+    for (const context of ['cert-admin', 'token-file-admin', 'exec-admin']) {
+      const other = new sdk.CustomResourceCrud(kubeConfigFor('v0.5.6', context), SANDBOXES);
+      const list = await other.list({ namespace: ns.name });
+      assert.equal(list.kind, 'SandboxList', context);
+    }
+  });
+
   it('reports an unreachable server with a clear code and no status', async () => {
     const doc = kc.toDocument();
     doc.clusters[0].cluster.server = 'https://127.0.0.1:1';

@@ -96,6 +96,10 @@ make_pki() {
     }
     leaf apiserver DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,IP:127.0.0.1,IP:10.0.0.1
     leaf loopback DNS:localhost,IP:127.0.0.1  # conversion webhook and node exec server
+    # A client certificate in system:masters, for the certificate-auth user.
+    openssl req -newkey rsa:2048 -nodes -keyout admin-client.key -out admin-client.csr -subj "/O=system:masters/CN=cert-admin"
+    printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n' >admin-client.ext
+    openssl x509 -req -in admin-client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out admin-client.crt -days 3650 -extfile admin-client.ext
     openssl genrsa -out sa.key 2048 && openssl rsa -in sa.key -pubout -out sa.pub
   ) >"$W/logs/pki.log" 2>&1 || { cat "$W/logs/pki.log" >&2; die "openssl failed"; }
 }
@@ -105,6 +109,12 @@ write_credentials() {
   NOBODY_TOKEN=nobody-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
   printf '%s,admin,1,"system:masters"\n%s,nobody,2\n' "$ADMIN_TOKEN" "$NOBODY_TOKEN" >"$W/tokens.csv"
   chmod 600 "$W/tokens.csv"
+  printf '%s' "$ADMIN_TOKEN" >"$W/admin.token"
+  # An exec credential plugin that hands out the admin token.
+  printf '#!/bin/sh\nprintf %s "$(cat %s)"\n' \
+    "'{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{\"token\":\"%s\"}}'" \
+    "'$W/admin.token'" >"$W/credential-plugin"
+  chmod 700 "$W/credential-plugin"
   cat >"$W/kubeconfig" <<EOF
 apiVersion: v1
 kind: Config
@@ -120,11 +130,30 @@ users:
 - name: nobody
   user:
     token: $NOBODY_TOKEN
+- name: cert-admin
+  user:
+    client-certificate: $W/pki/admin-client.crt
+    client-key: $W/pki/admin-client.key
+- name: token-file-admin
+  user:
+    tokenFile: $W/admin.token
+- name: exec-admin
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1
+      command: $W/credential-plugin
+      interactiveMode: Never
 contexts:
 - name: admin
   context: {cluster: testenv, user: admin}
 - name: nobody
   context: {cluster: testenv, user: nobody}
+- name: cert-admin
+  context: {cluster: testenv, user: cert-admin}
+- name: token-file-admin
+  context: {cluster: testenv, user: token-file-admin}
+- name: exec-admin
+  context: {cluster: testenv, user: exec-admin}
 current-context: admin
 EOF
   chmod 600 "$W/kubeconfig"
