@@ -134,6 +134,11 @@ export interface ExecOptions {
 export interface ExecStreamOptions extends ExecOptions {
   stdin?: Readable;
   tty?: boolean;
+  /**
+   * Opt-in: kill() also sends this signal to the command's process group
+   * (closing the connection alone does not stop it under a real kubelet).
+   */
+  killSignal?: NodeJS.Signals;
 }
 export interface ExecStreamResult {
   stdout: Readable;
@@ -142,6 +147,8 @@ export interface ExecStreamResult {
   wait(): Promise<{ exitCode: number }>;
   /** Closes the connection and destroys the streams. Never throws. */
   kill(): void | Promise<void>;
+  /** TTY sessions: tell the remote terminal its new size. */
+  resize?(columns: number, rows: number): Promise<void>;
 }
 
 // ---------------------------------------------------------------- options
@@ -537,3 +544,89 @@ export declare const sandboxWarmPoolStatusSchema: Schema<SandboxWarmPoolStatus>;
 export declare const sandboxWarmPoolSchema: Schema<
   ResourceOf<SandboxWarmPoolSpec, SandboxWarmPoolStatus> & { kind: 'SandboxWarmPool' }
 >;
+
+// ---------------------------------------------------------------- provider side (AgentPane)
+
+/** AgentPane's status of a running sandbox. */
+export type SandboxRuntimeStatus = 'stopped' | 'creating' | 'running' | 'idle' | 'stopping' | 'error';
+export interface AgentExecStreamOptions {
+  cmd: string;
+  args?: string[];
+  env?: Record<string, string>;
+  cwd?: string;
+  asRoot?: boolean;
+  stdin?: Readable;
+  killSignal?: NodeJS.Signals;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+export interface TmuxSession {
+  name: string;
+  sandboxId: string;
+  taskId?: string;
+  createdAt: string;
+  windowCount: number;
+  attached: boolean;
+}
+export interface SandboxMetrics {
+  cpuUsagePercent: number;
+  memoryUsageMb: number;
+  memoryLimitMb: number;
+  diskUsageMb: number;
+  networkRxBytes: number;
+  networkTxBytes: number;
+  /** Milliseconds since the pod started. */
+  uptime: number;
+  /** Which source answered. */
+  source: 'metrics-api' | 'cgroup' | 'unavailable';
+}
+
+/** The K8S_* errors of the provider. */
+export declare class K8sError extends AgentSandboxError {}
+export declare const K8sErrors: {
+  POD_ALREADY_EXISTS(codespaceId: string): K8sError;
+  POD_CREATION_FAILED(name: string, message: string): K8sError;
+  POD_DELETION_FAILED(name: string, message: string): K8sError;
+  EXEC_FAILED(command: string, message: string): K8sError;
+  NETWORK_ISOLATION_UNSUPPORTED(provider: string, reason: string): K8sError;
+  NETWORK_POLICY_CREATION_FAILED(name: string, message: string): K8sError;
+  IMAGE_NOT_FOUND(image: string): K8sError;
+  TMUX_SESSION_ALREADY_EXISTS(name: string): K8sError;
+  TMUX_CREATION_FAILED(name: string, message: string): K8sError;
+};
+
+/** The status AgentPane derives from a Sandbox object. */
+export declare function mapConditionsToStatus(sandbox: Sandbox): Exclude<SandboxRuntimeStatus, 'stopping'>;
+
+export declare class AgentSandboxInstance {
+  readonly id: string;
+  readonly sandboxName: string;
+  readonly codespaceId: string;
+  readonly namespace: string;
+  readonly containerId: string;
+  status: SandboxRuntimeStatus;
+  constructor(
+    id: string,
+    sandboxName: string,
+    codespaceId: string,
+    namespace: string,
+    client: AgentSandboxClient,
+    idleTimeoutMinutes?: number,
+    hooks?: { onStopping?(reason: string): void; onStopped?(): void },
+  );
+  exec(cmd: string, args?: string[]): Promise<ExecResult>;
+  execAsRoot(cmd: string, args?: string[]): Promise<ExecResult>;
+  execStream(options: AgentExecStreamOptions): Promise<ExecStreamResult>;
+  writeFile(path: string, content: string | Buffer, mode?: number): Promise<void>;
+  readFile(path: string): Promise<Buffer>;
+  createTmuxSession(sessionName: string, taskId?: string): Promise<TmuxSession>;
+  listTmuxSessions(): Promise<TmuxSession[]>;
+  killTmuxSession(sessionName: string): Promise<void>;
+  sendKeysToTmux(sessionName: string, keys: string): Promise<void>;
+  captureTmuxPane(sessionName: string, lines?: number): Promise<string>;
+  stop(): Promise<void>;
+  touch(): void;
+  getLastActivity(): Date;
+  refreshStatus(): Promise<SandboxRuntimeStatus>;
+  getMetrics(): Promise<SandboxMetrics>;
+}

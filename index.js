@@ -58,5 +58,9 @@ export const {
   sandboxWarmPoolStatusSchema,
   sandboxWarmPoolSchema,
   SchemaValidationError,
+  AgentSandboxInstance,
+  K8sError,
+  K8sErrors,
+  mapConditionsToStatus,
 } = sdk;
 export default sdk;

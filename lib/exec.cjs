@@ -3,6 +3,7 @@
 // native sessions. Output streams are Node PassThrough streams fed chunk by
 // chunk, so a consumer that stops reading stops the socket reads too.
 
+const { randomBytes } = require('node:crypto');
 const { PassThrough } = require('node:stream');
 const { nativeClientFor } = require('./crud.cjs');
 const { AgentSandboxError, ExecError, TimeoutError, fromNative, nativeFailure } = require('./errors.cjs');
@@ -115,8 +116,30 @@ function feedStdin(session, stdin, fail) {
   stdin.on('error', (err) => fail(err));
 }
 
+// With `killSignal`, the command runs under a shell that records its pid
+// (the process group leader where the runtime makes one), so that kill() can
+// also signal the remote processes: closing the connection does not stop
+// them under a real kubelet.
+function withPidFile(command) {
+  const pidFile = `/tmp/.agent-sandbox-exec-${randomBytes(8).toString('hex')}.pid`;
+  const wrapped = ['sh', '-c', 'echo $$ > "$0"; "$@"; rc=$?; rm -f "$0"; exit $rc', pidFile, ...command];
+  return { pidFile, wrapped };
+}
+
+function signalRemote(kc, o, pidFile, signal) {
+  const sig = String(signal).replace(/^SIG/, '');
+  if (!/^[A-Z0-9]+$/.test(sig)) return Promise.resolve();
+  // POSIX `kill -s SIG -- -PGID` (dash rejects `kill -SIG -- ...`); without a
+  // process group, the direct children and the process itself.
+  const script =
+    'p=$(cat "$0" 2>/dev/null) || exit 0; kill -s "$1" -- -"$p" 2>/dev/null || { pkill -"$1" -P "$p"; kill -s "$1" "$p"; }; rm -f "$0"';
+  return execInSandbox(kc, { ...o, command: ['sh', '-c', script, pidFile, sig], timeoutMs: 10_000, signal: undefined }).catch(
+    (err) => console.warn(`[agent-sandbox-sdk] could not signal the remote process: ${err.message}`),
+  );
+}
+
 /**
- * Starts a command with streamed output: `{stdout, stderr, wait, kill}`.
+ * Starts a command with streamed output: `{stdout, stderr, wait, kill, resize}`.
  * Rejects only when the Sandbox's pod cannot be looked up; a session that
  * cannot open gives destroyed streams and a wait() that rejects.
  */
@@ -150,14 +173,15 @@ async function execStreamInSandbox(kc, o) {
     finish(settle.reject, err);
   };
 
+  const remote = o.killSignal ? withPidFile(o.command) : undefined;
   try {
-    session = await openSession(kc, o, { stdin: Boolean(o.stdin), tty: Boolean(o.tty) });
+    session = await openSession(kc, remote ? { ...o, command: remote.wrapped } : o, { stdin: Boolean(o.stdin), tty: Boolean(o.tty) });
   } catch (err) {
     if (!(err instanceof ExecError)) throw err;
     stdout.destroy();
     stderr.destroy();
     finish(settle.reject, err);
-    return { stdout, stderr, wait: () => waitPromise, kill: () => {} };
+    return { stdout, stderr, wait: () => waitPromise, kill: () => {}, resize: async () => {} };
   }
 
   if (o.timeoutMs) timer = setTimeout(() => fail(new TimeoutError(`exec ${cmd}`, o.timeoutMs)), o.timeoutMs);
@@ -184,6 +208,7 @@ async function execStreamInSandbox(kc, o) {
   const kill = () => {
     try {
       session.kill();
+      if (remote && !settled) void signalRemote(kc, o, remote.pidFile, o.killSignal);
     } catch {
       // kill never throws
     }
@@ -191,7 +216,9 @@ async function execStreamInSandbox(kc, o) {
     stderr.destroy();
     finish(settle.resolve, { exitCode: -1 });
   };
-  return { stdout, stderr, wait: () => waitPromise, kill };
+  /** TTY sessions: the terminal's new size. */
+  const resize = (columns, rows) => session.resize(columns, rows).catch(() => {});
+  return { stdout, stderr, wait: () => waitPromise, kill, resize };
 }
 
 module.exports = { execInSandbox, execStreamInSandbox, DEFAULT_CONTAINER };

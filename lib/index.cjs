@@ -12,6 +12,9 @@ const watch = require('./watch.cjs');
 const builders = require('./builders.cjs');
 const schemas = require('./schemas.cjs');
 const { applyBunCompat } = require('./bun-compat.cjs');
+const { AgentSandboxInstance } = require('./provider/instance.cjs');
+const { K8sError, K8sErrors } = require('./provider/errors.cjs');
+const { mapConditionsToStatus } = require('./provider/status.cjs');
 
 applyBunCompat();
 
@@ -55,4 +58,9 @@ module.exports = {
   KubeConfigError: errors.KubeConfigError,
   // Schemas
   ...schemas,
+  // AgentPane's provider side
+  AgentSandboxInstance,
+  K8sError,
+  K8sErrors,
+  mapConditionsToStatus,
 };

@@ -40,3 +40,16 @@ build_addon() {
   [[ ${1:-debug} == release ]] && flags+=(--release)
   npx napi build "${flags[@]}"
 }
+
+# tmux runs inside the test sandboxes (the instance's tmux methods); under
+# the local control plane those commands run on this host.
+ensure_tmux() {
+  command -v tmux >/dev/null && return 0
+  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+    step "installing tmux (apt-get)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux >/dev/null
+  else
+    echo "tmux is needed by the tests: install it (e.g. sudo apt-get install tmux)" >&2
+    return 1
+  fi
+}

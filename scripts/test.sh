@@ -16,6 +16,7 @@ suite() { # suite NAME CMD...: run one suite, keep going on failure
 }
 
 install_node_modules
+ensure_tmux
 step "cargo fmt --check"
 cargo fmt --all -- --check
 step "cargo clippy -D warnings"

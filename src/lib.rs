@@ -9,4 +9,5 @@ mod js_error;
 mod js_exec;
 mod js_kubeconfig;
 mod js_schema;
+mod js_tar;
 mod js_watch;

@@ -7,6 +7,7 @@
 //! - [`conversion`]: the field mapping between API versions;
 //! - [`exec`]: commands in a Sandbox over the streaming protocol;
 //! - [`watch`]: resumable watches with relist on 410;
+//! - [`tar`]: single-file archives for moving files over exec;
 //! - [`schema`]: structural validation with the original SDK's rules;
 //! - [`health`]: cluster, CRD and controller checks;
 //! - [`error`]: one error type with stable codes.
@@ -19,6 +20,7 @@ pub mod exec;
 pub mod health;
 pub mod resources;
 pub mod schema;
+pub mod tar;
 pub mod types;
 pub mod watch;
 

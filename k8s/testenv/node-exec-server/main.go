@@ -16,11 +16,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"log"
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -48,10 +50,21 @@ func (x *executor) ExecInContainer(ctx context.Context, name, uid, container str
 		return errors.New("no command given")
 	}
 	ns, pod, _ := strings.Cut(name, "/")
+	// Each pod gets its own working and home directory, and its own tmux
+	// server (a short socket directory: Unix socket paths are limited).
+	home := filepath.Join(x.workDir, ns, pod)
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(home))
+	tmux := filepath.Join(os.TempDir(), fmt.Sprintf("sdk-tmux-%08x", h.Sum32()))
+	for _, d := range []string{home, tmux} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return err
+		}
+	}
 	c := exec.Command(cmd[0], cmd[1:]...)
-	c.Dir = x.workDir
-	c.Env = append(os.Environ(), "SDK_TESTENV=1", "SDK_TESTENV_POD="+pod, "SDK_TESTENV_NAMESPACE="+ns,
-		"SDK_TESTENV_CONTAINER="+container)
+	c.Dir = home
+	c.Env = append(os.Environ(), "HOME="+home, "TMUX_TMPDIR="+tmux, "SDK_TESTENV=1", "SDK_TESTENV_POD="+pod,
+		"SDK_TESTENV_NAMESPACE="+ns, "SDK_TESTENV_CONTAINER="+container)
 	// Like a container runtime, a closed connection does not stop the process;
 	// leftover children may hold the output open, so stop waiting on them soon
 	// after the command itself has exited.

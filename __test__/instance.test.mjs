@@ -1,0 +1,176 @@
+// AgentSandboxInstance against the real API server. Under the test
+// environment commands run on this host, in a directory of their own per pod.
+import { assert, describe, it, before, after } from './helpers/harness.mjs';
+import { randomBytes } from 'node:crypto';
+import * as sdk from '../index.js';
+import { kubeConfigFor, freshNamespace, sandboxManifest } from './helpers/cluster.mjs';
+
+const collect = async (stream) => {
+  const chunks = [];
+  for await (const c of stream) chunks.push(c);
+  return Buffer.concat(chunks).toString('utf8');
+};
+const tag = () => randomBytes(4).toString('hex');
+
+describe('AgentSandboxInstance', () => {
+  let client;
+  let ns;
+  let box;
+  let home;
+  before(async () => {
+    const kc = kubeConfigFor();
+    ns = await freshNamespace(kc, 'inst');
+    client = new sdk.AgentSandboxClient({ kubeConfig: kc, namespace: 'default' }); // the instance must use its own namespace
+    await client.createSandbox(sandboxManifest('inst'), ns.name);
+    await client.waitForReady('inst', { namespace: ns.name, timeoutMs: 60_000, pollIntervalMs: 200 });
+    box = new sdk.AgentSandboxInstance('sb-1', 'inst', 'cs-1', ns.name, client, 30);
+    home = (await box.exec('pwd')).stdout;
+  });
+  after(() => ns?.cleanup());
+
+  it('starts as creating and maps the Sandbox status', async () => {
+    const fresh = new sdk.AgentSandboxInstance('x', 'inst', 'cs', ns.name, client);
+    assert.equal(fresh.status, 'creating');
+    assert.equal(fresh.containerId, 'inst');
+    assert.equal(await fresh.refreshStatus(), 'running');
+    const gone = new sdk.AgentSandboxInstance('y', 'no-such', 'cs', ns.name, client);
+    assert.equal(await gone.refreshStatus(), 'stopped');
+  });
+
+  it('exec trims, keeps exit codes, and turns failures into K8S_EXEC_FAILED', async () => {
+    assert.deepEqual(await box.exec('sh', ['-c', 'echo " out "; exit 3']), { exitCode: 3, stdout: 'out', stderr: '' });
+    const other = new sdk.AgentSandboxInstance('z', 'inst', 'cs', ns.name, new sdk.AgentSandboxClient({ kubeConfig: kubeConfigFor('v0.5.6', 'nobody') }));
+    await assert.rejects(other.exec('true'), (e) => e.code === 'K8S_EXEC_FAILED' && e.statusCode === 500);
+  });
+
+  it('quotes hostile cwd and env values: nothing is injected', async () => {
+    const marker = `pwned-${tag()}`;
+    const dir = `${home}/dir '; touch ${marker}; '`;
+    assert.equal((await box.exec('mkdir', ['-p', dir])).exitCode, 0);
+    const value = `$(touch ${marker}) \`touch ${marker}\` '; touch ${marker}; '`;
+    const s = await box.execStream({ cmd: 'sh', args: ['-c', 'pwd; printf "%s\\n" "$V"'], env: { V: value }, cwd: dir });
+    const out = await collect(s.stdout);
+    assert.deepEqual(await s.wait(), { exitCode: 0 });
+    assert.equal(out, `${dir}\n${value}\n`);
+    const noCwd = await box.execStream({ cmd: 'printenv', args: ['V'], env: { V: value } });
+    assert.equal(await collect(noCwd.stdout), `${value}\n`);
+    for (const place of [home, dir]) assert.equal((await box.exec('test', ['-e', `${place}/${marker}`])).exitCode, 1, place);
+    await assert.rejects(box.execStream({ cmd: 'true', env: { 'BAD;KEY': 'x' } }), (e) => e.code === 'K8S_EXEC_FAILED' && /Invalid environment variable key: BAD;KEY/.test(e.message));
+  });
+
+  it('writeFile and readFile round-trip 1 MB of binary data and keep the mode', async () => {
+    const data = randomBytes(1024 * 1024);
+    const path = `${home}/blob-${tag()}.bin`;
+    await box.writeFile(path, data, 0o640);
+    const back = await box.readFile(path);
+    assert.equal(Buffer.compare(back, data), 0);
+    assert.equal((await box.exec('stat', ['-c', '%a', path])).stdout, '640');
+    await box.writeFile(`${home}/secret.txt`, 'token=abc');
+    assert.equal((await box.exec('stat', ['-c', '%a', `${home}/secret.txt`])).stdout, '600');
+    assert.equal((await box.readFile(`${home}/secret.txt`)).toString(), 'token=abc');
+  });
+
+  it('writeFile reports tar failures and bad names with K8S_ codes', async () => {
+    await assert.rejects(box.writeFile(`${home}/missing-dir/x`, 'x'), (e) => e.code === 'K8S_EXEC_FAILED' && /tar xf failed \(exit \d+\)/.test(e.message));
+    await assert.rejects(box.writeFile(`${home}/${'n'.repeat(101)}`, 'x'), (e) => e.code === 'K8S_EXEC_FAILED' && /name too long/.test(e.message));
+    await assert.rejects(box.writeFile(`${home}/`, 'x'), (e) => e.code === 'K8S_EXEC_FAILED' && /invalid path/.test(e.message));
+    await assert.rejects(box.readFile(`${home}/nope`), (e) => e.code === 'K8S_EXEC_FAILED');
+  });
+
+  it('manages tmux sessions, and keys cannot inject commands into the exec', async () => {
+    const name = `agent-${tag()}`;
+    assert.deepEqual(await box.listTmuxSessions(), []);
+    const session = await box.createTmuxSession(name, 'task-1');
+    assert.deepEqual([session.name, session.sandboxId, session.taskId, session.windowCount, session.attached], [name, 'sb-1', 'task-1', 1, false]);
+    await assert.rejects(box.createTmuxSession(name), (e) => e.code === 'K8S_TMUX_SESSION_EXISTS');
+    const listed = await box.listTmuxSessions();
+    assert.deepEqual(listed.map((s) => [s.name, s.windowCount, s.attached]), [[name, 1, false]]);
+    await box.sendKeysToTmux(name, 'echo hello-$((6*7))');
+    let pane = '';
+    for (let i = 0; i < 50 && !pane.includes('hello-42'); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      pane = await box.captureTmuxPane(name, 50);
+    }
+    assert.ok(pane.includes('hello-42'), pane);
+    // An unbalanced quote leaves the shell in tmux waiting: a marker could only come from the exec layer.
+    const marker = `${home}/keys-${tag()}`;
+    await box.sendKeysToTmux(name, `x"; touch ${marker}; "`);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await box.exec('test', ['-e', marker])).exitCode, 1);
+    await box.killTmuxSession(name);
+    await box.killTmuxSession(name); // a missing session is not an error
+    assert.deepEqual(await box.listTmuxSessions(), []);
+  });
+
+  it('getMetrics reports real values and where they came from', async () => {
+    const m = await box.getMetrics();
+    assert.equal(m.source, 'cgroup');
+    assert.ok(m.uptime > 0);
+    assert.ok(m.memoryUsageMb > 0, JSON.stringify(m));
+    assert.ok(m.memoryLimitMb > 0);
+    assert.ok(m.networkRxBytes >= 0 && m.cpuUsagePercent >= 0);
+  });
+
+  it('touch() extends spec.shutdownTime', async () => {
+    const before = Date.now();
+    box.touch();
+    let shutdown;
+    for (let i = 0; i < 50 && !shutdown; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      shutdown = (await client.getSandbox('inst', ns.name)).spec.shutdownTime;
+    }
+    assert.ok(Date.parse(shutdown) >= before + 29 * 60_000, shutdown);
+    assert.ok(box.getLastActivity().getTime() >= before);
+  });
+
+  it('kill() with killSignal leaves no process of the exec behind', async () => {
+    const n = 5000 + Math.floor(Math.random() * 999);
+    const s = await client.execStream({
+      sandboxName: 'inst',
+      namespace: ns.name,
+      command: ['sh', '-c', `sleep ${n}.1 & sleep ${n}.2; wait`],
+      killSignal: 'SIGKILL',
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    const running = await box.exec('sh', ['-c', `pgrep -f "^sleep ${n}[.]" | wc -l`]);
+    assert.equal(running.stdout, '2');
+    const started = Date.now();
+    s.kill();
+    assert.deepEqual(await s.wait(), { exitCode: -1 });
+    assert.ok(Date.now() - started < 1000);
+    let left = '2';
+    for (let i = 0; i < 50 && left !== '0'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      left = (await box.exec('sh', ['-c', `pgrep -f "^sleep ${n}[.]" | wc -l`])).stdout;
+    }
+    assert.equal(left, '0');
+  });
+
+  it('stop() deletes the Sandbox and reports through the hooks', async () => {
+    await client.createSandbox(sandboxManifest('to-stop'), ns.name);
+    const events = [];
+    const inst = new sdk.AgentSandboxInstance('s2', 'to-stop', 'cs', ns.name, client, undefined, {
+      onStopping: (reason) => events.push(`stopping:${reason}`),
+      onStopped: () => events.push('stopped'),
+    });
+    await inst.stop();
+    assert.equal(inst.status, 'stopped');
+    assert.deepEqual(events, ['stopping:stop', 'stopped']);
+    await assert.rejects(inst.stop(), (e) => e.code === 'K8S_POD_DELETION_FAILED' && inst.status === 'error');
+  });
+});
+
+describe('mapConditionsToStatus', () => {
+  const ready = (status, reason) => ({ spec: {}, status: { conditions: [{ type: 'Ready', status, reason }] } });
+  it('follows the original order, plus the upstream reasons', () => {
+    assert.equal(sdk.mapConditionsToStatus({ spec: { replicas: 0 }, status: ready('True').status }), 'idle');
+    assert.equal(sdk.mapConditionsToStatus({ spec: { operatingMode: 'Suspended' } }), 'idle');
+    assert.equal(sdk.mapConditionsToStatus({ spec: {} }), 'creating');
+    assert.equal(sdk.mapConditionsToStatus(ready('True')), 'running');
+    assert.equal(sdk.mapConditionsToStatus(ready('False', 'SandboxExpired')), 'stopped');
+    assert.equal(sdk.mapConditionsToStatus(ready('False', 'PodNotReady')), 'creating');
+    assert.equal(sdk.mapConditionsToStatus(ready('False', 'DependenciesNotReady')), 'creating');
+    assert.equal(sdk.mapConditionsToStatus(ready('False', 'SandboxSuspended')), 'idle');
+    assert.equal(sdk.mapConditionsToStatus(ready('False', 'PodFailed')), 'error');
+  });
+});
