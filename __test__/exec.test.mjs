@@ -1,6 +1,7 @@
 // Exec against the real API server; under the test environment the command
 // runs on this host through the node's exec endpoint.
 import { assert, describe, it, before, after } from './helpers/harness.mjs';
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import * as sdk from '../index.js';
 import { kubeConfigFor, freshNamespace, sandboxManifest } from './helpers/cluster.mjs';
@@ -61,6 +62,40 @@ describe('exec', () => {
     assert.equal(h.wait(), h.wait());
     assert.equal(h.stdout.writableEnded, true);
     assert.equal(h.stderr.writableEnded, true);
+  });
+
+  it('streams 10 MB of random bytes byte-exact', async () => {
+    const prep = await client.exec({ sandboxName: 'box', command: ['sh', '-c', 'head -c 10485760 /dev/urandom > random.bin && sha256sum random.bin'] });
+    const expected = prep.stdout.split(' ')[0];
+    const h = await client.execStream({ sandboxName: 'box', command: ['cat', 'random.bin'] });
+    const hash = createHash('sha256');
+    let bytes = 0;
+    for await (const chunk of h.stdout) {
+      hash.update(chunk);
+      bytes += chunk.length;
+    }
+    assert.deepEqual(await h.wait(), { exitCode: 0 });
+    assert.equal(bytes, 10 * 1024 * 1024);
+    assert.equal(hash.digest('hex'), expected);
+  });
+
+  it('a TTY session takes the terminal size from resize()', async () => {
+    const h = await client.execStream({ sandboxName: 'box', command: ['sh', '-c', 'sleep 1; stty size'], tty: true });
+    await h.resize(100, 40);
+    let out = '';
+    for await (const chunk of h.stdout) out += chunk;
+    assert.deepEqual(await h.wait(), { exitCode: 0 });
+    assert.equal(out.trim(), '40 100');
+  });
+
+  it('a deleted pod ends a running command instead of leaving it hanging', async () => {
+    await client.createSandbox(sandboxManifest('doomed'));
+    await client.waitForReady('doomed', { timeoutMs: 60_000, pollIntervalMs: 200 });
+    const h = await client.execStream({ sandboxName: 'doomed', command: ['sleep', '600'] });
+    await client.deleteSandbox('doomed');
+    const outcome = await h.wait().then((r) => r, (e) => e);
+    // The kubelet kills a deleted pod's containers: SIGKILL (137), or the connection drops.
+    assert.ok(outcome.exitCode === 137 || outcome instanceof sdk.ExecError, String(outcome?.message ?? JSON.stringify(outcome)));
   });
 
   it('sends stdin and half-closes it', async () => {

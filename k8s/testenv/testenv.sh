@@ -270,6 +270,7 @@ cmd_up() {
 
   mkdir -p "$W/exec"
   start node-exec-server "$BIN/node-exec-server" --listen="127.0.0.1:$EXEC_PORT" --work-dir="$W/exec" \
+    --apiserver="https://127.0.0.1:$API_PORT" --token-file="$W/admin.token" --ca-file="$W/pki/ca.crt" \
     --tls-cert-file="$W/pki/loopback.crt" --tls-key-file="$W/pki/loopback.key"
   wait_for node-exec-server 30 curl -sf --max-time 2 --cacert "$W/pki/ca.crt" "https://127.0.0.1:$EXEC_PORT/healthz"
   write_kwok_config

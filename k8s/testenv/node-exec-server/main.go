@@ -13,6 +13,8 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -33,6 +35,96 @@ import (
 
 type executor struct {
 	workDir string
+	pods    *podChecker
+}
+
+// podChecker asks the API server whether a pod still exists, so that a
+// command is killed when its pod goes away, as the kubelet kills a deleted
+// pod's containers (and with them every exec session in them).
+type podChecker struct {
+	server string
+	token  string
+	client *http.Client
+}
+
+func newPodChecker(server, tokenFile, caFile string) (*podChecker, error) {
+	if server == "" {
+		return nil, nil
+	}
+	token, err := os.ReadFile(tokenFile)
+	if err != nil {
+		return nil, err
+	}
+	ca, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(ca) {
+		return nil, fmt.Errorf("no certificate in %s", caFile)
+	}
+	return &podChecker{
+		server: strings.TrimSuffix(server, "/"),
+		token:  strings.TrimSpace(string(token)),
+		client: &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}},
+	}, nil
+}
+
+// uid returns the pod's UID, "" when the pod does not exist, and an error
+// when the API server gave no clear answer.
+func (p *podChecker) uid(ns, pod string) (string, error) {
+	req, err := http.NewRequest(http.MethodGet, fmt.Sprintf("%s/api/v1/namespaces/%s/pods/%s", p.server, ns, pod), nil)
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Authorization", "Bearer "+p.token)
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusNotFound {
+		return "", nil
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("HTTP %d", resp.StatusCode)
+	}
+	var obj struct {
+		Metadata struct {
+			UID string `json:"uid"`
+		} `json:"metadata"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&obj); err != nil {
+		return "", err
+	}
+	return obj.Metadata.UID, nil
+}
+
+// killWhenPodGone kills the command's process group once its pod is deleted.
+func (x *executor) killWhenPodGone(c *exec.Cmd, ns, pod string, done <-chan struct{}) {
+	if x.pods == nil {
+		return
+	}
+	// The pod this command belongs to; a same-named successor is another pod.
+	original, err := x.pods.uid(ns, pod)
+	if err != nil || original == "" {
+		return
+	}
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-tick.C:
+			now, err := x.pods.uid(ns, pod)
+			if err == nil && now != original && c.Process != nil {
+				_ = syscall.Kill(-c.Process.Pid, syscall.SIGKILL)
+				_ = c.Process.Kill()
+				return
+			}
+		}
+	}
 }
 
 // exitError carries a command's exit status in the shape the streaming
@@ -70,11 +162,21 @@ func (x *executor) ExecInContainer(ctx context.Context, name, uid, container str
 	// after the command itself has exited.
 	c.WaitDelay = time.Second
 
+	started := make(chan struct{})
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-started:
+			x.killWhenPodGone(c, ns, pod, done)
+		case <-done:
+		}
+	}()
 	var err error
 	if tty {
-		err = runWithTTY(c, in, out, resize)
+		err = runWithTTY(c, in, out, resize, started)
 	} else {
-		err = run(c, in, out, errOut)
+		err = run(c, in, out, errOut, started)
 	}
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
@@ -86,7 +188,7 @@ func (x *executor) ExecInContainer(ctx context.Context, name, uid, container str
 	return err
 }
 
-func run(c *exec.Cmd, in io.Reader, out, errOut io.Writer) error {
+func run(c *exec.Cmd, in io.Reader, out, errOut io.Writer, started chan<- struct{}) error {
 	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if out != nil {
 		c.Stdout = out
@@ -104,6 +206,7 @@ func run(c *exec.Cmd, in io.Reader, out, errOut io.Writer) error {
 	if err := c.Start(); err != nil {
 		return err
 	}
+	close(started)
 	if stdin != nil {
 		go func() {
 			_, _ = io.Copy(stdin, in)
@@ -114,11 +217,12 @@ func run(c *exec.Cmd, in io.Reader, out, errOut io.Writer) error {
 	return c.Wait()
 }
 
-func runWithTTY(c *exec.Cmd, in io.Reader, out io.Writer, resize <-chan remotecommand.TerminalSize) error {
+func runWithTTY(c *exec.Cmd, in io.Reader, out io.Writer, resize <-chan remotecommand.TerminalSize, started chan<- struct{}) error {
 	f, err := pty.Start(c)
 	if err != nil {
 		return err
 	}
+	close(started)
 	defer f.Close()
 	go func() {
 		for size := range resize {
@@ -171,9 +275,16 @@ func main() {
 	certFile := flag.String("tls-cert-file", "", "PEM serving certificate")
 	keyFile := flag.String("tls-key-file", "", "PEM private key")
 	workDir := flag.String("work-dir", os.TempDir(), "working directory of executed commands")
+	apiServer := flag.String("apiserver", "", "API server URL; when set, commands of deleted pods are killed")
+	tokenFile := flag.String("token-file", "", "bearer token for --apiserver")
+	caFile := flag.String("ca-file", "", "CA of --apiserver")
 	flag.Parse()
 
-	x := &executor{workDir: *workDir}
+	pods, err := newPodChecker(*apiServer, *tokenFile, *caFile)
+	if err != nil {
+		log.Fatalf("pod checker: %v", err)
+	}
+	x := &executor{workDir: *workDir, pods: pods}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/exec/", x.serveExec)
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) })
