@@ -32,6 +32,29 @@ describe('exec', () => {
     assert.equal(r.stdout, 'héllo €');
   });
 
+  it('decodes multi-byte characters split across frames', async () => {
+    // 300 KB of three-byte characters: chunk boundaries fall inside characters.
+    const r = await client.exec({ sandboxName: 'box', command: ['sh', '-c', "i=0; while [ $i -lt 100000 ]; do printf '\\342\\202\\254'; i=$((i+1)); done"] });
+    assert.equal(r.stdout.length, 100_000);
+    assert.ok(/^€+$/.test(r.stdout));
+  });
+
+  it('a stream whose wait() is never called leaves no unhandled rejection', async () => {
+    const unhandled = [];
+    const onUnhandled = (reason) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const h = await client.execStream({ sandboxName: 'no-such-box', command: ['true'] });
+      const t = await client.execStream({ sandboxName: 'box', command: ['sleep', '600'], timeoutMs: 100 });
+      assert.equal(h.stdout.destroyed, true);
+      await new Promise((r) => setTimeout(r, 500));
+      t.kill();
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+    assert.deepEqual(unhandled, []);
+  });
+
   it('falls back to the sandbox name as pod name, and rejects an unknown pod with ExecError', async () => {
     await assert.rejects(client.exec({ sandboxName: 'no-such-box', command: ['true'] }), (e) => {
       assert.ok(e instanceof sdk.ExecError);

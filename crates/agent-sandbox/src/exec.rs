@@ -13,7 +13,7 @@ use serde_json::Value;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
-use crate::client::Client;
+use crate::client::{Client, ListOptions};
 use crate::error::{Error, Result};
 use crate::resources::{Kind, POD_NAME_ANNOTATION, ResourceRef, Version};
 
@@ -83,22 +83,49 @@ pub struct ExecOutput {
     pub stderr: Vec<u8>,
 }
 
-/// The pod behind a Sandbox: the pod-name annotation, else the Sandbox name
-/// (also when the Sandbox does not exist, for bare pods). Other errors are
-/// returned as they are.
+/// The pod behind a Sandbox: the pod-name annotation; else, for Sandboxes
+/// of newer controllers, the pod matching `status.selector` when it is
+/// exactly one; else the Sandbox name (also when the Sandbox does not exist,
+/// for bare pods). Errors other than 404 are returned as they are.
 pub async fn resolve_pod_name(client: &Client, namespace: &str, sandbox: &str) -> Result<String> {
     let r = ResourceRef::of(Kind::Sandbox, Version::V1alpha1);
-    match client.get(&r, namespace, sandbox).await {
-        Ok(obj) => Ok(obj
-            .pointer("/metadata/annotations")
-            .and_then(|a| a.get(POD_NAME_ANNOTATION))
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .unwrap_or(sandbox)
-            .to_string()),
-        Err(e) if e.is_not_found() => Ok(sandbox.to_string()),
-        Err(e) => Err(e),
+    let obj = match client.get(&r, namespace, sandbox).await {
+        Ok(obj) => obj,
+        Err(e) if e.is_not_found() => return Ok(sandbox.to_string()),
+        Err(e) => return Err(e),
+    };
+    if let Some(pod) = obj
+        .pointer("/metadata/annotations")
+        .and_then(|a| a.get(POD_NAME_ANNOTATION))
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+    {
+        return Ok(pod.to_string());
     }
+    if let Some(selector) = obj
+        .pointer("/status/selector")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+    {
+        let pods = ResourceRef::new("", "v1", "pods");
+        let options = ListOptions {
+            label_selector: Some(selector.to_string()),
+            ..ListOptions::default()
+        };
+        let list = client.list(&pods, namespace, &options).await?;
+        let names: Vec<&str> = list
+            .get("items")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter(|p| p.pointer("/metadata/deletionTimestamp").is_none())
+            .filter_map(|p| p.pointer("/metadata/name").and_then(Value::as_str))
+            .collect();
+        if let [only] = names.as_slice() {
+            return Ok(only.to_string());
+        }
+    }
+    Ok(sandbox.to_string())
 }
 
 /// The exit code carried by the status frame: `Success` is 0; a failure whose
