@@ -142,3 +142,36 @@ describe('healthCheck on an unreachable cluster', () => {
     assert.throws(() => new sdk.AgentSandboxClient({ kubeconfigPath: '/nonexistent/kubeconfig' }), sdk.KubeConfigError);
   });
 });
+
+describe('waitForReady driven by a watch', () => {
+  it('resolves on Ready, honours an AbortSignal, and still polls duck-typed CRUD objects', async () => {
+    const kc = kubeConfigFor();
+    const ns = await freshNamespace(kc, 'wait');
+    try {
+      const client = new sdk.AgentSandboxClient({ kubeConfig: kc, namespace: ns.name });
+      await client.createSandbox(sandboxManifest('w1'));
+      const ready = await sdk.waitForReady(client.sandboxes, { name: 'w1', namespace: ns.name, timeoutMs: 60_000 });
+      assert.equal(ready.status.conditions.find((c) => c.type === 'Ready').status, 'True');
+
+      const stuck = sandboxManifest('w2');
+      stuck.spec.podTemplate.spec.nodeSelector = { 'no-such': 'node' };
+      await client.createSandbox(stuck);
+      const ac = new AbortController();
+      setTimeout(() => ac.abort(new Error('user gave up')), 300);
+      await assert.rejects(client.waitForReady('w2', { timeoutMs: 60_000, signal: ac.signal }), (e) => {
+        assert.equal(e.code, 'CANCELLED');
+        assert.equal(e.details.reason, 'user gave up');
+        return true;
+      });
+      await assert.rejects(client.waitForReady('w2', { timeoutMs: 0 }), sdk.TimeoutError);
+
+      const duck = { get: async () => ({ status: { conditions: [{ type: 'Ready', status: 'False', reason: 'TemplateNotFound', message: 'no template' }] } }) };
+      await assert.rejects(sdk.waitForReady(duck, { name: 'x', namespace: 'y' }), (e) => {
+        assert.deepEqual([e.code, e.statusCode, e.message, e.details.reason], ['SANDBOX_FAILED', 500, 'no template', 'TemplateNotFound']);
+        return true;
+      });
+    } finally {
+      await ns.cleanup();
+    }
+  });
+});

@@ -179,4 +179,4 @@ class CustomResourceCrud {
   }
 }
 
-module.exports = { CustomResourceCrud, nativeClientFor, statusOf };
+module.exports = { CustomResourceCrud, nativeClientFor, statusOf, wrapApiError: wrap };

@@ -1,7 +1,7 @@
 'use strict';
 // waitForReady, pause and resume (the original's functions, defects fixed).
 
-const { AgentSandboxError, TimeoutError } = require('./errors.cjs');
+const { AgentSandboxError, NotFoundError, TimeoutError, nativeFailure } = require('./errors.cjs');
 
 const PAUSE_REASON = 'agents.x-k8s.io/pause-reason';
 
@@ -25,11 +25,46 @@ const sleep = (ms, signal) =>
   });
 
 /**
- * Resolves with the Sandbox once its Ready condition is True. A terminal
- * reason rejects with code SANDBOX_FAILED; the deadline (default 120 s)
- * rejects with TimeoutError and is kept even while a request is in flight.
+ * Resolves with the Sandbox once its Ready condition is True, as soon as a
+ * watch reports it. A terminal reason rejects with code SANDBOX_FAILED; the
+ * deadline (default 120 s) rejects with TimeoutError exactly; an AbortSignal
+ * rejects with CANCELLED. `pollIntervalMs` only matters for CRUD objects that
+ * are not this SDK's (they are polled).
  */
 async function waitForReady(crud, options) {
+  const { CustomResourceCrud, nativeClientFor, wrapApiError } = require('./crud.cjs');
+  if (!(crud instanceof CustomResourceCrud)) return pollForReady(crud, options);
+  const { name, namespace } = options;
+  const timeoutMs = options.timeoutMs ?? 120000;
+  const signal = options.signal;
+  if (signal?.aborted) throw abortError(signal, name);
+  const client = await nativeClientFor(crud.kc, crud.apiVersion);
+  const task = await client.startWaitForReady(crud.ref, namespace, name, Math.min(Math.max(0, timeoutMs), 0xffffffff));
+  const onAbort = () => task.cancel();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await task.result();
+  } catch (err) {
+    const f = nativeFailure(err);
+    switch (f?.code) {
+      case 'TIMEOUT':
+        throw new TimeoutError(`waitForReady(${name})`, timeoutMs);
+      case 'SANDBOX_FAILED':
+        throw new AgentSandboxError(f.message, 'SANDBOX_FAILED', 500, { name, namespace, reason: f.details?.reason });
+      case 'CANCELLED':
+        throw abortError(signal, name);
+      case 'NOT_FOUND':
+        throw new NotFoundError(crud.config.plural, name, namespace);
+      default:
+        throw wrapApiError('get', err);
+    }
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** The original's polling, deadline-bounded (for duck-typed CRUD objects). */
+async function pollForReady(crud, options) {
   const { name, namespace } = options;
   const timeoutMs = options.timeoutMs ?? 120000;
   const pollIntervalMs = options.pollIntervalMs ?? 1000;
@@ -67,8 +102,9 @@ async function waitForReady(crud, options) {
 }
 
 function abortError(signal, name) {
+  const reason = signal?.reason;
   return new AgentSandboxError(`waitForReady(${name}) was aborted`, 'CANCELLED', undefined, {
-    reason: signal.reason instanceof Error ? signal.reason.message : signal.reason,
+    reason: reason instanceof Error ? reason.message : reason,
   });
 }
 

@@ -8,6 +8,7 @@ mod js_client;
 mod js_error;
 mod js_exec;
 mod js_kubeconfig;
+mod js_lifecycle;
 mod js_schema;
 mod js_tar;
 mod js_watch;

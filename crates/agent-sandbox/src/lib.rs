@@ -9,6 +9,7 @@
 //! - [`watch`]: resumable watches with relist on 410;
 //! - [`tar`]: single-file archives for moving files over exec;
 //! - [`schema`]: structural validation with the original SDK's rules;
+//! - [`lifecycle`]: waiting for readiness with a watch;
 //! - [`health`]: cluster, CRD and controller checks;
 //! - [`error`]: one error type with stable codes.
 
@@ -18,6 +19,7 @@ pub mod conversion;
 pub mod error;
 pub mod exec;
 pub mod health;
+pub mod lifecycle;
 pub mod resources;
 pub mod schema;
 pub mod tar;

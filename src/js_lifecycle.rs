@@ -1,0 +1,96 @@
+//! Long-running operations as cancellable tasks (`NativeTask`).
+
+use std::sync::Mutex as StdMutex;
+use std::time::Duration;
+
+use napi_derive::napi;
+use serde_json::Value;
+use tokio::sync::{Mutex, oneshot};
+
+use crate::js_client::{JsResourceRef, NativeClient};
+use crate::js_error::to_napi;
+
+/// A running operation: `result()` once, `cancel()` any time.
+#[napi]
+pub struct NativeTask {
+    cancel: StdMutex<Option<oneshot::Sender<()>>>,
+    result: Mutex<Option<oneshot::Receiver<agent_sandbox::Result<Value>>>>,
+}
+
+impl NativeTask {
+    fn spawn<F>(operation: String, work: F) -> Self
+    where
+        F: std::future::Future<Output = agent_sandbox::Result<Value>> + Send + 'static,
+    {
+        let (cancel_tx, cancel_rx) = oneshot::channel::<()>();
+        let (result_tx, result_rx) = oneshot::channel();
+        tokio::spawn(async move {
+            let result = tokio::select! {
+                r = work => r,
+                _ = cancel_rx => Err(agent_sandbox::Error::Cancelled { operation }),
+            };
+            let _ = result_tx.send(result);
+        });
+        NativeTask {
+            cancel: StdMutex::new(Some(cancel_tx)),
+            result: Mutex::new(Some(result_rx)),
+        }
+    }
+}
+
+#[napi]
+impl NativeTask {
+    #[napi]
+    pub async fn result(&self) -> napi::Result<Value> {
+        let rx = self
+            .result
+            .lock()
+            .await
+            .take()
+            .ok_or_else(|| napi::Error::from_reason("result() was already called"))?;
+        match rx.await {
+            Ok(r) => r.map_err(to_napi),
+            Err(_) => Err(to_napi(agent_sandbox::Error::Cancelled {
+                operation: "task".into(),
+            })),
+        }
+    }
+
+    /// Stops the operation; result() then rejects with CANCELLED.
+    #[napi]
+    pub fn cancel(&self) {
+        if let Ok(mut c) = self.cancel.lock()
+            && let Some(tx) = c.take()
+        {
+            let _ = tx.send(());
+        }
+    }
+}
+
+#[napi]
+impl NativeClient {
+    /// Waits (by watch) until the Sandbox is Ready, fails on a terminal
+    /// reason, or times out after `timeoutMs`.
+    #[napi]
+    pub async fn start_wait_for_ready(
+        &self,
+        r: JsResourceRef,
+        namespace: String,
+        name: String,
+        timeout_ms: u32,
+    ) -> napi::Result<NativeTask> {
+        let client = self.inner().clone();
+        let operation = format!("waitForReady({name})");
+        // Async only to run on the binding's runtime (spawn needs one).
+        Ok(NativeTask::spawn(operation, async move {
+            agent_sandbox::lifecycle::wait_for_ready(
+                &client,
+                &r.into(),
+                &namespace,
+                &name,
+                Duration::from_millis(u64::from(timeout_ms)),
+            )
+            .await
+        }))
+    }
+}
