@@ -366,6 +366,13 @@ export declare const CRD_LABELS: {
 
 // ---------------------------------------------------------------- client
 
+export interface WatchedKinds {
+  sandboxes: Sandbox;
+  sandboxtemplates: SandboxTemplate;
+  sandboxclaims: SandboxClaim;
+  sandboxwarmpools: SandboxWarmPool;
+}
+
 export interface HealthCheckResult {
   healthy: boolean;
   controllerInstalled: boolean;
@@ -405,6 +412,11 @@ export declare class AgentSandboxClient {
   deleteWarmPool(name: string, namespace?: string): Promise<void>;
   watchSandboxes(callback: WatchCallback<Sandbox>, options?: Partial<WatchOptions>): WatchHandle;
   watchClaims(callback: WatchCallback<SandboxClaim>, options?: Partial<WatchOptions>): WatchHandle;
+  /** An async iterator of changes; `break` or `signal` stops it. `namespace: ''` watches cluster-wide. */
+  watch<K extends keyof WatchedKinds>(
+    kind: K,
+    options?: Partial<WatchOptions> & { fieldSelector?: string; signal?: AbortSignal },
+  ): AsyncIterableIterator<WatchEvent<WatchedKinds[K]>>;
   healthCheck(): Promise<HealthCheckResult>;
 }
 

@@ -105,6 +105,23 @@ for (const profile of ['v0.5.6', 'v0.4.6']) {
       assert.ok(events.slice(1, -1).every((t) => t === 'MODIFIED'), String(events));
     });
 
+    it('watch() is an async iterator; break stops it', async () => {
+      await client.createSandbox(sandboxManifest('iterated'));
+      const seen = [];
+      for await (const ev of client.watch('sandboxes', { fieldSelector: 'metadata.name=iterated' })) {
+        seen.push(ev.type);
+        if (seen.length === 1) await client.sandboxes.patch(ns.name, 'iterated', { metadata: { labels: { poke: '1' } } });
+        if (ev.object.metadata.labels?.poke === '1') break;
+      }
+      assert.equal(seen[0], 'ADDED');
+      assert.equal(seen.at(-1), 'MODIFIED');
+      assert.throws(() => client.watch('pods'), TypeError);
+      const ac = new AbortController();
+      const it = client.watch('sandboxclaims', { signal: ac.signal });
+      setTimeout(() => ac.abort(), 200);
+      for await (const ev of it) void ev; // ends when aborted
+    });
+
     it('stop() before the first response resolves done', async () => {
       const handle = client.watchSandboxes(() => assert.fail('no callback after stop'));
       handle.stop();

@@ -157,6 +157,16 @@ class AgentSandboxClient {
   watchClaims(callback, options = {}) {
     return watch.startWatch(this.kubeConfig, this.claims.config, this.#watchOptions(options), callback);
   }
+  /**
+   * Watches one of the four kinds ('sandboxes', 'sandboxtemplates',
+   * 'sandboxclaims', 'sandboxwarmpools') as an async iterator; `namespace: ''`
+   * is cluster-wide.
+   */
+  watch(plural, options = {}) {
+    const crud = { sandboxes: this.sandboxes, sandboxtemplates: this.templates, sandboxclaims: this.claims, sandboxwarmpools: this.warmPools }[plural];
+    if (!crud) throw new TypeError(`watch(): unknown kind ${JSON.stringify(plural)}; use one of sandboxes, sandboxtemplates, sandboxclaims, sandboxwarmpools`);
+    return watch.watchEvents(this.kubeConfig, crud.config, { ...options, namespace: options.namespace ?? this.namespace }, this.apiVersion);
+  }
   #watchOptions(options) {
     // An explicit `namespace: undefined` still means the default namespace.
     return { ...options, namespace: options.namespace ?? this.namespace };

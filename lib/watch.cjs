@@ -64,4 +64,56 @@ function startWatch(kc, config, options, callback) {
   };
 }
 
-module.exports = { startWatch };
+/**
+ * An async iterator of `{type, object}`: `for await (const ev of watchEvents(...))`.
+ * `break` (or `signal`) stops it; without timeoutSeconds it reconnects and
+ * relists on its own; errors retrying cannot fix are thrown from the loop.
+ */
+function watchEvents(kc, config, options = {}, apiVersion) {
+  let nativeWatch;
+  let finished = false;
+  const stop = () => {
+    finished = true;
+    nativeWatch?.stop();
+  };
+  options.signal?.addEventListener('abort', stop, { once: true });
+  const start = async () => {
+    const client = await nativeClientFor(kc, apiVersion);
+    nativeWatch = await client.watch({ group: config.group, version: config.version, plural: config.plural }, options.namespace || '', {
+      labelSelector: options.labelSelector || undefined,
+      fieldSelector: options.fieldSelector || undefined,
+      resourceVersion: options.resourceVersion || undefined,
+      timeoutSeconds: options.timeoutSeconds || undefined,
+    });
+    if (finished) nativeWatch.stop();
+  };
+  let started;
+  return {
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    async next() {
+      if (finished) return { done: true, value: undefined };
+      started ??= start();
+      try {
+        await started;
+        const event = await nativeWatch.next();
+        if (event === null || finished) {
+          stop();
+          return { done: true, value: undefined };
+        }
+        return { done: false, value: event };
+      } catch (err) {
+        if (finished) return { done: true, value: undefined };
+        stop();
+        throw watchError(err);
+      }
+    },
+    async return() {
+      stop();
+      return { done: true, value: undefined };
+    },
+  };
+}
+
+module.exports = { startWatch, watchEvents };
