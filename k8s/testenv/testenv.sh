@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The local control plane: up | down | status | logs | kubeconfig.
+# The local control plane: up | down | status | logs | restart | kubeconfig.
 #
 # Every component binds 127.0.0.1. Processes are tracked by pid in the
 # instance directory; down stops exactly those. Options:
@@ -55,10 +55,21 @@ release_ports() {
   while IFS='=' read -r _ line; do rm -f "$PORT_DIR/$line"; done < <(grep '_PORT=' "$W/env")
 }
 
-start() { # start NAME CMD...: run detached, record pid and log
+start() { # start NAME CMD...: run detached, record pid, command line and log
   local name=$1; shift
-  setsid "$@" >"$W/logs/$name.log" 2>&1 < /dev/null &
+  mkdir -p "$W/cmd"
+  printf '%s\0' "$@" >"$W/cmd/$name"
+  setsid "$@" >>"$W/logs/$name.log" 2>&1 < /dev/null &
   echo $! >"$W/pids/$name.pid"
+}
+
+stop_component() { # stop_component NAME: TERM, then KILL after 10 s; by pid only
+  local pid i
+  pid=$(cat "$W/pids/$1.pid" 2>/dev/null) || return 0
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  say "$1 ($pid) ignored SIGTERM; killing"
+  kill -KILL "$pid" 2>/dev/null || true
 }
 
 wait_for() { # wait_for WHAT TIMEOUT_S CMD...: poll every 0.5 s
@@ -311,20 +322,28 @@ EOF
 
 cmd_down() {
   [[ -d "$W" ]] || { say "instance $INSTANCE ($AGENT_SANDBOX_VERSION) is not running"; return 0; }
-  local i name pid
-  for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do
-    name=${COMPONENTS[$i]}
-    pid_alive "$name" && kill -TERM "$(cat "$W/pids/$name.pid")" 2>/dev/null || true
-  done
-  for name in "${COMPONENTS[@]}"; do
-    [[ -f "$W/pids/$name.pid" ]] || continue
-    pid=$(cat "$W/pids/$name.pid")
-    for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$pid" 2>/dev/null && { say "$name ($pid) ignored SIGTERM; killing"; kill -KILL "$pid" 2>/dev/null || true; }
-  done
+  local i
+  for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do stop_component "${COMPONENTS[$i]}"; done
   release_ports
   rm -rf "$W"
   say "instance $INSTANCE ($AGENT_SANDBOX_VERSION) stopped"
+}
+
+# Stops one component and starts it again with the same command line (for
+# tests of what clients do when, say, the API server restarts).
+cmd_restart() {
+  local name=${1:-}
+  [[ -n $name && -f "$W/cmd/$name" ]] || die "usage: restart COMPONENT (one of: $(ls "$W/cmd" 2>/dev/null | tr '\n' ' '))"
+  source "$W/env"
+  local argv=()
+  mapfile -d '' argv <"$W/cmd/$name"
+  stop_component "$name"
+  say "restarting $name"
+  start "$name" "${argv[@]}"
+  case "$name" in
+    kube-apiserver) wait_for kube-apiserver 90 api_ready ;;
+    etcd) wait_for etcd 60 curl -sf --max-time 2 "http://127.0.0.1:$ETCD_PORT/readyz" ;;
+  esac
 }
 
 cmd_status() {
@@ -351,6 +370,7 @@ case "$cmd" in
   down) cmd_down ;;
   status) cmd_status ;;
   logs) cmd_logs "${COMPONENT:-}" ;;
+  restart) cmd_restart "${COMPONENT:-}" ;;
   kubeconfig) [[ -f "$W/kubeconfig" ]] && echo "$W/kubeconfig" || die "instance $INSTANCE is not running" ;;
-  help|*) sed -n '2,8p' "$0"; echo "commands: up down status logs kubeconfig (also as k8s/testenv/<command>)" ;;
+  help|*) sed -n '2,8p' "$0"; echo "commands: up down status logs restart kubeconfig (also as k8s/testenv/<command>)" ;;
 esac
