@@ -192,3 +192,37 @@ describe('waitForReady driven by a watch', () => {
     }
   });
 });
+
+describe('healthCheck finds the controller as upstream deploys it', () => {
+  it('by label with its version, else by Deployment name with the image tag', async () => {
+    const kc = kubeConfigFor();
+    const namespaces = new sdk.CustomResourceCrud(kc, { group: '', version: 'v1', plural: 'namespaces' });
+    const deployments = new sdk.CustomResourceCrud(kc, { group: 'apps', version: 'v1', plural: 'deployments' });
+    const ns = 'agent-sandbox-system';
+    if (!(await namespaces.exists('', ns))) await namespaces.create('', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    const deployment = (name, labels, image) => ({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name, labels },
+      spec: {
+        replicas: 0,
+        selector: { matchLabels: { app: name } },
+        template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'manager', image }] } },
+      },
+    });
+    const client = new sdk.AgentSandboxClient({ kubeConfig: kc, namespace: 'agentpane-sandboxes' });
+    try {
+      await deployments.create(ns, deployment('agent-sandbox-controller-manager', {}, 'registry.k8s.io/agent-sandbox/agent-sandbox-controller:v0.4.6'));
+      let health = await client.healthCheck();
+      assert.deepEqual([health.controllerInstalled, health.controllerVersion, health.healthy], [true, 'v0.4.6', true]);
+      await deployments.create(ns, deployment('by-label', { 'app.kubernetes.io/name': 'agent-sandbox-controller', 'app.kubernetes.io/version': 'v0.5.6' }, 'x:latest'));
+      health = await client.healthCheck();
+      assert.deepEqual([health.controllerInstalled, health.controllerVersion], [true, 'v0.5.6']);
+    } finally {
+      await deployments.delete(ns, 'agent-sandbox-controller-manager').catch(() => {});
+      await deployments.delete(ns, 'by-label').catch(() => {});
+    }
+    const after = await client.healthCheck();
+    assert.equal(after.controllerInstalled, false);
+  });
+});
