@@ -418,6 +418,23 @@ export declare class AgentSandboxClient {
     options?: Partial<WatchOptions> & { fieldSelector?: string; signal?: AbortSignal },
   ): AsyncIterableIterator<WatchEvent<WatchedKinds[K]>>;
   healthCheck(): Promise<HealthCheckResult>;
+  /** What AgentPane's GET /api/sandbox/k8s/controller serves. Never throws. */
+  controllerStatus(): Promise<ControllerStatus>;
+}
+
+export interface ControllerStatus {
+  installed: boolean;
+  version: string | null;
+  crdRegistered: boolean;
+  crdReady: boolean;
+  crdGroup: string;
+  /** Served versions per group, most preferred first. */
+  servedVersions: Record<string, string[]>;
+  namespace: string;
+  namespaceExists: boolean;
+  clusterVersion: string | null;
+  controllerReady: boolean;
+  ready: boolean;
 }
 
 export declare class CustomResourceCrud<T extends CRDResource> {

@@ -135,6 +135,12 @@ for (const profile of ['v0.5.6', 'v0.4.6']) {
       assert.equal(health.namespaceExists, true);
       assert.equal(health.clusterVersion, 'v1.36.3');
       assert.equal(health.namespace, ns.name);
+      const status = await client.controllerStatus();
+      assert.equal(status.ready, true);
+      assert.equal(status.crdReady, true);
+      assert.equal(status.clusterVersion, 'v1.36.3');
+      assert.deepEqual(status.servedVersions['agents.x-k8s.io'], profile === 'v0.5.6' ? ['v1beta1', 'v1alpha1'] : ['v1alpha1']);
+      assert.equal(status.installed, false); // the test controller runs outside the cluster: no Deployment
       const elsewhere = new sdk.AgentSandboxClient({ kubeConfig: client.kubeConfig, namespace: 'does-not-exist' });
       assert.equal((await elsewhere.healthCheck()).healthy, false);
     });

@@ -172,6 +172,24 @@ class AgentSandboxClient {
     return { ...options, namespace: options.namespace ?? this.namespace };
   }
 
+  /**
+   * What AgentPane's GET /api/sandbox/k8s/controller serves: installed,
+   * version, CRDs and the versions served, namespace, cluster version,
+   * controller readiness, ready. Never throws.
+   */
+  async controllerStatus() {
+    try {
+      const client = await nativeClientFor(this.kubeConfig, this.apiVersion);
+      return await client.controllerStatus(this.namespace);
+    } catch {
+      return {
+        installed: false, version: null, crdRegistered: false, crdReady: false, crdGroup: 'agents.x-k8s.io',
+        servedVersions: {}, namespace: this.namespace, namespaceExists: false, clusterVersion: null,
+        controllerReady: false, ready: false,
+      };
+    }
+  }
+
   /** Cluster, CRD, namespace and controller checks; never throws. */
   async healthCheck() {
     try {

@@ -199,6 +199,12 @@ impl NativeClient {
         serde_json::to_value(report).map_err(|e| napi::Error::from_reason(e.to_string()))
     }
 
+    #[napi]
+    pub async fn controller_status(&self, namespace: String) -> napi::Result<Value> {
+        let status = health::controller_status(&self.client, &namespace).await;
+        serde_json::to_value(status).map_err(|e| napi::Error::from_reason(e.to_string()))
+    }
+
     /// `{ sandboxes: string[], extensions: string[] }`, most preferred first.
     #[napi]
     pub async fn served_versions(&self) -> napi::Result<Value> {

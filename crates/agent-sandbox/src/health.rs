@@ -22,6 +22,68 @@ pub struct HealthReport {
     pub cluster_version: Option<String>,
 }
 
+/// What AgentPane's `GET /api/sandbox/k8s/controller` serves: the health
+/// check, plus the API versions the cluster serves and whether the
+/// controller's Deployment has ready replicas.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ControllerStatus {
+    pub installed: bool,
+    pub version: Option<String>,
+    pub crd_registered: bool,
+    /// `crdRegistered && namespaceExists`.
+    pub crd_ready: bool,
+    pub crd_group: String,
+    /// Served versions per group, most preferred first.
+    pub served_versions: std::collections::BTreeMap<String, Vec<String>>,
+    pub namespace: String,
+    pub namespace_exists: bool,
+    pub cluster_version: Option<String>,
+    /// The controller Deployment has ready replicas (false when none is found,
+    /// e.g. a controller running outside the cluster).
+    pub controller_ready: bool,
+    /// `healthy` of the health check: CRDs and namespace (the controller is not required).
+    pub ready: bool,
+}
+
+pub async fn controller_status(client: &Client, namespace: &str) -> ControllerStatus {
+    let report = health_check(client, namespace).await;
+    let deployment = if report.crd_registered {
+        find_controller(client).await
+    } else {
+        None
+    };
+    let mut served_versions = std::collections::BTreeMap::new();
+    if report.cluster_version.is_some()
+        && let Ok(served) = client.served_versions().await
+    {
+        let names = |v: &[crate::resources::Version]| {
+            v.iter().map(|v| v.as_str().to_string()).collect::<Vec<_>>()
+        };
+        served_versions.insert(
+            crate::resources::GROUP.to_string(),
+            names(&served.sandboxes),
+        );
+        served_versions.insert(
+            crate::resources::EXTENSIONS_GROUP.to_string(),
+            names(&served.extensions),
+        );
+    }
+    ControllerStatus {
+        installed: report.controller_installed,
+        version: report.controller_version.clone(),
+        crd_registered: report.crd_registered,
+        crd_ready: report.crd_registered && report.namespace_exists,
+        crd_group: crate::resources::GROUP.to_string(),
+        served_versions,
+        namespace: report.namespace.clone(),
+        namespace_exists: report.namespace_exists,
+        cluster_version: report.cluster_version.clone(),
+        controller_ready: deployment.is_some_and(|d| d.ready_replicas > 0),
+        ready: report.healthy,
+    }
+}
+
 /// The upstream controller's Deployment, looked up the ways it is really
 /// labelled and named (release manifests, Helm chart, older scripts).
 #[derive(Clone, Debug, PartialEq, Eq)]
