@@ -418,6 +418,19 @@ export declare class AgentSandboxClient {
     options?: Partial<WatchOptions> & { fieldSelector?: string; signal?: AbortSignal },
   ): AsyncIterableIterator<WatchEvent<WatchedKinds[K]>>;
   healthCheck(): Promise<HealthCheckResult>;
+  /**
+   * Creates a SandboxClaim (from `warmPool`; on v1alpha1 servers `template` works too), waits until it is
+   * bound and its Sandbox is Ready. Deletes the claim again on failure.
+   */
+  claimSandbox(options: {
+    name?: string;
+    namespace?: string;
+    warmPool?: string;
+    template?: string;
+    labels?: Record<string, string>;
+    timeoutMs?: number;
+    signal?: AbortSignal;
+  }): Promise<{ claim: CRDResource; sandbox: CRDResource; podName: string }>;
   /** What AgentPane's GET /api/sandbox/k8s/controller serves. Never throws. */
   controllerStatus(): Promise<ControllerStatus>;
 }

@@ -82,6 +82,23 @@ for (const profile of ['v0.5.6', 'v0.4.6']) {
       await assert.rejects(client.getTemplate('tpl'), sdk.NotFoundError);
     });
 
+    it('claimSandbox binds a claim from a warm pool and returns a ready Sandbox and its pod', async () => {
+      await client.createTemplate(
+        new sdk.SandboxTemplateBuilder('claim-tpl').podTemplate({ metadata: {}, spec: { containers: [{ name: 'sandbox', image: 'busybox' }] } }).build(),
+      );
+      await client.createWarmPool(new sdk.SandboxWarmPoolBuilder('claim-pool').replicas(1).sandboxTemplateRef('claim-tpl').build());
+      const bound = await client.claimSandbox({ name: 'my-claim', warmPool: 'claim-pool', labels: { 'agentpane.io/project-id': 'p1' }, timeoutMs: 60_000 });
+      const sandboxName = bound.sandbox.metadata.name;
+      assert.equal(bound.claim.metadata.name, 'my-claim');
+      assert.equal(bound.sandbox.status.conditions.find((c) => c.type === 'Ready').status, 'True');
+      assert.ok(bound.podName);
+      const r = await client.exec({ sandboxName, command: ['echo', 'claimed'] });
+      assert.equal(r.stdout, 'claimed');
+      await assert.rejects(client.claimSandbox({ name: 'never', warmPool: 'no-such-pool', timeoutMs: 1500 }), (e) => e.code === 'TIMEOUT' || e.code === 'NOT_FOUND' || e.statusCode === 404);
+      assert.equal(await client.claims.exists(ns.name, 'never'), false);
+      await client.deleteClaim('my-claim');
+    });
+
     it('watchSandboxes reports changes in order and stops cleanly', async () => {
       const until = async (cond) => {
         for (let i = 0; i < 300 && !cond(); i++) await new Promise((r) => setTimeout(r, 100));

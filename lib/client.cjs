@@ -1,7 +1,9 @@
 'use strict';
 // AgentSandboxClient: the original's client, backed by the Rust core.
 
+const { randomBytes } = require('node:crypto');
 const { CRD_API, CRD_EXTENSIONS_API, CRD_PLURALS } = require('./constants.cjs');
+const { AgentSandboxError, TimeoutError, fromNative, nativeFailure } = require('./errors.cjs');
 const { CustomResourceCrud, nativeClientFor } = require('./crud.cjs');
 const { loadKubeConfig } = require('./kubeconfig.cjs');
 const lifecycle = require('./lifecycle.cjs');
@@ -170,6 +172,48 @@ class AgentSandboxClient {
   #watchOptions(options) {
     // An explicit `namespace: undefined` still means the default namespace.
     return { ...options, namespace: options.namespace ?? this.namespace };
+  }
+
+  /**
+   * Claims a Sandbox: creates a SandboxClaim (v1beta1 `warmPoolRef`, or on
+   * v1alpha1 servers the pool's template and `warmpool`), waits by watch until
+   * it is bound and the Sandbox is Ready, and returns `{claim, sandbox, podName}`.
+   * On failure the claim is deleted again.
+   */
+  async claimSandbox(options = {}) {
+    const name = options.name ?? `claim-${randomBytes(4).toString('hex')}`;
+    const namespace = options.namespace ?? this.namespace;
+    const timeoutMs = options.timeoutMs ?? 120000;
+    const signal = options.signal;
+    const cancelled = () =>
+      new AgentSandboxError(`claimSandbox(${name}) was aborted`, 'CANCELLED', undefined, { name, namespace });
+    if (signal?.aborted) throw cancelled();
+    const client = await nativeClientFor(this.kubeConfig, this.apiVersion);
+    const task = await client.startClaimSandbox(
+      namespace,
+      { name, warmPool: options.warmPool, template: options.template, labels: options.labels },
+      Math.min(Math.max(0, timeoutMs), 0xffffffff),
+    );
+    const onAbort = () => task.cancel();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await task.result();
+    } catch (err) {
+      await this.claims.delete(namespace, name).catch(() => {});
+      const f = nativeFailure(err);
+      switch (f?.code) {
+        case 'TIMEOUT':
+          throw new TimeoutError(`claimSandbox(${name})`, timeoutMs);
+        case 'CANCELLED':
+          throw cancelled();
+        case 'SANDBOX_FAILED':
+          throw new AgentSandboxError(f.message, 'SANDBOX_FAILED', 500, { name, namespace, reason: f.details?.reason });
+        default:
+          throw fromNative(err);
+      }
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
   }
 
   /**

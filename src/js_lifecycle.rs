@@ -94,3 +94,42 @@ impl NativeClient {
         }))
     }
 }
+
+#[napi(object)]
+pub struct JsClaimRequest {
+    pub name: String,
+    pub warm_pool: Option<String>,
+    pub template: Option<String>,
+    pub labels: Option<std::collections::HashMap<String, String>>,
+}
+
+#[napi]
+impl NativeClient {
+    /// Creates a claim, waits until it is bound and its Sandbox is Ready:
+    /// `{claim, sandbox, podName}`.
+    #[napi]
+    pub async fn start_claim_sandbox(
+        &self,
+        namespace: String,
+        req: JsClaimRequest,
+        timeout_ms: u32,
+    ) -> napi::Result<NativeTask> {
+        let client = self.inner().clone();
+        let operation = format!("claimSandbox({})", req.name);
+        let request = agent_sandbox::lifecycle::ClaimRequest {
+            name: req.name,
+            warm_pool: req.warm_pool,
+            template: req.template,
+            labels: req.labels.unwrap_or_default().into_iter().collect(),
+        };
+        Ok(NativeTask::spawn(operation, async move {
+            let timeout = Duration::from_millis(u64::from(timeout_ms));
+            let bound =
+                agent_sandbox::lifecycle::claim_sandbox(&client, &namespace, &request, timeout)
+                    .await?;
+            Ok(
+                serde_json::json!({ "claim": bound.claim, "sandbox": bound.sandbox, "podName": bound.pod_name }),
+            )
+        }))
+    }
+}

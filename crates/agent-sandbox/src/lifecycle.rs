@@ -144,6 +144,187 @@ async fn wait(client: &Client, r: &ResourceRef, namespace: &str, name: &str) -> 
     }
 }
 
+/// What to claim.
+#[derive(Clone, Debug, Default)]
+pub struct ClaimRequest {
+    pub name: String,
+    /// The pool to adopt from (v1beta1 needs one; a pool of 0 replicas is a
+    /// template-only pool).
+    pub warm_pool: Option<String>,
+    /// The template (v1alpha1 servers; read from the pool when absent).
+    pub template: Option<String>,
+    pub labels: std::collections::BTreeMap<String, String>,
+}
+
+/// A claim bound to a ready Sandbox.
+#[derive(Clone, Debug)]
+pub struct BoundClaim {
+    pub claim: Value,
+    pub sandbox: Value,
+    pub pod_name: String,
+}
+
+/// Claim reasons after which the claim will not become usable.
+pub const TERMINAL_CLAIM_REASONS: [&str; 5] = [
+    "InvalidMetadata",
+    "EnvVarsInjectionRejected",
+    "VolumeClaimTemplatesError",
+    "ClaimExpired",
+    "SandboxExpired",
+];
+
+/// Creates a SandboxClaim in the version the cluster serves, waits until it
+/// is bound and its Sandbox is Ready, and returns both with the pod name.
+pub async fn claim_sandbox(
+    client: &Client,
+    namespace: &str,
+    req: &ClaimRequest,
+    timeout: Duration,
+) -> Result<BoundClaim> {
+    let timed_out = || Error::Timeout {
+        operation: format!("claimSandbox({})", req.name),
+        timeout_ms: timeout.as_millis() as u64,
+    };
+    tokio::time::timeout(timeout, claim(client, namespace, req))
+        .await
+        .map_err(|_| timed_out())?
+}
+
+async fn claim(client: &Client, namespace: &str, req: &ClaimRequest) -> Result<BoundClaim> {
+    use crate::resources::{Kind, Version};
+    use serde_json::json;
+    let served = client.served_versions().await?;
+    let labels = serde_json::to_value(&req.labels).unwrap_or_default();
+    let (version, spec) = if served.extensions.contains(&Version::V1beta1) {
+        let pool = req.warm_pool.clone().ok_or_else(|| Error::Unsupported {
+            message: "this cluster serves v1beta1 claims, which need a warm pool: give warmPool (a pool with replicas 0 \
+                      is a template-only pool)"
+                .into(),
+        })?;
+        (Version::V1beta1, json!({ "warmPoolRef": { "name": pool } }))
+    } else {
+        let template = match (&req.template, &req.warm_pool) {
+            (Some(t), _) => t.clone(),
+            (None, Some(pool)) => {
+                let p = client
+                    .get(
+                        &ResourceRef::of(Kind::SandboxWarmPool, Version::V1alpha1),
+                        namespace,
+                        pool,
+                    )
+                    .await?;
+                p.pointer("/spec/sandboxTemplateRef/name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string()
+            }
+            (None, None) => return Err(Error::invalid("a claim needs a warm pool or a template")),
+        };
+        let warmpool = req.warm_pool.clone().unwrap_or_else(|| "none".into());
+        (
+            Version::V1alpha1,
+            json!({ "sandboxTemplateRef": { "name": template }, "warmpool": warmpool }),
+        )
+    };
+    let claims = ResourceRef::of(Kind::SandboxClaim, version);
+    let body = json!({
+        "apiVersion": claims.api_version(), "kind": "SandboxClaim",
+        "metadata": { "name": req.name, "labels": labels }, "spec": spec,
+    });
+    let created = client.create(&claims, namespace, body).await?;
+    let version_seen = created
+        .pointer("/metadata/resourceVersion")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+
+    // Bound: status.sandbox.name (Name on old controllers).
+    let bound_name = |claim: &Value| -> Result<Option<String>> {
+        if let Some(ready) = claim
+            .pointer("/status/conditions")
+            .and_then(Value::as_array)
+            .and_then(|c| {
+                c.iter()
+                    .find(|c| c.get("type").and_then(Value::as_str) == Some("Ready"))
+            })
+        {
+            let reason = ready
+                .get("reason")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            if ready.get("status").and_then(Value::as_str) == Some("False")
+                && TERMINAL_CLAIM_REASONS.contains(&reason)
+            {
+                return Err(Error::SandboxFailed {
+                    name: req.name.clone(),
+                    namespace: namespace.to_string(),
+                    reason: reason.to_string(),
+                    message: ready
+                        .get("message")
+                        .and_then(Value::as_str)
+                        .unwrap_or("claim failed")
+                        .to_string(),
+                });
+            }
+        }
+        Ok(claim
+            .pointer("/status/sandbox")
+            .and_then(|s| s.get("name").or_else(|| s.get("Name")))
+            .and_then(Value::as_str)
+            .filter(|n| !n.is_empty())
+            .map(str::to_string))
+    };
+    let mut claim_obj = created;
+    let mut sandbox_name = bound_name(&claim_obj)?;
+    if sandbox_name.is_none() {
+        let options = WatchOptions {
+            field_selector: Some(format!("metadata.name={}", req.name)),
+            resource_version: version_seen,
+            ..WatchOptions::default()
+        };
+        let mut watch = client.watch(&claims, namespace, options);
+        while sandbox_name.is_none() {
+            match watch.next().await {
+                Some(Ok(ev)) if ev.event_type == "DELETED" => {
+                    return Err(Error::Api {
+                        code: ErrorCode::NotFound,
+                        status: 404,
+                        reason: "NotFound".into(),
+                        message: format!(
+                            "sandboxclaims \"{}\" was deleted while waiting for it",
+                            req.name
+                        ),
+                    });
+                }
+                Some(Ok(ev)) if ev.event_type != "ERROR" => {
+                    sandbox_name = bound_name(&ev.object)?;
+                    claim_obj = ev.object;
+                }
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Err(e),
+                None => {
+                    return Err(Error::Cancelled {
+                        operation: format!("claimSandbox({})", req.name),
+                    });
+                }
+            }
+        }
+    }
+    let sandbox_name = sandbox_name.unwrap_or_default();
+    let sandbox_version = if served.sandboxes.contains(&Version::V1beta1) {
+        Version::V1beta1
+    } else {
+        Version::V1alpha1
+    };
+    let sandboxes = ResourceRef::of(Kind::Sandbox, sandbox_version);
+    let sandbox = wait(client, &sandboxes, namespace, &sandbox_name).await?;
+    let pod_name = crate::exec::resolve_pod_name(client, namespace, &sandbox_name).await?;
+    Ok(BoundClaim {
+        claim: claim_obj,
+        sandbox,
+        pod_name,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
