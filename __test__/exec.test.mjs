@@ -102,6 +102,20 @@ describe('exec', () => {
     assert.equal(hash.digest('hex'), expected);
   });
 
+  it('a consumer that stops reading stops the producer: memory stays bounded', async () => {
+    const size = 200 * 1024 * 1024;
+    const h = await client.execStream({ sandboxName: 'box', command: ['head', '-c', String(size), '/dev/zero'] });
+    const chunks = h.stdout[Symbol.asyncIterator]();
+    let total = (await chunks.next()).value.length;
+    const before = process.memoryUsage().rss;
+    await new Promise((r) => setTimeout(r, 1500)); // the consumer reads nothing for a while
+    const grown = process.memoryUsage().rss - before;
+    assert.ok(grown < 64 * 1024 * 1024, `RSS grew by ${grown} bytes while the consumer was idle`);
+    for (let c = await chunks.next(); !c.done; c = await chunks.next()) total += c.value.length;
+    assert.equal(total, size);
+    assert.deepEqual(await h.wait(), { exitCode: 0 });
+  });
+
   it('a TTY session takes the terminal size from resize()', async () => {
     const h = await client.execStream({ sandboxName: 'box', command: ['sh', '-c', 'sleep 1; stty size'], tty: true });
     await h.resize(100, 40);

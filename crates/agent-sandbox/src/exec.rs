@@ -17,6 +17,9 @@ use crate::client::{Client, ListOptions};
 use crate::error::{Error, Result};
 use crate::resources::{Kind, POD_NAME_ANNOTATION, ResourceRef, Version};
 
+/// Bytes buffered per stream of a session while the reader lags.
+const PIPE_BUFFER: usize = 1024 * 1024;
+
 /// The container used when none is named.
 pub const DEFAULT_CONTAINER: &str = "sandbox";
 
@@ -173,7 +176,13 @@ impl Client {
             stdout: true,
             stderr: !req.tty,
             tty: req.tty,
-            ..AttachParams::default()
+            // kube's pipes default to 1 KiB, which caps a stream at a few MB/s
+            // (one hand-off per KiB). These are upper bounds, filled only
+            // while the reader lags: memory stays bounded, throughput follows
+            // the network.
+            max_stdout_buf_size: Some(PIPE_BUFFER),
+            max_stderr_buf_size: Some(PIPE_BUFFER),
+            max_stdin_buf_size: Some(PIPE_BUFFER),
         };
         let process = pods
             .exec(&req.pod, req.command.clone(), &params)
