@@ -1,19 +1,13 @@
 'use strict';
 // waitForReady, pause and resume (the original's functions, defects fixed).
 
+const { native } = require('./native.cjs');
 const { AgentSandboxError, NotFoundError, TimeoutError, nativeFailure } = require('./errors.cjs');
 
 const PAUSE_REASON = 'agents.x-k8s.io/pause-reason';
 
-// Ready=False reasons after which waiting is pointless.
-const TERMINAL_REASONS = new Set([
-  'PodCreationFailed',
-  'TemplateNotFound',
-  'SandboxExpired',
-  'PodSucceeded',
-  'PodFailed',
-  'MultiplePods',
-]);
+// Ready=False reasons after which waiting is pointless (the core's list).
+const TERMINAL_REASONS = new Set(native.terminalReadyReasons());
 
 const sleep = (ms, signal) =>
   new Promise((resolve) => {

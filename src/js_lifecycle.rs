@@ -133,3 +133,12 @@ impl NativeClient {
         }))
     }
 }
+
+/// The Ready=False reasons waitForReady treats as terminal (one list, in the core).
+#[napi]
+pub fn terminal_ready_reasons() -> Vec<String> {
+    agent_sandbox::lifecycle::TERMINAL_REASONS
+        .iter()
+        .map(|r| r.to_string())
+        .collect()
+}

@@ -1,6 +1,6 @@
 // The native API as lib/*.cjs calls it, checked against the declarations
 // napi generates (native.d.ts): a changed Rust signature fails tsc here.
-import type { NativeClient, NativeExecSession, NativeWatch } from '../../native.cjs';
+import type { NativeClient, NativeExecSession, NativeTask, NativeWatch } from '../../native.cjs';
 import * as native from '../../native.cjs';
 
 declare const client: NativeClient;
@@ -33,5 +33,14 @@ export async function calls(): Promise<void> {
   const ev: unknown = await watch.next();
   watch.stop();
   const result: unknown = native.validateSchema('sandboxSchema', '{}');
+  const reasons: string[] = native.terminalReadyReasons();
+  const waiting: NativeTask = await client.startWaitForReady(ref, 'ns', 'n', 1000);
+  const ready: unknown = await waiting.result();
+  waiting.cancel();
+  const claiming: NativeTask = await client.startClaimSandbox('ns', { name: 'c', warmPool: 'p', template: 't', labels: { a: 'b' } }, 1000);
+  const status: unknown = await client.controllerStatus('ns');
+  const tar: Buffer = native.tarSingleFile('f', Buffer.from('x'), 0o600, 0);
+  const file: { name: string; mode: number; content: Buffer } = native.tarFirstFile(tar);
+  void [reasons, ready, claiming, status, file];
   void [exists, s, chunk, err, out, code, w, ev, result];
 }
