@@ -13,6 +13,17 @@ function watchError(err) {
   });
 }
 
+/** Opens the native watch for `config` in `options.namespace` ('' = cluster-wide). */
+async function openNativeWatch(kc, config, options, apiVersion) {
+  const client = await nativeClientFor(kc, apiVersion);
+  return client.watch({ group: config.group, version: config.version, plural: config.plural }, options.namespace || '', {
+    labelSelector: options.labelSelector || undefined,
+    fieldSelector: options.fieldSelector || undefined,
+    resourceVersion: options.resourceVersion || undefined,
+    timeoutSeconds: options.timeoutSeconds || undefined,
+  });
+}
+
 /**
  * Watches a resource and calls `callback({type, object})` for every change,
  * in order. Without timeoutSeconds it reconnects, resumes and relists on its
@@ -23,14 +34,7 @@ function startWatch(kc, config, options, callback) {
   let stopped = false;
   let nativeWatch;
   const done = (async () => {
-    const client = await nativeClientFor(kc);
-    if (stopped) return;
-    nativeWatch = await client.watch({ group: config.group, version: config.version, plural: config.plural }, options.namespace || '', {
-      labelSelector: options.labelSelector || undefined,
-      fieldSelector: options.fieldSelector || undefined,
-      resourceVersion: options.resourceVersion || undefined,
-      timeoutSeconds: options.timeoutSeconds || undefined,
-    });
+    nativeWatch = await openNativeWatch(kc, config, options);
     if (stopped) {
       nativeWatch.stop();
       return;
@@ -78,13 +82,7 @@ function watchEvents(kc, config, options = {}, apiVersion) {
   };
   options.signal?.addEventListener('abort', stop, { once: true });
   const start = async () => {
-    const client = await nativeClientFor(kc, apiVersion);
-    nativeWatch = await client.watch({ group: config.group, version: config.version, plural: config.plural }, options.namespace || '', {
-      labelSelector: options.labelSelector || undefined,
-      fieldSelector: options.fieldSelector || undefined,
-      resourceVersion: options.resourceVersion || undefined,
-      timeoutSeconds: options.timeoutSeconds || undefined,
-    });
+    nativeWatch = await openNativeWatch(kc, config, options, apiVersion);
     if (finished) nativeWatch.stop();
   };
   let started;

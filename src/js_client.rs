@@ -7,7 +7,7 @@ use kube::config::Kubeconfig;
 use napi_derive::napi;
 use serde_json::Value;
 
-use crate::js_error::{IntoJs, to_napi};
+use crate::js_error::{IntoJs, decode, to_napi};
 
 #[napi(object)]
 pub struct JsResourceRef {
@@ -196,13 +196,13 @@ impl NativeClient {
     #[napi]
     pub async fn health_check(&self, namespace: String) -> napi::Result<Value> {
         let report = health::health_check(&self.client, &namespace).await;
-        serde_json::to_value(report).map_err(|e| napi::Error::from_reason(e.to_string()))
+        serde_json::to_value(report).map_err(decode)
     }
 
     #[napi]
     pub async fn controller_status(&self, namespace: String) -> napi::Result<Value> {
         let status = health::controller_status(&self.client, &namespace).await;
-        serde_json::to_value(status).map_err(|e| napi::Error::from_reason(e.to_string()))
+        serde_json::to_value(status).map_err(decode)
     }
 
     /// `{ sandboxes: string[], extensions: string[] }`, most preferred first.

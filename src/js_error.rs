@@ -52,6 +52,18 @@ pub fn to_napi(err: Error) -> napi::Error {
     napi::Error::from_reason(format!("{MARKER}{payload}"))
 }
 
+/// A coded INVALID error (bad use of the native API, bad input).
+pub fn invalid(message: impl Into<String>) -> napi::Error {
+    to_napi(Error::invalid(message))
+}
+
+/// A coded error for an answer that could not be encoded or decoded.
+pub fn decode(err: impl std::fmt::Display) -> napi::Error {
+    to_napi(Error::Decode {
+        message: err.to_string(),
+    })
+}
+
 pub trait IntoJs<T> {
     fn into_js(self) -> napi::Result<T>;
 }

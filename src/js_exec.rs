@@ -12,7 +12,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{Mutex, oneshot};
 
 use crate::js_client::NativeClient;
-use crate::js_error::{IntoJs, to_napi};
+use crate::js_error::{IntoJs, invalid, to_napi};
 
 /// Largest chunk handed to JS by one read.
 const READ_CHUNK: usize = 256 * 1024;
@@ -45,6 +45,7 @@ pub struct NativeExecSession {
     resize: Mutex<Option<futures::channel::mpsc::Sender<TerminalSize>>>,
     kill: StdMutex<Option<oneshot::Sender<()>>>,
     exit: Mutex<Option<oneshot::Receiver<agent_sandbox::Result<i32>>>>,
+    command: String,
 }
 
 #[napi]
@@ -80,12 +81,13 @@ impl NativeExecSession {
         let resize = session.terminal_size();
         let (kill_tx, kill_rx) = oneshot::channel::<()>();
         let (exit_tx, exit_rx) = oneshot::channel();
+        let command = session.command().to_string();
+        let operation = format!("exec {command}");
         tokio::spawn(async move {
-            let command = session.command().to_string();
             let result = tokio::select! {
                 r = session.wait() => r,
                 // Dropping the session closes the connection.
-                _ = kill_rx => Err(agent_sandbox::Error::Cancelled { operation: format!("exec {command}") }),
+                _ = kill_rx => Err(agent_sandbox::Error::Cancelled { operation }),
             };
             let _ = exit_tx.send(result);
         });
@@ -96,20 +98,27 @@ impl NativeExecSession {
             resize: Mutex::new(resize),
             kill: StdMutex::new(Some(kill_tx)),
             exit: Mutex::new(Some(exit_rx)),
+            command,
         }
+    }
+
+    /// A coded EXEC_FAILED error about this session.
+    fn failed(&self, message: String) -> napi::Error {
+        to_napi(agent_sandbox::Error::Exec {
+            command: self.command.clone(),
+            message,
+            exit_code: None,
+        })
     }
 }
 
-async fn read_chunk(slot: &Mutex<Option<Reader>>) -> napi::Result<Option<Buffer>> {
+async fn read_chunk(slot: &Mutex<Option<Reader>>) -> std::io::Result<Option<Buffer>> {
     let mut guard = slot.lock().await;
     let Some(reader) = guard.as_mut() else {
         return Ok(None);
     };
     let mut buf = vec![0u8; READ_CHUNK];
-    let n = reader
-        .read(&mut buf)
-        .await
-        .map_err(|e| napi::Error::from_reason(format!("read failed: {e}")))?;
+    let n = reader.read(&mut buf).await?;
     if n == 0 {
         *guard = None;
         return Ok(None);
@@ -123,13 +132,17 @@ impl NativeExecSession {
     /// The next stdout chunk, or null at end of output.
     #[napi]
     pub async fn read_stdout(&self) -> napi::Result<Option<Buffer>> {
-        read_chunk(&self.stdout).await
+        read_chunk(&self.stdout)
+            .await
+            .map_err(|e| self.failed(format!("reading stdout failed: {e}")))
     }
 
     /// The next stderr chunk, or null at end of output.
     #[napi]
     pub async fn read_stderr(&self) -> napi::Result<Option<Buffer>> {
-        read_chunk(&self.stderr).await
+        read_chunk(&self.stderr)
+            .await
+            .map_err(|e| self.failed(format!("reading stderr failed: {e}")))
     }
 
     /// Reads both outputs to the end and waits for the exit code.
@@ -161,13 +174,11 @@ impl NativeExecSession {
     pub async fn write_stdin(&self, chunk: Buffer) -> napi::Result<()> {
         let mut guard = self.stdin.lock().await;
         let Some(w) = guard.as_mut() else {
-            return Err(napi::Error::from_reason(
-                "stdin is closed or was not requested",
-            ));
+            return Err(self.failed("stdin is closed or was not requested".into()));
         };
         w.write_all(&chunk)
             .await
-            .map_err(|e| napi::Error::from_reason(format!("stdin write failed: {e}")))
+            .map_err(|e| self.failed(format!("writing stdin failed: {e}")))
     }
 
     /// End of input: the remote command reads EOF; output and status still arrive.
@@ -200,7 +211,7 @@ impl NativeExecSession {
             .lock()
             .await
             .take()
-            .ok_or_else(|| napi::Error::from_reason("wait() was already called"))?;
+            .ok_or_else(|| invalid("wait() was already called"))?;
         match rx.await {
             Ok(result) => result.map_err(to_napi),
             Err(_) => Err(to_napi(agent_sandbox::Error::Cancelled {

@@ -10,7 +10,7 @@ use agent_sandbox::config::{
 use napi_derive::napi;
 use serde_json::{Value, json};
 
-use crate::js_error::IntoJs;
+use crate::js_error::{IntoJs, decode};
 
 #[napi(object)]
 pub struct JsKubeconfigOptions {
@@ -77,8 +77,7 @@ pub fn load_kubeconfig_document(options: Option<JsKubeconfigOptions>) -> napi::R
         ),
         KubeconfigSource::InCluster => json!([]),
     };
-    let document = serde_json::to_value(&loaded.kubeconfig)
-        .map_err(|e| napi::Error::from_reason(format!("cannot serialise the kubeconfig: {e}")))?;
+    let document = serde_json::to_value(&loaded.kubeconfig).map_err(decode)?;
     Ok(
         json!({ "document": document, "files": source, "inCluster": loaded.source == KubeconfigSource::InCluster }),
     )

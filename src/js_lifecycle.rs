@@ -8,7 +8,7 @@ use serde_json::Value;
 use tokio::sync::{Mutex, oneshot};
 
 use crate::js_client::{JsResourceRef, NativeClient};
-use crate::js_error::to_napi;
+use crate::js_error::{invalid, to_napi};
 
 /// A running operation: `result()` once, `cancel()` any time.
 #[napi]
@@ -47,7 +47,7 @@ impl NativeTask {
             .lock()
             .await
             .take()
-            .ok_or_else(|| napi::Error::from_reason("result() was already called"))?;
+            .ok_or_else(|| invalid("result() was already called"))?;
         match rx.await {
             Ok(r) => r.map_err(to_napi),
             Err(_) => Err(to_napi(agent_sandbox::Error::Cancelled {

@@ -2,16 +2,17 @@
 
 use agent_sandbox::schema::{schema, validate};
 use napi_derive::napi;
+
+use crate::js_error::invalid;
 use serde_json::{Value, json};
 
 /// Validates tagged JSON text (see `agent_sandbox::schema`) against the
 /// schema exported as `name`: `{success: true, plan}` or `{success: false, issues}`.
 #[napi]
 pub fn validate_schema(name: String, tagged_json: String) -> napi::Result<Value> {
-    let schema = schema(&name)
-        .ok_or_else(|| napi::Error::from_reason(format!("unknown schema {name:?}")))?;
+    let schema = schema(&name).ok_or_else(|| invalid(format!("unknown schema {name:?}")))?;
     let input: Value = serde_json::from_str(&tagged_json)
-        .map_err(|e| napi::Error::from_reason(format!("schema input is not JSON: {e}")))?;
+        .map_err(|e| invalid(format!("schema input is not JSON: {e}")))?;
     Ok(match validate(&schema, &input) {
         Ok(plan) => json!({ "success": true, "plan": plan }),
         Err(issues) => json!({ "success": false, "issues": issues }),

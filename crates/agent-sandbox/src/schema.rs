@@ -112,24 +112,15 @@ fn resource_metadata() -> Schema {
     ])
 }
 
-fn resource(kind: &'static str, spec: Schema, status: Schema) -> Schema {
+/// A resource whose `kind` must be exactly `kind` (a one-value enum).
+fn resource(kind: &'static [&'static str], spec: Schema, status: Schema) -> Schema {
     Schema::Object(vec![
         req("apiVersion", Schema::String),
-        req("kind", Schema::Enum(kind_literal(kind))),
+        req("kind", Schema::Enum(kind)),
         req("metadata", resource_metadata()),
         req("spec", spec),
         opt("status", status),
     ])
-}
-
-/// The one-value enum standing for a `kind` literal.
-fn kind_literal(kind: &'static str) -> &'static [&'static str] {
-    match kind {
-        "Sandbox" => &["Sandbox"],
-        "SandboxTemplate" => &["SandboxTemplate"],
-        "SandboxClaim" => &["SandboxClaim"],
-        _ => &["SandboxWarmPool"],
-    }
 }
 
 /// The schema exported under `name`.
@@ -250,21 +241,23 @@ pub fn schema(name: &str) -> Option<Schema> {
         "shutdownPolicySchema" => Schema::Enum(SHUTDOWN_POLICIES),
         "sandboxSpecSchema" => sandbox_spec(),
         "sandboxStatusSchema" => sandbox_status(),
-        "sandboxSchema" => resource("Sandbox", sandbox_spec(), sandbox_status()),
+        "sandboxSchema" => resource(&["Sandbox"], sandbox_spec(), sandbox_status()),
         "networkPolicySpecSchema" => network_policy_spec(),
         "networkPolicyManagementSchema" => Schema::Enum(NETWORK_POLICY_MANAGEMENT),
         "sandboxTemplateSpecSchema" => template_spec(),
         "sandboxTemplateStatusSchema" => template_status(),
-        "sandboxTemplateSchema" => resource("SandboxTemplate", template_spec(), template_status()),
+        "sandboxTemplateSchema" => {
+            resource(&["SandboxTemplate"], template_spec(), template_status())
+        }
         "sandboxTemplateRefSchema" => template_ref(),
         "lifecycleSchema" => lifecycle(),
         "claimSandboxStatusSchema" => claim_sandbox_status(),
         "sandboxClaimSpecSchema" => claim_spec(),
         "sandboxClaimStatusSchema" => claim_status(),
-        "sandboxClaimSchema" => resource("SandboxClaim", claim_spec(), claim_status()),
+        "sandboxClaimSchema" => resource(&["SandboxClaim"], claim_spec(), claim_status()),
         "sandboxWarmPoolSpecSchema" => pool_spec(),
         "sandboxWarmPoolStatusSchema" => pool_status(),
-        "sandboxWarmPoolSchema" => resource("SandboxWarmPool", pool_spec(), pool_status()),
+        "sandboxWarmPoolSchema" => resource(&["SandboxWarmPool"], pool_spec(), pool_status()),
         _ => return None,
     })
 }
