@@ -410,6 +410,22 @@ export declare class AgentSandboxClient {
   listWarmPools(namespace?: string): Promise<SandboxWarmPoolList>;
   replaceWarmPool(name: string, pool: SandboxWarmPool, namespace?: string): Promise<SandboxWarmPool>;
   deleteWarmPool(name: string, namespace?: string): Promise<void>;
+  /** The pool's `scale` subresource. */
+  getWarmPoolScale(name: string, namespace?: string): Promise<Scale>;
+  /** Resizes a pool through its `scale` subresource. */
+  scaleWarmPool(name: string, replicas: number, namespace?: string): Promise<Scale>;
+  /** Sets (or with `shutdownTime: null` clears) a Sandbox's expiry. */
+  setShutdown(
+    name: string,
+    options: { shutdownTime?: Date | string | null; shutdownPolicy?: ShutdownPolicy },
+    namespace?: string,
+  ): Promise<Sandbox>;
+  /** `status.serviceFQDN` as the controller wrote it, or null. */
+  getServiceFQDN(name: string, namespace?: string): Promise<string | null>;
+  /** NetworkPolicies (networking.k8s.io/v1), used for sandbox isolation. */
+  readonly networkPolicies: CustomResourceCrud<CRDResource>;
+  /** Pods (v1). */
+  readonly pods: CustomResourceCrud<CRDResource>;
   watchSandboxes(callback: WatchCallback<Sandbox>, options?: Partial<WatchOptions>): WatchHandle;
   watchClaims(callback: WatchCallback<SandboxClaim>, options?: Partial<WatchOptions>): WatchHandle;
   /** An async iterator of changes; `break` or `signal` stops it. `namespace: ''` watches cluster-wide. */
@@ -433,6 +449,15 @@ export declare class AgentSandboxClient {
   }): Promise<{ claim: CRDResource; sandbox: CRDResource; podName: string }>;
   /** What AgentPane's GET /api/sandbox/k8s/controller serves. Never throws. */
   controllerStatus(): Promise<ControllerStatus>;
+}
+
+/** An `autoscaling/v1` Scale, as the `scale` subresource returns it. */
+export interface Scale {
+  apiVersion: string;
+  kind: 'Scale';
+  metadata: { name: string; namespace?: string; resourceVersion?: string };
+  spec: { replicas?: number };
+  status: { replicas: number; selector?: string };
 }
 
 export interface ControllerStatus {
@@ -462,6 +487,10 @@ export declare class CustomResourceCrud<T extends CRDResource> {
   apply(namespace: string, body: T, options?: { force?: boolean }): Promise<T>;
   delete(namespace: string, name: string, options?: { propagationPolicy?: 'Background' | 'Foreground' | 'Orphan' }): Promise<void>;
   exists(namespace: string, name: string): Promise<boolean>;
+  /** The `scale` subresource (SandboxWarmPool in every version; Sandbox in v1alpha1). */
+  getScale(namespace: string, name: string): Promise<Scale>;
+  /** Sets `spec.replicas` through the `scale` subresource. */
+  setScale(namespace: string, name: string, replicas: number): Promise<Scale>;
 }
 
 export declare function execInSandbox(kc: KubeConfigLike, options: ExecOptions): Promise<ExecResult>;
@@ -640,6 +669,14 @@ export declare const K8sErrors: {
 /** The status AgentPane derives from a Sandbox object. */
 export declare function mapConditionsToStatus(sandbox: Sandbox): Exclude<SandboxRuntimeStatus, 'stopping'>;
 
+export interface AgentSandboxInstanceHooks {
+  /** The SandboxClaim this sandbox came from; stop() deletes it. */
+  claimName?: string;
+  onStopping?(reason: string): void;
+  onStopped?(): void | Promise<void>;
+  onStatus?(previous: SandboxRuntimeStatus, next: SandboxRuntimeStatus): void;
+}
+
 export declare class AgentSandboxInstance {
   readonly id: string;
   readonly sandboxName: string;
@@ -654,7 +691,7 @@ export declare class AgentSandboxInstance {
     namespace: string,
     client: AgentSandboxClient,
     idleTimeoutMinutes?: number,
-    hooks?: { onStopping?(reason: string): void; onStopped?(): void },
+    hooks?: AgentSandboxInstanceHooks,
   );
   exec(cmd: string, args?: string[]): Promise<ExecResult>;
   execAsRoot(cmd: string, args?: string[]): Promise<ExecResult>;
@@ -666,9 +703,110 @@ export declare class AgentSandboxInstance {
   killTmuxSession(sessionName: string): Promise<void>;
   sendKeysToTmux(sessionName: string, keys: string): Promise<void>;
   captureTmuxPane(sessionName: string, lines?: number): Promise<string>;
-  stop(): Promise<void>;
+  /** Deletes the Sandbox (and its claim); `reason` goes to the stopping event. */
+  stop(reason?: string): Promise<void>;
   touch(): void;
   getLastActivity(): Date;
   refreshStatus(): Promise<SandboxRuntimeStatus>;
   getMetrics(): Promise<SandboxMetrics>;
 }
+
+export interface SandboxConfig {
+  id?: string;
+  codespaceId: string;
+  codespacePath: string;
+  image: string;
+  memoryMb: number;
+  cpuCores: number;
+  idleTimeoutMinutes: number;
+  /** Ignored by the Kubernetes provider (a warning names it). */
+  volumeMounts: unknown[];
+  /** Ignored by the Kubernetes provider and never copied into the CR (it can hold secrets). */
+  env?: Record<string, string>;
+  /** 'none' isolates this sandbox with a deny-all NetworkPolicy. */
+  networkMode?: 'bridge' | 'none';
+}
+export interface SandboxInfo {
+  id: string;
+  codespaceId: string;
+  containerId: string;
+  status: SandboxRuntimeStatus;
+  image: string;
+  createdAt: string;
+  lastActivityAt: string;
+  memoryMb: number;
+  cpuCores: number;
+}
+export interface RecoverResult {
+  recovered: number;
+  removed: number;
+}
+export interface SandboxHealthCheck {
+  healthy: boolean;
+  message?: string;
+  details?: Record<string, unknown>;
+}
+export type SandboxProviderEvent =
+  | { type: 'sandbox:creating'; sandboxId: string; codespaceId: string }
+  | { type: 'sandbox:created'; sandboxId: string; codespaceId: string; containerId: string }
+  | { type: 'sandbox:starting'; sandboxId: string }
+  | { type: 'sandbox:started'; sandboxId: string }
+  | { type: 'sandbox:idle'; sandboxId: string; idleSince: Date }
+  | { type: 'sandbox:stopping'; sandboxId: string; reason: string }
+  | { type: 'sandbox:stopped'; sandboxId: string }
+  | { type: 'sandbox:error'; sandboxId: string; error: Error };
+export type SandboxProviderEventListener = (event: SandboxProviderEvent) => void;
+export type RuntimeClassName = 'gvisor' | 'kata' | 'none';
+export interface AgentSandboxProviderOptions {
+  /** Default 'agentpane-sandboxes'. */
+  namespace?: string;
+  kubeConfigPath?: string;
+  kubeContext?: string;
+  /** Claim from the warm pool in create() (falls back to a cold Sandbox). Default false. */
+  enableWarmPool?: boolean;
+  /** Replicas initWarmPool() asks for. Default 2. */
+  warmPoolSize?: number;
+  /** Default 'none' (no runtimeClassName on the pod). */
+  runtimeClassName?: RuntimeClassName;
+  /** Image reported by list() for a Sandbox without one. */
+  image?: string;
+  /** Default 120. */
+  readyTimeoutSeconds?: number;
+  skipTLSVerify?: boolean;
+  client?: AgentSandboxClient;
+}
+export declare const SANDBOX_DEFAULTS: {
+  readonly image: string;
+  readonly memoryMb: 4096;
+  readonly cpuCores: 2;
+  readonly idleTimeoutMinutes: 30;
+  readonly userHome: '/home/node';
+};
+/** 'none' iff the environment variable SANDBOX_DEFAULT_NETWORK_MODE is 'none'. */
+export declare function getDefaultSandboxNetworkMode(): 'bridge' | 'none';
+
+/** AgentPane's Kubernetes sandbox provider (EventEmittingSandboxProvider). */
+export declare class AgentSandboxProvider {
+  readonly name: 'kubernetes';
+  readonly client: AgentSandboxClient;
+  readonly namespace: string;
+  constructor(options?: AgentSandboxProviderOptions);
+  create(config: SandboxConfig): Promise<AgentSandboxInstance>;
+  /** The codespace's sandbox (never another codespace's), else the 'default' codespace's, else null. */
+  get(codespaceId: string): Promise<AgentSandboxInstance | null>;
+  getById(sandboxId: string): Promise<AgentSandboxInstance | null>;
+  /** Every labelled Sandbox with its real status; [] on error. */
+  list(): Promise<SandboxInfo[]>;
+  /** Adopts live labelled Sandboxes and removes stopped/failed ones; never throws. */
+  recover(): Promise<RecoverResult>;
+  validateSandboxes(): Promise<void>;
+  cleanup(options?: { olderThan?: Date; status?: string[] }): Promise<number>;
+  healthCheck(): Promise<SandboxHealthCheck>;
+  pullImage(image: string): Promise<void>;
+  isImageAvailable(image: string): Promise<boolean>;
+  assertNetworkIsolationSupport(): Promise<void>;
+  initWarmPool(): Promise<void>;
+  on(listener: SandboxProviderEventListener): () => void;
+  off(listener: SandboxProviderEventListener): void;
+}
+export declare function createAgentSandboxProvider(options?: AgentSandboxProviderOptions): AgentSandboxProvider;

@@ -44,6 +44,34 @@ for (const profile of ['v0.5.6', 'v0.4.6']) {
       assert.equal(await client.sandboxExists('life'), false);
     });
 
+    it('sets and clears the shutdown time and policy, and reads the service FQDN', async () => {
+      const manifest = sandboxManifest('svc');
+      manifest.spec.service = true;
+      await client.createSandbox(manifest);
+      await client.waitForReady('svc', { timeoutMs: 60_000 });
+      let fqdn = null;
+      for (let i = 0; i < 100 && !fqdn; i++) {
+        fqdn = await client.getServiceFQDN('svc');
+        if (!fqdn) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(fqdn, `svc.${ns.name}.svc.cluster.local`);
+
+      const at = new Date(Date.now() + 3_600_000);
+      const set = await client.setShutdown('svc', { shutdownTime: at, shutdownPolicy: 'Delete' });
+      assert.equal(Date.parse(set.spec.shutdownTime), Math.floor(at.getTime() / 1000) * 1000);
+      assert.equal(set.spec.shutdownPolicy, 'Delete');
+      const cleared = await client.setShutdown('svc', { shutdownTime: null });
+      assert.equal(cleared.spec.shutdownTime, undefined);
+      assert.equal(cleared.spec.shutdownPolicy, 'Delete');
+      await assert.rejects(client.setShutdown('svc', { shutdownTime: 'soon' }), (e) => e.code === 'INVALID_ARGUMENT');
+      await assert.rejects(client.setShutdown('svc', { shutdownPolicy: 'Later' }), (e) => e.code === 'INVALID_ARGUMENT');
+      await assert.rejects(client.setShutdown('no-such', { shutdownPolicy: 'Retain' }), sdk.NotFoundError);
+
+      await client.createSandbox(sandboxManifest('nosvc'));
+      await client.waitForReady('nosvc', { timeoutMs: 60_000 });
+      assert.equal(await client.getServiceFQDN('nosvc'), null);
+    });
+
     it('waitForReady keeps its deadline', async () => {
       const unschedulable = sandboxManifest('never-ready');
       unschedulable.spec.podTemplate.spec.nodeSelector = { 'no-such': 'node' };

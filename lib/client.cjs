@@ -15,6 +15,12 @@ const REPLACE_ATTEMPTS = 5;
 
 const crudConfig = (api, plural) => ({ group: api.group, version: api.version, plural });
 
+/** `status.serviceFQDN` of a Sandbox object, or null. */
+function sandboxServiceFQDN(sandbox) {
+  const fqdn = sandbox?.status?.serviceFQDN;
+  return typeof fqdn === 'string' && fqdn !== '' ? fqdn : null;
+}
+
 class AgentSandboxClient {
   /**
    * @param options.kubeConfig a KubeConfig (ours or client-node's); wins over the rest
@@ -49,6 +55,13 @@ class AgentSandboxClient {
       crudOptions,
     );
     this.apiVersion = options.apiVersion;
+    // Core resources the provider needs (no version conversion applies).
+    this.networkPolicies = new CustomResourceCrud(this.kubeConfig, {
+      group: 'networking.k8s.io',
+      version: 'v1',
+      plural: 'networkpolicies',
+    });
+    this.pods = new CustomResourceCrud(this.kubeConfig, { group: '', version: 'v1', plural: 'pods' });
   }
 
   // Sandboxes
@@ -81,6 +94,45 @@ class AgentSandboxClient {
   }
   resume(name, namespace) {
     return lifecycle.resume(this.sandboxes, namespace ?? this.namespace, name);
+  }
+
+  /**
+   * Sets or clears a Sandbox's expiry: `shutdownTime` (a Date, an ISO string,
+   * or null to clear) and `shutdownPolicy` ('Delete' | 'Retain'). Fields left
+   * undefined are not touched. Same place in v1alpha1 and v1beta1.
+   */
+  setShutdown(name, options = {}, namespace) {
+    const spec = {};
+    if (options.shutdownTime !== undefined) {
+      const t = options.shutdownTime;
+      if (t === null) spec.shutdownTime = null;
+      else {
+        const d = t instanceof Date ? t : new Date(t);
+        if (Number.isNaN(d.getTime())) {
+          return Promise.reject(
+            new AgentSandboxError(`setShutdown(${name}): shutdownTime ${JSON.stringify(t)} is not a date`, 'INVALID_ARGUMENT', 400, { name }),
+          );
+        }
+        spec.shutdownTime = d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+      }
+    }
+    if (options.shutdownPolicy !== undefined) {
+      if (options.shutdownPolicy !== 'Delete' && options.shutdownPolicy !== 'Retain') {
+        return Promise.reject(
+          new AgentSandboxError(`setShutdown(${name}): shutdownPolicy must be 'Delete' or 'Retain', got ${JSON.stringify(options.shutdownPolicy)}`, 'INVALID_ARGUMENT', 400, { name }),
+        );
+      }
+      spec.shutdownPolicy = options.shutdownPolicy;
+    }
+    return this.sandboxes.patch(namespace ?? this.namespace, name, { spec });
+  }
+  /**
+   * The in-cluster DNS name of a Sandbox's Service, as the controller wrote it
+   * (`status.serviceFQDN`), or null while there is none.
+   */
+  async getServiceFQDN(name, namespace) {
+    const sandbox = await this.getSandbox(name, namespace);
+    return sandboxServiceFQDN(sandbox);
   }
 
   // Exec
@@ -147,6 +199,14 @@ class AgentSandboxClient {
         await new Promise((r) => setTimeout(r, 50 * attempt + Math.random() * 50));
       }
     }
+  }
+  /** The pool's `scale` subresource: `{spec:{replicas}, status:{replicas, selector}}`. */
+  getWarmPoolScale(name, namespace) {
+    return this.warmPools.getScale(namespace ?? this.namespace, name);
+  }
+  /** Resizes a pool through its `scale` subresource (what HPA/KEDA use); returns the Scale. */
+  scaleWarmPool(name, replicas, namespace) {
+    return this.warmPools.setScale(namespace ?? this.namespace, name, replicas);
   }
   deleteWarmPool(name, namespace) {
     return this.warmPools.delete(namespace ?? this.namespace, name);
@@ -251,4 +311,4 @@ class AgentSandboxClient {
   }
 }
 
-module.exports = { AgentSandboxClient, DEFAULT_NAMESPACE };
+module.exports = { AgentSandboxClient, DEFAULT_NAMESPACE, sandboxServiceFQDN };

@@ -163,6 +163,31 @@ class CustomResourceCrud {
     });
   }
 
+  /** The `scale` subresource (autoscaling/v1 Scale). */
+  async getScale(namespace, name) {
+    return this.#call('getScale', async (c) => {
+      try {
+        return await c.getScale(this.ref, namespace, name);
+      } catch (err) {
+        throw this.#notFoundOr('getScale', err, namespace, name);
+      }
+    });
+  }
+
+  /** Sets spec.replicas through the `scale` subresource; returns the Scale. */
+  async setScale(namespace, name, replicas) {
+    if (!Number.isInteger(replicas) || replicas < 0) {
+      throw new AgentSandboxError(`setScale(${name}): replicas must be a whole number ≥ 0, got ${replicas}`, 'INVALID_ARGUMENT', 400, { name });
+    }
+    return this.#call('setScale', async (c) => {
+      try {
+        return await c.setScale(this.ref, namespace, name, replicas);
+      } catch (err) {
+        throw this.#notFoundOr('setScale', err, namespace, name);
+      }
+    });
+  }
+
   async exists(namespace, name) {
     try {
       await this.get(namespace, name);

@@ -15,6 +15,7 @@ const { applyBunCompat } = require('./bun-compat.cjs');
 const { AgentSandboxInstance } = require('./provider/instance.cjs');
 const { K8sError, K8sErrors } = require('./provider/errors.cjs');
 const { mapConditionsToStatus } = require('./provider/status.cjs');
+const provider = require('./provider/provider.cjs');
 
 applyBunCompat();
 
@@ -59,6 +60,10 @@ module.exports = {
   // Schemas
   ...schemas,
   // AgentPane's provider side
+  AgentSandboxProvider: provider.AgentSandboxProvider,
+  createAgentSandboxProvider: provider.createAgentSandboxProvider,
+  SANDBOX_DEFAULTS: provider.SANDBOX_DEFAULTS,
+  getDefaultSandboxNetworkMode: provider.getDefaultSandboxNetworkMode,
   AgentSandboxInstance,
   K8sError,
   K8sErrors,

@@ -193,6 +193,41 @@ impl NativeClient {
             .into_js()
     }
 
+    /// The `scale` subresource of an object.
+    #[napi]
+    pub async fn get_scale(
+        &self,
+        r: JsResourceRef,
+        namespace: String,
+        name: String,
+    ) -> napi::Result<Value> {
+        self.client
+            .get_scale(&r.into(), &namespace, &name)
+            .await
+            .into_js()
+    }
+
+    /// Sets `spec.replicas` through the `scale` subresource.
+    #[napi]
+    pub async fn set_scale(
+        &self,
+        r: JsResourceRef,
+        namespace: String,
+        name: String,
+        replicas: i32,
+    ) -> napi::Result<Value> {
+        self.client
+            .set_scale(&r.into(), &namespace, &name, replicas)
+            .await
+            .into_js()
+    }
+
+    /// Whether the cluster serves an API group.
+    #[napi]
+    pub async fn serves_group(&self, group: String) -> napi::Result<bool> {
+        self.client.serves_group(&group).await.into_js()
+    }
+
     #[napi]
     pub async fn health_check(&self, namespace: String) -> napi::Result<Value> {
         let report = health::health_check(&self.client, &namespace).await;

@@ -11,7 +11,7 @@ import {
   sandboxStatusSchema, SandboxTemplateBuilder, sandboxTemplateRefSchema, sandboxTemplateSchema,
   sandboxTemplateSpecSchema, sandboxTemplateStatusSchema, SandboxWarmPoolBuilder, sandboxWarmPoolSchema,
   sandboxWarmPoolSpecSchema, sandboxWarmPoolStatusSchema, shutdownPolicySchema, startWatch, TimeoutError,
-  waitForReady,
+  waitForReady, AgentSandboxProvider, createAgentSandboxProvider, SANDBOX_DEFAULTS, getDefaultSandboxNetworkMode,
 } from '@agentpane/agent-sandbox-sdk';
 import type {
   AgentSandboxClientOptions, ClaimSandboxStatus, Condition, CRDResource, CRDResourceList, CrudConfig,
@@ -20,7 +20,8 @@ import type {
   Sandbox, SandboxClaim, SandboxClaimList, SandboxClaimSpec, SandboxClaimStatus, SandboxList, SandboxSpec,
   SandboxStatus, SandboxTemplate, SandboxTemplateList, SandboxTemplateRef, SandboxTemplateSpec, SandboxTemplateStatus,
   SandboxWarmPool, SandboxWarmPoolList, SandboxWarmPoolSpec, SandboxWarmPoolStatus, ShutdownPolicy, WaitForReadyOptions,
-  WatchCallback, WatchEvent, WatchEventType, WatchHandle, WatchOptions,
+  WatchCallback, WatchEvent, WatchEventType, WatchHandle, WatchOptions, SandboxConfig, SandboxInfo, RecoverResult,
+  SandboxProviderEvent, AgentSandboxProviderOptions, Scale,
 } from '@agentpane/agent-sandbox-sdk';
 import { CoreV1Api } from '@kubernetes/client-node';
 
@@ -100,3 +101,32 @@ console.log(JSON.stringify({
   exports: schemas.length + 30, codes, name, eventType, context, server: info?.server,
   constants: [CRD_EXTENSIONS_API.apiVersion, CRD_KINDS.sandbox, CRD_ANNOTATIONS.taskId, CRD_CONDITIONS.ready],
 }));
+
+// AgentPane's provider, as its bootstrap and routes use it.
+export async function providerUsage(client: AgentSandboxClient): Promise<void> {
+  const options: AgentSandboxProviderOptions = { client, enableWarmPool: true, warmPoolSize: 2, runtimeClassName: 'gvisor' };
+  const provider: AgentSandboxProvider = createAgentSandboxProvider(options);
+  const off: () => void = provider.on((e: SandboxProviderEvent) => {
+    if (e.type === 'sandbox:idle') console.log(e.idleSince.toISOString());
+    if (e.type === 'sandbox:error') console.error(e.error.message);
+  });
+  off();
+  await provider.healthCheck();
+  const recovered: RecoverResult = await provider.recover();
+  await provider.initWarmPool();
+  const config: SandboxConfig = {
+    codespaceId: 'c', codespacePath: '/w', image: SANDBOX_DEFAULTS.image, memoryMb: SANDBOX_DEFAULTS.memoryMb,
+    cpuCores: 2, idleTimeoutMinutes: 30, volumeMounts: [], networkMode: getDefaultSandboxNetworkMode(),
+  };
+  const box = await provider.create(config);
+  const stream = await box.execStream({ cmd: 'node', args: ['a.js'], env: { AGENT_PROMPT: 'p' }, cwd: '/w' });
+  const exit: { exitCode: number } = await stream.wait();
+  const infos: SandboxInfo[] = await provider.list();
+  const again = await provider.get('c');
+  const scale: Scale = await client.scaleWarmPool('agentpane-warm-pool', 3);
+  await client.setShutdown('s', { shutdownTime: new Date(), shutdownPolicy: 'Delete' });
+  const fqdn: string | null = await client.getServiceFQDN('s');
+  await box.stop();
+  const cleaned: number = await provider.cleanup({ olderThan: new Date(), status: ['stopped', 'error'] });
+  void [recovered, exit, infos, again?.status, scale.spec.replicas, fqdn, cleaned];
+}

@@ -20,6 +20,9 @@ export async function calls(): Promise<void> {
   await client.delete(ref, 'ns', 'n', 'Background');
   const exists: boolean = await client.exists(ref, 'ns', 'n');
   await client.healthCheck('ns');
+  const scale: unknown = await client.getScale(ref, 'ns', 'n');
+  const scaled: unknown = await client.setScale(ref, 'ns', 'n', 2);
+  const networking: boolean = await client.servesGroup('networking.k8s.io');
   const s: NativeExecSession = await client.startExec({ namespace: 'ns', sandboxName: 's', container: 'c', command: ['true'], stdin: true, tty: false });
   const chunk: Buffer | null = await session.readStdout();
   const err: Buffer | null = await session.readStderr();

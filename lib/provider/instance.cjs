@@ -17,6 +17,14 @@ const TMUX_NO_SERVER = /no server running|no sessions|error connecting to .*No s
 
 const messageOf = (err) => (err instanceof Error ? err.message : String(err));
 
+async function ignoreNotFound(promise) {
+  try {
+    await promise;
+  } catch (err) {
+    if (!(err instanceof NotFoundError)) throw err;
+  }
+}
+
 async function collect(stream) {
   const chunks = [];
   for await (const chunk of stream) chunks.push(chunk);
@@ -26,7 +34,8 @@ async function collect(stream) {
 class AgentSandboxInstance {
   /**
    * @param idleTimeoutMinutes when set, touch() also extends spec.shutdownTime (at most once a minute)
-   * @param hooks `{onStopping(reason), onStopped()}`, called around stop()
+   * @param hooks `{onStopping(reason), onStopped(), onStatus(previous, next), claimName}`:
+   *   called around stop() and on status changes; `claimName` is the SandboxClaim stop() deletes
    */
   constructor(id, sandboxName, codespaceId, namespace, client, idleTimeoutMinutes, hooks = {}) {
     this.id = id;
@@ -205,17 +214,24 @@ class AgentSandboxInstance {
     return r.stdout;
   }
 
-  async stop() {
+  /**
+   * Deletes the Sandbox (and the claim it came from, if any). A Sandbox that
+   * is already gone counts as stopped.
+   */
+  async stop(reason = 'stop') {
     this.status = 'stopping';
-    this.hooks.onStopping?.('stop');
+    this.hooks.onStopping?.(reason);
     try {
-      await this.client.deleteSandbox(this.sandboxName, this.namespace);
-      this.status = 'stopped';
-      this.hooks.onStopped?.();
+      // Deleting the claim lets the controller delete its Sandbox; deleting
+      // the Sandbox as well makes stop() not depend on that.
+      if (this.hooks.claimName) await ignoreNotFound(this.client.deleteClaim(this.hooks.claimName, this.namespace));
+      await ignoreNotFound(this.client.deleteSandbox(this.sandboxName, this.namespace));
     } catch (err) {
       this.status = 'error';
       throw K8sErrors.POD_DELETION_FAILED(this.sandboxName, messageOf(err));
     }
+    this.status = 'stopped';
+    await this.hooks.onStopped?.();
   }
 
   /** Marks activity; with idleTimeoutMinutes, pushes spec.shutdownTime out (at most once a minute). */
@@ -237,12 +253,14 @@ class AgentSandboxInstance {
 
   /** Never throws: a missing Sandbox is 'stopped', any other failure 'error'. */
   async refreshStatus() {
+    const previous = this.status;
     try {
       const sandbox = await this.client.getSandbox(this.sandboxName, this.namespace);
       this.status = mapConditionsToStatus(sandbox);
     } catch (err) {
       this.status = err instanceof NotFoundError ? 'stopped' : 'error';
     }
+    if (previous !== this.status) this.hooks.onStatus?.(previous, this.status);
     return this.status;
   }
 

@@ -350,6 +350,50 @@ impl Client {
         }
     }
 
+    /// The `scale` subresource (an `autoscaling/v1` Scale: `spec.replicas`,
+    /// `status.replicas`, `status.selector`). In v1beta1 only SandboxWarmPool
+    /// has one; elsewhere the server answers 404.
+    pub async fn get_scale(&self, r: &ResourceRef, namespace: &str, name: &str) -> Result<Value> {
+        let route = self.route(r).await?;
+        let req =
+            Request::new(route.wire.collection_path(namespace)).get_subresource("scale", name);
+        self.send(req).await
+    }
+
+    /// Sets `spec.replicas` through the `scale` subresource (a merge patch, so
+    /// it never races with other writers of the object) and returns the Scale.
+    pub async fn set_scale(
+        &self,
+        r: &ResourceRef,
+        namespace: &str,
+        name: &str,
+        replicas: i32,
+    ) -> Result<Value> {
+        if replicas < 0 {
+            return Err(Error::invalid(format!(
+                "replicas must be 0 or more, got {replicas}"
+            )));
+        }
+        let route = self.route(r).await?;
+        let patch: Patch<Value> =
+            Patch::Merge(serde_json::json!({ "spec": { "replicas": replicas } }));
+        let req = Request::new(route.wire.collection_path(namespace)).patch_subresource(
+            "scale",
+            name,
+            &PatchParams::default(),
+            &patch,
+        );
+        self.send(req).await
+    }
+
+    /// `true` when the cluster serves API group `group` (e.g. `networking.k8s.io`).
+    pub async fn serves_group(&self, group: &str) -> Result<bool> {
+        let groups = self.get_path("/apis").await?;
+        Ok(groups["groups"]
+            .as_array()
+            .is_some_and(|gs| gs.iter().any(|g| g["name"] == group)))
+    }
+
     /// A GET of any API path, decoded as JSON (for discovery-like reads).
     pub async fn get_path(&self, path: &str) -> Result<Value> {
         let req = http::Request::get(path)

@@ -286,3 +286,33 @@ async fn watch_reports_every_change_in_order() {
     assert!(watch.next().await.is_none());
     delete_namespace(&admin, &ns).await;
 }
+
+#[tokio::test]
+async fn warm_pool_scale_subresource_and_api_groups() {
+    let client = client("admin").await;
+    let ns = namespace(&client, "scale").await;
+    let pools = ResourceRef::of(Kind::SandboxWarmPool, Version::V1alpha1);
+    let pool = json!({
+        "apiVersion": pools.api_version(), "kind": "SandboxWarmPool",
+        "metadata": {"name": "pool"},
+        "spec": {"replicas": 0, "sandboxTemplateRef": {"name": "none"}},
+    });
+    client.create(&pools, &ns, pool).await.unwrap();
+
+    let scale = client.set_scale(&pools, &ns, "pool", 3).await.unwrap();
+    assert_eq!(scale["kind"], "Scale");
+    assert_eq!(scale["spec"]["replicas"], 3);
+    let read = client.get_scale(&pools, &ns, "pool").await.unwrap();
+    assert_eq!(read["spec"]["replicas"], 3);
+    let object = client.get(&pools, &ns, "pool").await.unwrap();
+    assert_eq!(object["spec"]["replicas"], 3);
+
+    let negative = client.set_scale(&pools, &ns, "pool", -1).await.unwrap_err();
+    assert_eq!(negative.code(), ErrorCode::Invalid);
+    let missing = client.get_scale(&pools, &ns, "nope").await.unwrap_err();
+    assert!(missing.is_not_found());
+
+    assert!(client.serves_group("networking.k8s.io").await.unwrap());
+    assert!(!client.serves_group("no.such.group").await.unwrap());
+    delete_namespace(&client, &ns).await;
+}

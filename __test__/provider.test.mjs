@@ -1,0 +1,364 @@
+// AgentSandboxProvider against the real API server and controller: create,
+// exec, stop; warm-pool claims; recover after a restart; cleanup; events.
+import { assert, describe, it, before, after } from './helpers/harness.mjs';
+import { createInterface } from 'node:readline';
+import * as sdk from '../index.js';
+import { kubeConfigFor, freshNamespace } from './helpers/cluster.mjs';
+
+const IMAGE = sdk.SANDBOX_DEFAULTS.image;
+const config = (codespaceId, extra = {}) => ({
+  codespaceId,
+  codespacePath: '',
+  image: 'busybox',
+  memoryMb: 512,
+  cpuCores: 1,
+  idleTimeoutMinutes: 30,
+  volumeMounts: [],
+  ...extra,
+});
+
+/** Polls `check` until it returns a truthy value, at most `timeoutMs`. */
+async function until(what, check, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const isReady = (s) => s?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+
+function recordEvents(provider) {
+  const events = [];
+  provider.on((e) => events.push(e));
+  return events;
+}
+
+/** The pool template of k8s/manifests, in a test namespace. */
+function poolTemplate(namespace) {
+  const template = new sdk.SandboxTemplateBuilder('agentpane-default').namespace(namespace).image(IMAGE).build();
+  template.spec.podTemplate.spec.containers[0].name = 'sandbox';
+  return template;
+}
+
+describe('AgentSandboxProvider end to end', () => {
+  let kc;
+  let ns;
+  let client;
+  before(async () => {
+    kc = kubeConfigFor();
+    ns = await freshNamespace(kc, 'prov');
+    client = new sdk.AgentSandboxClient({ kubeConfig: kc, namespace: ns.name });
+  });
+  after(() => ns?.cleanup());
+
+  it('create() → Ready seen by the watch → execStream of JSON lines → stop(): Sandbox and NetworkPolicy gone, events in order', async () => {
+    const provider = sdk.createAgentSandboxProvider({ client, namespace: ns.name, readyTimeoutSeconds: 60 });
+    const events = recordEvents(provider);
+    const readySeen = [];
+    const ac = new AbortController();
+    const watching = (async () => {
+      for await (const ev of client.watch('sandboxes', { signal: ac.signal })) {
+        if (isReady(ev.object)) readySeen.push(ev.object.metadata.name);
+      }
+    })();
+
+    const box = await provider.create(config('cs-e2e', { id: 'sbe2e0000000000000000001', networkMode: 'none' }));
+    assert.equal(box.status, 'running');
+    assert.equal(box.sandboxName, 'agentpane-cs-e2e-sbe2e000');
+    await until('the watch to report Ready', () => readySeen.includes(box.sandboxName), 10_000);
+
+    // Isolation: the policy exists and selects the pod, which carries the ids.
+    const policy = await client.networkPolicies.get(ns.name, `np-${box.sandboxName}`);
+    assert.deepEqual(policy.spec.podSelector.matchLabels, { 'agentpane.io/sandbox-id': box.id });
+    assert.deepEqual(policy.spec.policyTypes, ['Ingress', 'Egress']);
+    const sandbox = await client.getSandbox(box.sandboxName);
+    const podName = sandbox.metadata.annotations?.['agents.x-k8s.io/pod-name'] ?? box.sandboxName;
+    const pod = await client.pods.get(ns.name, podName);
+    assert.equal(pod.metadata.labels['agentpane.io/sandbox-id'], box.id);
+    assert.equal(pod.metadata.labels['agentpane.io/project-id'], 'cs-e2e');
+
+    // An agent-like command: NDJSON on stdout, prompt from the environment.
+    const script = 'for i in 1 2 3; do printf \'{"type":"progress","n":%d}\\n\' "$i"; sleep 0.05; done; printf \'{"type":"done","prompt":"%s"}\\n\' "$AGENT_PROMPT"';
+    const stream = await box.execStream({ cmd: 'sh', args: ['-c', script], env: { AGENT_PROMPT: "it's fine" }, cwd: '/tmp' });
+    const lines = [];
+    for await (const line of createInterface({ input: stream.stdout })) lines.push(JSON.parse(line));
+    assert.deepEqual(await stream.wait(), { exitCode: 0 });
+    assert.deepEqual(lines, [
+      { type: 'progress', n: 1 },
+      { type: 'progress', n: 2 },
+      { type: 'progress', n: 3 },
+      { type: 'done', prompt: "it's fine" },
+    ]);
+
+    await box.stop();
+    assert.equal(box.status, 'stopped');
+    await until('the Sandbox to be gone', async () => !(await client.sandboxExists(box.sandboxName)));
+    await until('the NetworkPolicy to be gone', async () => !(await client.networkPolicies.exists(ns.name, `np-${box.sandboxName}`)));
+    ac.abort();
+    await watching;
+
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['sandbox:creating', 'sandbox:created', 'sandbox:started', 'sandbox:stopping', 'sandbox:stopped'],
+    );
+    assert.deepEqual(events[1], { type: 'sandbox:created', sandboxId: box.id, codespaceId: 'cs-e2e', containerId: box.sandboxName });
+    assert.equal(events[3].reason, 'stop');
+    assert.equal(await provider.getById(box.id), null);
+  });
+
+  it('refuses a second sandbox per codespace, lists real status, and never hands out another codespace', async () => {
+    const provider = sdk.createAgentSandboxProvider({ client, namespace: ns.name });
+    const a = await provider.create(config('cs-a'));
+    await assert.rejects(provider.create(config('cs-a')), (e) => e.code === 'K8S_POD_ALREADY_EXISTS' && e.statusCode === 409);
+    // A fresh provider sees the cluster's sandbox and refuses too.
+    const other = sdk.createAgentSandboxProvider({ client, namespace: ns.name });
+    await assert.rejects(other.create(config('cs-a')), (e) => e.code === 'K8S_POD_ALREADY_EXISTS');
+
+    assert.equal(await provider.get('cs-a'), a);
+    assert.equal(await provider.getById(a.id), a);
+    assert.equal(await provider.get('cs-unknown'), null); // no 'default' sandbox either
+    const adopted = await other.get('cs-a');
+    assert.equal(adopted.id, a.id);
+    assert.equal(adopted.codespaceId, 'cs-a');
+
+    await client.pause(a.sandboxName);
+    const infos = await provider.list();
+    const info = infos.find((i) => i.id === a.id);
+    assert.equal(info.status, 'idle');
+    assert.deepEqual([info.codespaceId, info.containerId, info.image, info.memoryMb, info.cpuCores], ['cs-a', a.sandboxName, 'busybox', 512, 1]);
+
+    // The 'default' codespace is the fallback of an unknown one.
+    await client.resume(a.sandboxName);
+    const def = await provider.create(config('default'));
+    assert.equal((await provider.get('cs-nothing'))?.id, def.id);
+    assert.equal((await provider.get('cs-a')).id, a.id);
+    await Promise.all([a.stop(), def.stop()]);
+  });
+
+  it('rolls back the NetworkPolicy and the Sandbox when the sandbox does not become ready', async () => {
+    const provider = sdk.createAgentSandboxProvider({ client, namespace: ns.name, readyTimeoutSeconds: 0.001 });
+    const events = recordEvents(provider);
+    await assert.rejects(provider.create(config('cs-slow', { id: 'slowslowslow', networkMode: 'none' })), (e) => {
+      assert.equal(e.code, 'K8S_POD_CREATION_FAILED');
+      assert.match(e.message, /^Failed to create pod agentpane-cs-slow-slowslow: /);
+      return true;
+    });
+    assert.equal(await client.sandboxExists('agentpane-cs-slow-slowslow'), false);
+    assert.equal(await client.networkPolicies.exists(ns.name, 'np-agentpane-cs-slow-slowslow'), false);
+    assert.deepEqual(events.map((e) => e.type), ['sandbox:creating', 'sandbox:error']);
+    assert.ok(events[1].error instanceof Error);
+  });
+
+  it('creates no Sandbox when the NetworkPolicy cannot be created (fails closed)', async () => {
+    const missing = `no-such-ns-${Date.now()}`;
+    const provider = sdk.createAgentSandboxProvider({ client: new sdk.AgentSandboxClient({ kubeConfig: kc, namespace: missing }), namespace: missing });
+    await assert.rejects(provider.create(config('cs-np', { networkMode: 'none' })), (e) => {
+      assert.equal(e.code, 'K8S_POD_CREATION_FAILED');
+      assert.equal(e.cause.code, 'K8S_NETWORK_POLICY_CREATION_FAILED');
+      return true;
+    });
+    assert.equal((await client.listSandboxes({ namespace: missing })).items.length, 0);
+  });
+
+  it('recovers after a process restart, emits idle, removes expired sandboxes, and cleans up', async () => {
+    const first = sdk.createAgentSandboxProvider({ client, namespace: ns.name });
+    const live = await first.create(config('cs-live'));
+    const dead = await first.create(config('cs-dead'));
+    // Expire one: the controller marks it Ready=False/SandboxExpired (kept: Retain).
+    await client.setShutdown(dead.sandboxName, { shutdownTime: new Date(Date.now() - 1000), shutdownPolicy: 'Retain' });
+    await until('the expiry', async () => sdk.mapConditionsToStatus(await client.getSandbox(dead.sandboxName)) === 'stopped');
+
+    // "Restart": a new provider knows nothing until recover().
+    const second = sdk.createAgentSandboxProvider({ client, namespace: ns.name });
+    const events = recordEvents(second);
+    assert.equal(await second.getById(live.id), null);
+    assert.deepEqual(await second.recover(), { recovered: 1, removed: 1 });
+    assert.deepEqual(
+      events.map((e) => [e.type, e.sandboxId, e.reason]),
+      [
+        ['sandbox:stopping', dead.id, 'recover'],
+        ['sandbox:stopped', dead.id, undefined],
+      ],
+    );
+    const recovered = await second.getById(live.id);
+    assert.equal(recovered.status, 'running');
+    assert.equal(recovered.sandboxName, live.sandboxName);
+    await until('the expired Sandbox to be gone', async () => !(await client.sandboxExists(dead.sandboxName)));
+
+    // Idle is reported once, when a refresh first sees it.
+    await client.pause(live.sandboxName);
+    await second.validateSandboxes();
+    await second.validateSandboxes();
+    const idle = events.filter((e) => e.type === 'sandbox:idle');
+    assert.equal(idle.length, 1);
+    assert.equal(idle[0].sandboxId, live.id);
+    assert.ok(idle[0].idleSince instanceof Date);
+
+    // cleanup: only the statuses asked for, and only older than `olderThan`.
+    assert.equal(await second.cleanup(), 0);
+    assert.equal(await second.cleanup({ status: ['idle'], olderThan: new Date(Date.now() - 3_600_000) }), 0);
+    assert.equal(await second.cleanup({ status: ['idle'] }), 1);
+    assert.deepEqual(events.slice(-2).map((e) => [e.type, e.reason]), [['sandbox:stopping', 'cleanup'], ['sandbox:stopped', undefined]]);
+    assert.equal(await second.getById(live.id), null);
+    await until('the cleaned-up Sandbox to be gone', async () => !(await client.sandboxExists(live.sandboxName)));
+  });
+
+  it('touch() pushes shutdownTime out', async () => {
+    const provider = sdk.createAgentSandboxProvider({ client, namespace: ns.name });
+    const box = await provider.create(config('cs-touch', { idleTimeoutMinutes: 1 }));
+    const before = Date.parse((await client.getSandbox(box.sandboxName)).spec.shutdownTime);
+    box.lastShutdownExtension = 0; // create() counts as activity; skip the once-a-minute throttle
+    box.idleTimeoutMinutes = 90;
+    box.touch();
+    await until('the extended shutdownTime', async () => Date.parse((await client.getSandbox(box.sandboxName)).spec.shutdownTime) > before + 60 * 60_000, 10_000);
+    await box.stop();
+  });
+});
+
+for (const profile of ['v0.5.6', 'v0.4.6']) {
+  describe(`AgentSandboxProvider with a warm pool (controller ${profile})`, () => {
+    let ns;
+    let client;
+    before(async () => {
+      const kc = kubeConfigFor(profile);
+      ns = await freshNamespace(kc, 'pool');
+      client = new sdk.AgentSandboxClient({ kubeConfig: kc, namespace: ns.name });
+      await client.createTemplate(poolTemplate(ns.name));
+    });
+    after(() => ns?.cleanup());
+
+    it('initWarmPool creates then replaces the pool; scale goes through the scale subresource', async () => {
+      const provider = sdk.createAgentSandboxProvider({ client, namespace: ns.name, enableWarmPool: true, warmPoolSize: 1 });
+      await provider.initWarmPool();
+      assert.equal((await client.getWarmPool('agentpane-warm-pool')).spec.replicas, 1);
+      provider.warmPoolSize = 2;
+      await provider.initWarmPool(); // exists: replaced
+      assert.equal((await client.getWarmPool('agentpane-warm-pool')).spec.replicas, 2);
+
+      const scale = await client.scaleWarmPool('agentpane-warm-pool', 3);
+      assert.equal(scale.kind, 'Scale');
+      assert.equal(scale.spec.replicas, 3);
+      assert.equal((await client.getWarmPool('agentpane-warm-pool')).spec.replicas, 3);
+      await client.scaleWarmPool('agentpane-warm-pool', 2);
+      await until('2 ready warm sandboxes', async () => (await client.getWarmPool('agentpane-warm-pool')).status?.readyReplicas === 2, 60_000);
+      assert.equal((await client.getWarmPoolScale('agentpane-warm-pool')).spec.replicas, 2);
+      await assert.rejects(client.scaleWarmPool('agentpane-warm-pool', -1), (e) => e.code === 'INVALID_ARGUMENT');
+      await assert.rejects(client.scaleWarmPool('no-such-pool', 1), sdk.NotFoundError);
+    });
+
+    it('create() claims a warm sandbox, labels it and its pod, and stop() deletes the claim', async () => {
+      const provider = sdk.createAgentSandboxProvider({ client, namespace: ns.name, enableWarmPool: true });
+      const events = recordEvents(provider);
+      const warmBefore = (await client.listSandboxes()).items.map((s) => s.metadata.name);
+      const box = await provider.create(config('cs-warm', { image: IMAGE }));
+      assert.equal(box.status, 'running');
+      assert.ok(warmBefore.includes(box.sandboxName), `${box.sandboxName} should be one of the pool's ${warmBefore}`);
+      const claims = (await client.listClaims()).items;
+      assert.equal(claims.length, 1);
+      assert.equal(claims[0].metadata.labels['agentpane.io/project-id'], 'cs-warm');
+      const sandbox = await client.getSandbox(box.sandboxName);
+      assert.equal(sandbox.metadata.labels['agentpane.io/sandbox-id'], box.id);
+      const podName = sandbox.metadata.annotations?.['agents.x-k8s.io/pod-name'] ?? box.sandboxName;
+      assert.equal((await client.pods.get(ns.name, podName)).metadata.labels['agentpane.io/sandbox-id'], box.id);
+      assert.deepEqual(events.map((e) => e.type), ['sandbox:creating', 'sandbox:created', 'sandbox:started']);
+      assert.equal(events[1].containerId, box.sandboxName);
+
+      // A different image cannot come from the pool: a cold Sandbox.
+      const cold = await provider.create(config('cs-cold'));
+      assert.equal(cold.sandboxName, `agentpane-cs-cold-${cold.id.slice(0, 8)}`);
+
+      await box.stop();
+      await until('the claim to be gone', async () => (await client.listClaims()).items.length === 0);
+      await until('the claimed Sandbox to be gone', async () => !(await client.sandboxExists(box.sandboxName)));
+      await cold.stop();
+    });
+  });
+}
+
+describe('AgentSandboxProvider without a cluster', () => {
+  const unreachable = () =>
+    new sdk.AgentSandboxClient({
+      kubeConfig: sdk.KubeConfig.fromDocument({
+        clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:1' } }],
+        users: [{ name: 'u', user: { token: 't' } }],
+        contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
+        'current-context': 'x',
+      }),
+      namespace: 'n',
+    });
+
+  it('has the original defaults and names', () => {
+    const p = new sdk.AgentSandboxProvider({ client: unreachable() });
+    assert.equal(p.name, 'kubernetes');
+    assert.equal(p.namespace, 'agentpane-sandboxes');
+    assert.deepEqual(
+      [p.enableWarmPool, p.warmPoolSize, p.runtimeClassName, p.readyTimeoutSeconds, p.image],
+      [false, 2, 'none', 120, sdk.SANDBOX_DEFAULTS.image],
+    );
+    assert.deepEqual({ ...sdk.SANDBOX_DEFAULTS, image: undefined }, { image: undefined, memoryMb: 4096, cpuCores: 2, idleTimeoutMinutes: 30, userHome: '/home/node' });
+    assert.ok(sdk.createAgentSandboxProvider({ client: unreachable() }) instanceof sdk.AgentSandboxProvider);
+    const saved = process.env.SANDBOX_DEFAULT_NETWORK_MODE;
+    try {
+      process.env.SANDBOX_DEFAULT_NETWORK_MODE = 'none';
+      assert.equal(sdk.getDefaultSandboxNetworkMode(), 'none');
+      process.env.SANDBOX_DEFAULT_NETWORK_MODE = 'bridge';
+      assert.equal(sdk.getDefaultSandboxNetworkMode(), 'bridge');
+    } finally {
+      if (saved === undefined) delete process.env.SANDBOX_DEFAULT_NETWORK_MODE;
+      else process.env.SANDBOX_DEFAULT_NETWORK_MODE = saved;
+    }
+  });
+
+  it('degrades as the original: list [] , get null, recover zero, health with the reason', async () => {
+    const p = sdk.createAgentSandboxProvider({ client: unreachable() });
+    assert.deepEqual(await p.list(), []);
+    assert.equal(await p.get('cs'), null);
+    assert.equal(await p.getById('nope'), null);
+    assert.deepEqual(await p.recover(), { recovered: 0, removed: 0 });
+    const health = await p.healthCheck();
+    assert.equal(health.healthy, false);
+    assert.equal(health.details.provider, 'kubernetes');
+    assert.match(health.message, /not reachable/);
+    await assert.rejects(p.create(config('cs')), (e) => e.code === 'K8S_API_ERROR'); // the listing error, raw
+    p.enforceNetworkIsolation = true;
+    await assert.rejects(p.assertNetworkIsolationSupport(), (e) => e.code === 'K8S_NETWORK_ISOLATION_UNSUPPORTED');
+  });
+
+  it('images, events and listener errors', async () => {
+    const p = sdk.createAgentSandboxProvider({ client: unreachable() });
+    await p.pullImage('busybox');
+    await assert.rejects(p.pullImage('  '), (e) => e.code === 'K8S_IMAGE_NOT_FOUND' && e.statusCode === 404);
+    assert.equal(await p.isImageAvailable('busybox'), true);
+    assert.equal(await p.isImageAvailable(' '), false);
+    const seen = [];
+    const listener = (e) => seen.push(e.type);
+    const off = p.on(listener);
+    p.on(() => {
+      throw new Error('listener bug');
+    });
+    p.emit({ type: 'sandbox:started', sandboxId: 'x' });
+    off();
+    p.emit({ type: 'sandbox:started', sandboxId: 'y' });
+    p.on(listener);
+    p.off(listener);
+    p.emit({ type: 'sandbox:started', sandboxId: 'z' });
+    assert.deepEqual(seen, ['sandbox:started']);
+  });
+});
+
+describe('AgentSandboxProvider health on the real cluster', () => {
+  it('reports healthy with the provider details, and isolation support', async () => {
+    const client = new sdk.AgentSandboxClient({ kubeConfig: kubeConfigFor() });
+    const p = sdk.createAgentSandboxProvider({ client });
+    const health = await p.healthCheck();
+    assert.equal(health.healthy, true);
+    assert.equal(health.details.provider, 'kubernetes');
+    assert.equal(health.details.crdRegistered, true);
+    assert.equal(health.details.namespaceExists, true);
+    p.enforceNetworkIsolation = true;
+    await p.assertNetworkIsolationSupport();
+  });
+});

@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# Sets up a minikube cluster for AgentPane's sandboxes: gVisor, the upstream
+# agent-sandbox controller (a pinned release), and k8s/manifests. Safe to run
+# again: every step checks first and only does what is missing.
+set -euo pipefail
+
+usage() {
+  cat <<EOF
+Usage: k8s/setup-minikube.sh [options]
+
+Starts (or reuses) a minikube cluster and installs what AgentPane's sandboxes
+need: the gVisor addon, the agent-sandbox controller and CRDs from a pinned
+upstream release, and the manifests in k8s/manifests (namespace with the
+restricted Pod Security level, gVisor RuntimeClass, LimitRange, the
+agentpane-default SandboxTemplate and its warm pool).
+
+Options:
+  --profile NAME     minikube profile (default: \$MINIKUBE_PROFILE or minikube)
+  --cpus N           CPUs for a new cluster (default: \$MINIKUBE_CPUS or 2)
+  --memory MB        memory for a new cluster (default: \$MINIKUBE_MEMORY or 4096)
+  --version vX.Y.Z   agent-sandbox release (default: \$AGENT_SANDBOX_VERSION or $DEFAULT_VERSION)
+  --skip-gvisor      do not enable the gVisor addon (also: SKIP_GVISOR=1); the
+                     agentpane-default template asks for runtimeClassName gvisor,
+                     so its pods will not start without it
+  --dry-run          print the commands that would change something, change nothing
+  -h, --help         this text
+
+Release manifests are downloaded from GitHub and their SHA-256 printed; set
+AGENT_SANDBOX_MANIFEST_SHA256 and AGENT_SANDBOX_EXTENSIONS_SHA256 to refuse
+anything else.
+EOF
+}
+
+DEFAULT_VERSION=v0.5.6
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PROFILE=${MINIKUBE_PROFILE:-minikube}
+CPUS=${MINIKUBE_CPUS:-2}
+MEMORY=${MINIKUBE_MEMORY:-4096}
+VERSION=${AGENT_SANDBOX_VERSION:-$DEFAULT_VERSION}
+SKIP_GVISOR=${SKIP_GVISOR:-}
+DRY_RUN=
+CONTROLLER_NS=agent-sandbox-system
+
+while (($#)); do
+  case $1 in
+    --profile) PROFILE=${2:?--profile needs a name}; shift 2 ;;
+    --cpus) CPUS=${2:?--cpus needs a number}; shift 2 ;;
+    --memory) MEMORY=${2:?--memory needs megabytes}; shift 2 ;;
+    --version) VERSION=${2:?--version needs a release tag}; shift 2 ;;
+    --skip-gvisor) SKIP_GVISOR=1; shift ;;
+    --dry-run) DRY_RUN=1; shift ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "setup-minikube: unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+[[ $VERSION =~ ^v[0-9]+\.[0-9]+\.[0-9]+$ ]] || { echo "setup-minikube: --version must look like v0.5.6, got $VERSION" >&2; exit 2; }
+
+say() { printf '[setup-minikube] %s\n' "$*" >&2; }
+die() { say "ERROR: $*"; exit 1; }
+# run CMD...: runs a command that changes the cluster (printed only with --dry-run).
+run() {
+  if [[ -n $DRY_RUN ]]; then printf '[dry-run] %s\n' "$*"; else "$@"; fi
+}
+kc() { kubectl --context "$PROFILE" "$@"; }
+
+# 1. Tools.
+for tool in minikube kubectl curl sha256sum; do
+  command -v "$tool" >/dev/null || die "$tool is not installed (https://minikube.sigs.k8s.io/docs/start/, https://kubernetes.io/docs/tasks/tools/)"
+done
+
+# 2. The cluster. gVisor needs the containerd runtime.
+if minikube status -p "$PROFILE" --format '{{.APIServer}}' 2>/dev/null | grep -qx Running; then
+  say "minikube profile $PROFILE is running"
+else
+  say "starting minikube profile $PROFILE (${CPUS} CPUs, ${MEMORY} MB)"
+  run minikube start -p "$PROFILE" --cpus "$CPUS" --memory "$MEMORY" --container-runtime=containerd
+fi
+if [[ -z $SKIP_GVISOR ]]; then
+  if minikube addons list -p "$PROFILE" 2>/dev/null | grep -E '^\| *gvisor ' | grep -q enabled; then
+    say "gVisor addon already enabled"
+  else
+    say "enabling the gVisor addon"
+    run minikube addons enable gvisor -p "$PROFILE"
+  fi
+else
+  say "gVisor skipped: pods of the agentpane-default template (runtimeClassName gvisor) will not start"
+fi
+
+# 3. The controller and CRDs from the pinned release.
+installed_version() {
+  kc -n "$CONTROLLER_NS" get deployment,statefulset -l app.kubernetes.io/name=agent-sandbox-controller \
+    -o jsonpath='{.items[0].metadata.labels.app\.kubernetes\.io/version}' 2>/dev/null ||
+    true
+}
+controller_image_tag() {
+  kc -n "$CONTROLLER_NS" get deployment/agent-sandbox-controller \
+    -o jsonpath='{.spec.template.spec.containers[0].image}' 2>/dev/null | sed -n 's/.*://p' || true
+}
+have=$(installed_version)
+[[ -n $have ]] || have=$(controller_image_tag)
+if kc get crd sandboxes.agents.x-k8s.io >/dev/null 2>&1 && [[ $have == "$VERSION" ]]; then
+  say "agent-sandbox $VERSION already installed"
+else
+  say "installing agent-sandbox $VERSION (found: ${have:-none})"
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+  base=https://github.com/kubernetes-sigs/agent-sandbox/releases/download/$VERSION
+  for file in manifest extensions; do
+    curl -fsSL --retry 3 -o "$tmp/$file.yaml" "$base/$file.yaml" || die "could not download $base/$file.yaml"
+    sum=$(sha256sum "$tmp/$file.yaml" | cut -c1-64)
+    say "  $file.yaml sha256 $sum"
+    want_var=AGENT_SANDBOX_$(tr a-z A-Z <<<"$file")_SHA256
+    want=${!want_var:-}
+    [[ -z $want || $want == "$sum" ]] || die "$file.yaml: sha256 $sum, expected $want ($want_var)"
+    # Server-side apply: the CRDs are too large for client-side apply's annotation.
+    run kubectl --context "$PROFILE" apply --server-side --force-conflicts -f "$tmp/$file.yaml"
+  done
+fi
+if [[ -z $DRY_RUN ]]; then
+  kc wait --for=condition=Established --timeout=120s \
+    crd/sandboxes.agents.x-k8s.io crd/sandboxtemplates.extensions.agents.x-k8s.io \
+    crd/sandboxclaims.extensions.agents.x-k8s.io crd/sandboxwarmpools.extensions.agents.x-k8s.io >/dev/null
+  say "waiting for the controller in $CONTROLLER_NS"
+  if kc -n "$CONTROLLER_NS" get deployment/agent-sandbox-controller >/dev/null 2>&1; then
+    kc -n "$CONTROLLER_NS" rollout status deployment/agent-sandbox-controller --timeout=300s
+  elif kc -n "$CONTROLLER_NS" get statefulset/agent-sandbox-controller >/dev/null 2>&1; then
+    kc -n "$CONTROLLER_NS" rollout status statefulset/agent-sandbox-controller --timeout=300s
+  else
+    die "no agent-sandbox-controller Deployment or StatefulSet in $CONTROLLER_NS"
+  fi
+fi
+
+# 4. Our manifests (file names give the order; apply is idempotent).
+say "applying k8s/manifests"
+run kubectl --context "$PROFILE" apply -f "$ROOT/k8s/manifests/"
+
+# 5. Summary.
+if [[ -z $DRY_RUN ]]; then
+  say "ready:"
+  kc get runtimeclass gvisor --ignore-not-found
+  kc -n agentpane-sandboxes get sandboxtemplates,sandboxwarmpools,limitrange
+  say "AgentPane: use context '$PROFILE' (kubectl config use-context $PROFILE) and namespace agentpane-sandboxes"
+fi
