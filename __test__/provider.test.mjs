@@ -111,7 +111,11 @@ describe('AgentSandboxProvider end to end', () => {
 
   it('refuses a second sandbox per codespace, lists real status, and never hands out another codespace', async () => {
     const provider = sdk.createAgentSandboxProvider({ client, namespace: ns.name });
-    const a = await provider.create(config('cs-a'));
+    // Two at once: one wins, the other is refused.
+    const raced = await Promise.allSettled([provider.create(config('cs-a')), provider.create(config('cs-a'))]);
+    assert.deepEqual(raced.map((r) => r.status).sort(), ['fulfilled', 'rejected']);
+    assert.equal(raced.find((r) => r.status === 'rejected').reason.code, 'K8S_POD_ALREADY_EXISTS');
+    const a = raced.find((r) => r.status === 'fulfilled').value;
     await assert.rejects(provider.create(config('cs-a')), (e) => e.code === 'K8S_POD_ALREADY_EXISTS' && e.statusCode === 409);
     // A fresh provider sees the cluster's sandbox and refuses too.
     const other = sdk.createAgentSandboxProvider({ client, namespace: ns.name });

@@ -157,7 +157,6 @@ class AgentSandboxProvider {
       labels[LABEL_PROJECT_ID],
       { claimName: owningClaim(sandbox) },
     );
-    instance.status = mapConditionsToStatus(sandbox);
     await instance.refreshStatus();
     return instance;
   }
@@ -185,16 +184,18 @@ class AgentSandboxProvider {
     if ((cached && cached.status !== 'stopped') || this.creating.has(codespaceId)) {
       throw K8sErrors.POD_ALREADY_EXISTS(codespaceId);
     }
-    // Cluster check; a listing error propagates as it is, before any event.
-    const existing = await this.client.listSandboxes({ labelSelector: `${LABEL_PROJECT_ID}=${codespaceId}` });
-    for (const item of existing.items ?? []) {
-      if (!GONE.has(mapConditionsToStatus(item))) {
-        this.remember(await this.adopt(item));
-        throw K8sErrors.POD_ALREADY_EXISTS(codespaceId);
-      }
-    }
+    // In flight from here, so that a concurrent create() for the same
+    // codespace is refused even while the cluster check below runs.
     this.creating.add(codespaceId);
     try {
+      // Cluster check; a listing error propagates as it is, before any event.
+      const existing = await this.client.listSandboxes({ labelSelector: `${LABEL_PROJECT_ID}=${codespaceId}` });
+      for (const item of existing.items ?? []) {
+        if (!GONE.has(mapConditionsToStatus(item))) {
+          this.remember(await this.adopt(item));
+          throw K8sErrors.POD_ALREADY_EXISTS(codespaceId);
+        }
+      }
       return await this.createSandbox(config);
     } finally {
       this.creating.delete(codespaceId);
