@@ -2,7 +2,7 @@
 // v1alpha1 through the conversion webhook) and v0.4.6 (v1alpha1 only).
 import { assert, describe, it, before, after } from './helpers/harness.mjs';
 import * as sdk from '../index.js';
-import { kubeConfigFor, freshNamespace, sandboxManifest } from './helpers/cluster.mjs';
+import { kubeConfigFor, freshNamespace, sandboxManifest, unreachableKubeConfig } from './helpers/cluster.mjs';
 
 for (const profile of ['v0.5.6', 'v0.4.6']) {
   describe(`AgentSandboxClient against controller ${profile}`, () => {
@@ -194,13 +194,7 @@ for (const profile of ['v0.5.6', 'v0.4.6']) {
 
 describe('healthCheck on an unreachable cluster', () => {
   it('returns the early-failure shape', async () => {
-    const kc = sdk.KubeConfig.fromDocument({
-      clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:1' } }],
-      users: [{ name: 'u', user: { token: 't' } }],
-      contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
-      'current-context': 'x',
-    });
-    const health = await new sdk.AgentSandboxClient({ kubeConfig: kc, namespace: 'n' }).healthCheck();
+    const health = await new sdk.AgentSandboxClient({ kubeConfig: unreachableKubeConfig(), namespace: 'n' }).healthCheck();
     assert.deepEqual(health, { healthy: false, controllerInstalled: false, crdRegistered: false, namespace: 'n', namespaceExists: false });
   });
 

@@ -3,7 +3,7 @@
 import { assert, describe, it, before, after } from './helpers/harness.mjs';
 import { createInterface } from 'node:readline';
 import * as sdk from '../index.js';
-import { kubeConfigFor, freshNamespace } from './helpers/cluster.mjs';
+import { kubeConfigFor, freshNamespace, unreachableKubeConfig } from './helpers/cluster.mjs';
 
 const IMAGE = sdk.SANDBOX_DEFAULTS.image;
 const config = (codespaceId, extra = {}) => ({
@@ -283,16 +283,7 @@ for (const profile of ['v0.5.6', 'v0.4.6']) {
 }
 
 describe('AgentSandboxProvider without a cluster', () => {
-  const unreachable = () =>
-    new sdk.AgentSandboxClient({
-      kubeConfig: sdk.KubeConfig.fromDocument({
-        clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:1' } }],
-        users: [{ name: 'u', user: { token: 't' } }],
-        contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
-        'current-context': 'x',
-      }),
-      namespace: 'n',
-    });
+  const unreachable = () => new sdk.AgentSandboxClient({ kubeConfig: unreachableKubeConfig(), namespace: 'n' });
 
   it('has the original defaults and names', () => {
     const p = new sdk.AgentSandboxProvider({ client: unreachable() });

@@ -25,6 +25,15 @@ export function kubeConfigFor(profile = 'v0.5.6', context = 'admin') {
   return sdk.loadKubeConfig({ kubeconfigPath: testKubeconfig(profile), context });
 }
 
+/** A KubeConfig whose server refuses connections (loopback port 1). */
+export function unreachableKubeConfig() {
+  return sdk.KubeConfig.fromDocument({
+    clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:1' } }],
+    users: [{ name: 'u', user: { token: 't' } }],
+    contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
+    'current-context': 'x',
+  });
+}
 
 /** A fresh namespace (deleted by the returned cleanup). */
 export async function freshNamespace(kc, prefix = 'sdk-test') {
