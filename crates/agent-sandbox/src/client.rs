@@ -122,7 +122,7 @@ impl Client {
     }
 
     pub fn try_from_config(config: kube::Config) -> Result<Self> {
-        let kube = kube::Client::try_from(config).map_err(|e| {
+        let kube = crate::transport::kube_client(config).map_err(|e| {
             Error::kubeconfig(
                 None,
                 format!("cannot build a client: {}", crate::error::error_chain(&e)),

@@ -23,6 +23,7 @@ pub mod lifecycle;
 pub mod resources;
 pub mod schema;
 pub mod tar;
+mod transport;
 pub mod types;
 pub mod watch;
 
