@@ -1,5 +1,6 @@
 'use strict';
-// CustomResourceCrud and the native connection cache.
+// CustomResourceCrud and the native connection cache. Objects cross to and
+// from Rust as JSON text (see src/js_json.rs for why).
 
 const { native } = require('./native.cjs');
 const { documentOf } = require('./kubeconfig.cjs');
@@ -87,7 +88,7 @@ class CustomResourceCrud {
   async create(namespace, body) {
     return this.#call('create', async (c) => {
       try {
-        return await c.create(this.ref, namespace, body);
+        return JSON.parse(await c.create(this.ref, namespace, JSON.stringify(body)));
       } catch (err) {
         if (statusOf(err) === 409) throw new AlreadyExistsError(body?.kind, body?.metadata?.name ?? 'unknown');
         throw wrap('create', err);
@@ -98,7 +99,7 @@ class CustomResourceCrud {
   async get(namespace, name) {
     return this.#call('get', async (c) => {
       try {
-        return await c.get(this.ref, namespace, name);
+        return JSON.parse(await c.get(this.ref, namespace, name));
       } catch (err) {
         throw this.#notFoundOr('get', err, namespace, name);
       }
@@ -108,12 +109,13 @@ class CustomResourceCrud {
   async list(options = {}) {
     return this.#call('list', async (c) => {
       try {
-        return await c.list(this.ref, options.namespace || '', {
+        const text = await c.list(this.ref, options.namespace || '', {
           labelSelector: options.labelSelector || undefined,
           fieldSelector: options.fieldSelector || undefined,
           limit: options.limit || undefined,
           continueToken: options.continueToken || undefined,
         });
+        return JSON.parse(text);
       } catch (err) {
         throw wrap('list', err);
       }
@@ -123,7 +125,7 @@ class CustomResourceCrud {
   async update(namespace, name, body) {
     return this.#call('update', async (c) => {
       try {
-        return await c.replace(this.ref, namespace, name, body);
+        return JSON.parse(await c.replace(this.ref, namespace, name, JSON.stringify(body)));
       } catch (err) {
         throw this.#notFoundOr('update', err, namespace, name);
       }
@@ -134,7 +136,7 @@ class CustomResourceCrud {
   async patch(namespace, name, patch) {
     return this.#call('patch', async (c) => {
       try {
-        return await c.mergePatch(this.ref, namespace, name, patch);
+        return JSON.parse(await c.mergePatch(this.ref, namespace, name, JSON.stringify(patch)));
       } catch (err) {
         throw this.#notFoundOr('patch', err, namespace, name);
       }
@@ -145,7 +147,7 @@ class CustomResourceCrud {
   async apply(namespace, body, options = {}) {
     return this.#call('apply', async (c) => {
       try {
-        return await c.apply(this.ref, namespace, body?.metadata?.name, body, options.force === true);
+        return JSON.parse(await c.apply(this.ref, namespace, body?.metadata?.name, JSON.stringify(body), options.force === true));
       } catch (err) {
         throw wrap('apply', err);
       }
@@ -167,7 +169,7 @@ class CustomResourceCrud {
   async getScale(namespace, name) {
     return this.#call('getScale', async (c) => {
       try {
-        return await c.getScale(this.ref, namespace, name);
+        return JSON.parse(await c.getScale(this.ref, namespace, name));
       } catch (err) {
         throw this.#notFoundOr('getScale', err, namespace, name);
       }
@@ -181,7 +183,7 @@ class CustomResourceCrud {
     }
     return this.#call('setScale', async (c) => {
       try {
-        return await c.setScale(this.ref, namespace, name, replicas);
+        return JSON.parse(await c.setScale(this.ref, namespace, name, replicas));
       } catch (err) {
         throw this.#notFoundOr('setScale', err, namespace, name);
       }

@@ -24,6 +24,20 @@ async function openNativeWatch(kc, config, options, apiVersion) {
   });
 }
 
+/** Reads one event at a time from the native watch's batches (JSON text); null at the end. */
+function eventReader(nativeWatch) {
+  let batch = [];
+  let index = 0;
+  return async () => {
+    if (index < batch.length) return batch[index++];
+    const text = await nativeWatch.nextBatch();
+    if (text === null) return null;
+    batch = JSON.parse(text);
+    index = 1;
+    return batch[0];
+  };
+}
+
 /**
  * Watches a resource and calls `callback({type, object})` for every change,
  * in order. Without timeoutSeconds it reconnects, resumes and relists on its
@@ -39,10 +53,11 @@ function startWatch(kc, config, options, callback) {
       nativeWatch.stop();
       return;
     }
+    const next = eventReader(nativeWatch);
     for (;;) {
       let event;
       try {
-        event = await nativeWatch.next();
+        event = await next();
       } catch (err) {
         if (stopped) return;
         throw watchError(err);
@@ -81,8 +96,10 @@ function watchEvents(kc, config, options = {}, apiVersion) {
     nativeWatch?.stop();
   };
   options.signal?.addEventListener('abort', stop, { once: true });
+  let nextEvent;
   const start = async () => {
     nativeWatch = await openNativeWatch(kc, config, options, apiVersion);
+    nextEvent = eventReader(nativeWatch);
     if (finished) nativeWatch.stop();
   };
   let started;
@@ -95,7 +112,7 @@ function watchEvents(kc, config, options = {}, apiVersion) {
       started ??= start();
       try {
         await started;
-        const event = await nativeWatch.next();
+        const event = await nextEvent();
         if (event === null || finished) {
           stop();
           return { done: true, value: undefined };

@@ -1,6 +1,6 @@
 //! `NativeClient`: CRUD and health for one kubeconfig (current context).
 
-use agent_sandbox::client::{Client, ListOptions, Propagation};
+use agent_sandbox::client::{Client, JsonText, ListOptions, Propagation};
 use agent_sandbox::health;
 use agent_sandbox::{ResourceRef, Version, VersionPolicy};
 use kube::config::Kubeconfig;
@@ -8,6 +8,7 @@ use napi_derive::napi;
 use serde_json::Value;
 
 use crate::js_error::{IntoJs, decode, to_napi};
+use crate::js_json::{IntoJsonText, parse};
 
 #[napi(object)]
 pub struct JsResourceRef {
@@ -75,12 +76,12 @@ impl NativeClient {
         &self,
         r: JsResourceRef,
         namespace: String,
-        body: Value,
-    ) -> napi::Result<Value> {
+        body: String,
+    ) -> napi::Result<String> {
         self.client
-            .create(&r.into(), &namespace, body)
+            .create_as::<JsonText>(&r.into(), &namespace, parse(&body, "the body")?)
             .await
-            .into_js()
+            .into_json_text()
     }
 
     #[napi]
@@ -89,11 +90,11 @@ impl NativeClient {
         r: JsResourceRef,
         namespace: String,
         name: String,
-    ) -> napi::Result<Value> {
+    ) -> napi::Result<String> {
         self.client
-            .get(&r.into(), &namespace, &name)
+            .get_as::<JsonText>(&r.into(), &namespace, &name)
             .await
-            .into_js()
+            .into_json_text()
     }
 
     #[napi]
@@ -102,7 +103,7 @@ impl NativeClient {
         r: JsResourceRef,
         namespace: String,
         options: Option<JsListOptions>,
-    ) -> napi::Result<Value> {
+    ) -> napi::Result<String> {
         let o = options.map(|o| ListOptions {
             label_selector: o.label_selector,
             field_selector: o.field_selector,
@@ -111,9 +112,9 @@ impl NativeClient {
             resource_version: o.resource_version,
         });
         self.client
-            .list(&r.into(), &namespace, &o.unwrap_or_default())
+            .list_as::<JsonText>(&r.into(), &namespace, &o.unwrap_or_default())
             .await
-            .into_js()
+            .into_json_text()
     }
 
     #[napi]
@@ -122,12 +123,12 @@ impl NativeClient {
         r: JsResourceRef,
         namespace: String,
         name: String,
-        body: Value,
-    ) -> napi::Result<Value> {
+        body: String,
+    ) -> napi::Result<String> {
         self.client
-            .replace(&r.into(), &namespace, &name, body)
+            .replace_as::<JsonText>(&r.into(), &namespace, &name, parse(&body, "the body")?)
             .await
-            .into_js()
+            .into_json_text()
     }
 
     #[napi]
@@ -136,12 +137,12 @@ impl NativeClient {
         r: JsResourceRef,
         namespace: String,
         name: String,
-        patch: Value,
-    ) -> napi::Result<Value> {
+        patch: String,
+    ) -> napi::Result<String> {
         self.client
-            .merge_patch(&r.into(), &namespace, &name, patch)
+            .merge_patch_as::<JsonText>(&r.into(), &namespace, &name, parse(&patch, "the patch")?)
             .await
-            .into_js()
+            .into_json_text()
     }
 
     #[napi]
@@ -150,13 +151,19 @@ impl NativeClient {
         r: JsResourceRef,
         namespace: String,
         name: String,
-        body: Value,
+        body: String,
         force: Option<bool>,
-    ) -> napi::Result<Value> {
+    ) -> napi::Result<String> {
         self.client
-            .apply(&r.into(), &namespace, &name, body, force.unwrap_or(false))
+            .apply_as::<JsonText>(
+                &r.into(),
+                &namespace,
+                &name,
+                parse(&body, "the body")?,
+                force.unwrap_or(false),
+            )
             .await
-            .into_js()
+            .into_json_text()
     }
 
     /// `propagation`: "Background" | "Foreground" | "Orphan"; default: the server's.
@@ -200,11 +207,11 @@ impl NativeClient {
         r: JsResourceRef,
         namespace: String,
         name: String,
-    ) -> napi::Result<Value> {
+    ) -> napi::Result<String> {
         self.client
             .get_scale(&r.into(), &namespace, &name)
             .await
-            .into_js()
+            .into_json_text()
     }
 
     /// Sets `spec.replicas` through the `scale` subresource.
@@ -215,11 +222,11 @@ impl NativeClient {
         namespace: String,
         name: String,
         replicas: i32,
-    ) -> napi::Result<Value> {
+    ) -> napi::Result<String> {
         self.client
             .set_scale(&r.into(), &namespace, &name, replicas)
             .await
-            .into_js()
+            .into_json_text()
     }
 
     /// Whether the cluster serves an API group.

@@ -1,12 +1,12 @@
-//! `NativeWatch`: a resumable watch pulled event by event from JS.
+//! `NativeWatch`: a resumable watch pulled from JS in batches of events.
 
-use agent_sandbox::watch::{Watch, WatchOptions};
+use agent_sandbox::watch::{Watch, WatchEvent, WatchOptions};
 use napi_derive::napi;
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
 use crate::js_client::{JsResourceRef, NativeClient};
-use crate::js_error::to_napi;
+use crate::js_error::{decode, to_napi};
 
 #[napi(object)]
 pub struct JsWatchOptions {
@@ -19,7 +19,15 @@ pub struct JsWatchOptions {
 #[napi]
 pub struct NativeWatch {
     watch: Mutex<Watch>,
+    pending_error: Mutex<Option<agent_sandbox::Error>>,
     abort: tokio::task::AbortHandle,
+}
+
+/// Events handed to JS in one batch at most.
+const MAX_BATCH: usize = 512;
+
+fn event_json(ev: WatchEvent) -> Value {
+    json!({ "type": ev.event_type, "object": ev.object })
 }
 
 #[napi]
@@ -44,6 +52,7 @@ impl NativeClient {
         let abort = watch.abort_handle();
         Ok(NativeWatch {
             watch: Mutex::new(watch),
+            pending_error: Mutex::new(None),
             abort,
         })
     }
@@ -51,14 +60,34 @@ impl NativeClient {
 
 #[napi]
 impl NativeWatch {
-    /// `{type, object}`, or null when the watch has ended.
+    /// The events that have arrived, oldest first, as the JSON text of an
+    /// array of `{type, object}` (at least one: it waits for the first), or
+    /// null when the watch has ended. Batches keep the per-event cost of
+    /// crossing into JS low when changes come in bursts.
     #[napi]
-    pub async fn next(&self) -> napi::Result<Option<Value>> {
-        match self.watch.lock().await.next().await {
-            None => Ok(None),
-            Some(Ok(ev)) => Ok(Some(json!({ "type": ev.event_type, "object": ev.object }))),
-            Some(Err(e)) => Err(to_napi(e)),
+    pub async fn next_batch(&self) -> napi::Result<Option<String>> {
+        let mut watch = self.watch.lock().await;
+        if let Some(error) = self.pending_error.lock().await.take() {
+            return Err(to_napi(error));
         }
+        let first = match watch.next().await {
+            None => return Ok(None),
+            Some(Err(e)) => return Err(to_napi(e)),
+            Some(Ok(ev)) => ev,
+        };
+        let mut batch = vec![event_json(first)];
+        while batch.len() < MAX_BATCH {
+            match watch.try_next() {
+                Some(Ok(ev)) => batch.push(event_json(ev)),
+                // Delivered after the events before it, on the next call.
+                Some(Err(e)) => {
+                    *self.pending_error.lock().await = Some(e);
+                    break;
+                }
+                None => break,
+            }
+        }
+        serde_json::to_string(&batch).map(Some).map_err(decode)
     }
 
     /// Stops now; a pending next() resolves with null.

@@ -7,6 +7,7 @@
 mod js_client;
 mod js_error;
 mod js_exec;
+mod js_json;
 mod js_kubeconfig;
 mod js_lifecycle;
 mod js_schema;

@@ -11,17 +11,17 @@ const ref = { group: 'agents.x-k8s.io', version: 'v1alpha1', plural: 'sandboxes'
 export async function calls(): Promise<void> {
   const loaded: unknown = native.loadKubeconfigDocument({ kubeconfigPath: 'p', context: 'c', skipTlsVerify: true, env: { k8sKubeconfig: 'k', kubeconfig: 'k', home: 'h', kubernetesServiceHost: 'h', kubernetesServicePort: '1' } });
   const connected: NativeClient = await native.connect(loaded, 'auto');
-  await connected.create(ref, 'ns', {});
-  await client.get(ref, 'ns', 'n');
-  await client.list(ref, 'ns', { labelSelector: 'a=b', fieldSelector: 'f=g', limit: 1, continueToken: 'c' });
-  await client.replace(ref, 'ns', 'n', {});
-  await client.mergePatch(ref, 'ns', 'n', {});
-  await client.apply(ref, 'ns', 'n', {}, true);
+  const created: string = await connected.create(ref, 'ns', '{}');
+  const got: string = await client.get(ref, 'ns', 'n');
+  const listed: string = await client.list(ref, 'ns', { labelSelector: 'a=b', fieldSelector: 'f=g', limit: 1, continueToken: 'c' });
+  await client.replace(ref, 'ns', 'n', '{}');
+  await client.mergePatch(ref, 'ns', 'n', '{}');
+  await client.apply(ref, 'ns', 'n', '{}', true);
   await client.delete(ref, 'ns', 'n', 'Background');
   const exists: boolean = await client.exists(ref, 'ns', 'n');
   await client.healthCheck('ns');
-  const scale: unknown = await client.getScale(ref, 'ns', 'n');
-  const scaled: unknown = await client.setScale(ref, 'ns', 'n', 2);
+  const scale: string = await client.getScale(ref, 'ns', 'n');
+  const scaled: string = await client.setScale(ref, 'ns', 'n', 2);
   const networking: boolean = await client.servesGroup('networking.k8s.io');
   const s: NativeExecSession = await client.startExec({ namespace: 'ns', sandboxName: 's', container: 'c', command: ['true'], stdin: true, tty: false });
   const chunk: Buffer | null = await session.readStdout();
@@ -33,7 +33,7 @@ export async function calls(): Promise<void> {
   const code: number = await session.wait();
   session.kill();
   const w: NativeWatch = await client.watch(ref, 'ns', { labelSelector: 'a', fieldSelector: 'b', resourceVersion: '1', timeoutSeconds: 1 });
-  const ev: unknown = await watch.next();
+  const batch: string | null = await watch.nextBatch();
   watch.stop();
   const result: unknown = native.validateSchema('sandboxSchema', '{}');
   const reasons: string[] = native.terminalReadyReasons();
@@ -45,5 +45,5 @@ export async function calls(): Promise<void> {
   const tar: Buffer = native.tarSingleFile('f', Buffer.from('x'), 0o600, 0);
   const file: { name: string; mode: number; content: Buffer } = native.tarFirstFile(tar);
   void [reasons, ready, claiming, status, file];
-  void [exists, s, chunk, err, out, code, w, ev, result];
+  void [exists, s, chunk, err, out, code, w, batch, result, created, got, listed];
 }

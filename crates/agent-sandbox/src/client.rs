@@ -16,6 +16,50 @@ use crate::resources::{EXTENSIONS_GROUP, GROUP, Kind, ResourceRef, Version};
 /// Field manager used for server-side apply.
 pub const FIELD_MANAGER: &str = "agent-sandbox-sdk";
 
+/// How a response body is handed back: parsed ([`Value`]), or as the JSON
+/// text itself ([`JsonText`]), which skips parsing entirely when no version
+/// conversion applies (the usual case) — the cheapest form to pass on to
+/// another runtime or over the wire.
+pub trait FromJson: Sized {
+    fn from_json_text(text: String) -> Result<Self>;
+    fn from_json_value(value: Value) -> Result<Self>;
+}
+
+impl FromJson for Value {
+    fn from_json_text(text: String) -> Result<Self> {
+        serde_json::from_str(&text).map_err(|e| Error::Decode {
+            message: format!("the API server sent invalid JSON: {e}"),
+        })
+    }
+    fn from_json_value(value: Value) -> Result<Self> {
+        Ok(value)
+    }
+}
+
+/// A JSON document as text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JsonText(pub String);
+
+impl FromJson for JsonText {
+    fn from_json_text(text: String) -> Result<Self> {
+        Ok(JsonText(text))
+    }
+    fn from_json_value(value: Value) -> Result<Self> {
+        serde_json::to_string(&value)
+            .map(JsonText)
+            .map_err(|e| Error::Decode {
+                message: e.to_string(),
+            })
+    }
+}
+
+/// Whether a response is one object or a list (for version conversion).
+#[derive(Clone, Copy)]
+enum Shape {
+    Object,
+    List,
+}
+
 /// Which API version to speak to the cluster.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum VersionPolicy {
@@ -223,20 +267,58 @@ impl Client {
         Ok(self.kube.request::<Value>(req).await?)
     }
 
+    /// Sends a request on `route` and returns the body in the caller's version.
+    async fn receive<T: FromJson>(
+        &self,
+        route: &Route,
+        req: std::result::Result<http::Request<Vec<u8>>, kube::core::request::Error>,
+        shape: Shape,
+    ) -> Result<T> {
+        let req = req.map_err(|e| Error::invalid(format!("could not build the request: {e}")))?;
+        if route.conversion.is_none() {
+            return T::from_json_text(self.kube.request_text(req).await?);
+        }
+        let wire = self.kube.request::<Value>(req).await?;
+        T::from_json_value(match shape {
+            Shape::Object => route.object_from_wire(wire),
+            Shape::List => route.list_from_wire(wire),
+        })
+    }
+
     pub async fn create(&self, r: &ResourceRef, namespace: &str, body: Value) -> Result<Value> {
+        self.create_as(r, namespace, body).await
+    }
+
+    /// [`Client::create`], with the body as [`JsonText`] or [`Value`].
+    pub async fn create_as<T: FromJson>(
+        &self,
+        r: &ResourceRef,
+        namespace: &str,
+        body: Value,
+    ) -> Result<T> {
         let route = self.route(r).await?;
         let data =
             serde_json::to_vec(&route.to_wire(body)).map_err(|e| Error::invalid(e.to_string()))?;
         let req = Request::new(route.wire.collection_path(namespace))
             .create(&PostParams::default(), data);
-        self.send(req).await.map(|v| route.object_from_wire(v))
+        self.receive(&route, req, Shape::Object).await
     }
 
     pub async fn get(&self, r: &ResourceRef, namespace: &str, name: &str) -> Result<Value> {
+        self.get_as(r, namespace, name).await
+    }
+
+    /// [`Client::get`], with the body as [`JsonText`] or [`Value`].
+    pub async fn get_as<T: FromJson>(
+        &self,
+        r: &ResourceRef,
+        namespace: &str,
+        name: &str,
+    ) -> Result<T> {
         let route = self.route(r).await?;
         let req =
             Request::new(route.wire.collection_path(namespace)).get(name, &Default::default());
-        self.send(req).await.map(|v| route.object_from_wire(v))
+        self.receive(&route, req, Shape::Object).await
     }
 
     /// Lists in `namespace`, or cluster-wide when it is empty.
@@ -246,16 +328,26 @@ impl Client {
         namespace: &str,
         options: &ListOptions,
     ) -> Result<Value> {
+        self.list_as(r, namespace, options).await
+    }
+
+    /// [`Client::list`], with the body as [`JsonText`] or [`Value`].
+    pub async fn list_as<T: FromJson>(
+        &self,
+        r: &ResourceRef,
+        namespace: &str,
+        options: &ListOptions,
+    ) -> Result<T> {
         let route = self.route(r).await?;
         self.list_routed(&route, namespace, options).await
     }
 
-    pub(crate) async fn list_routed(
+    pub(crate) async fn list_routed<T: FromJson>(
         &self,
         route: &Route,
         namespace: &str,
         options: &ListOptions,
-    ) -> Result<Value> {
+    ) -> Result<T> {
         let lp = ListParams {
             label_selector: options.label_selector.clone().filter(|s| !s.is_empty()),
             field_selector: options.field_selector.clone().filter(|s| !s.is_empty()),
@@ -265,7 +357,7 @@ impl Client {
             ..ListParams::default()
         };
         let req = Request::new(route.wire.collection_path(namespace)).list(&lp);
-        self.send(req).await.map(|v| route.list_from_wire(v))
+        self.receive(route, req, Shape::List).await
     }
 
     /// Full replace (PUT). Never use it for objects built from partial
@@ -277,6 +369,17 @@ impl Client {
         name: &str,
         body: Value,
     ) -> Result<Value> {
+        self.replace_as(r, namespace, name, body).await
+    }
+
+    /// [`Client::replace`], with the body as [`JsonText`] or [`Value`].
+    pub async fn replace_as<T: FromJson>(
+        &self,
+        r: &ResourceRef,
+        namespace: &str,
+        name: &str,
+        body: Value,
+    ) -> Result<T> {
         let route = self.route(r).await?;
         let data =
             serde_json::to_vec(&route.to_wire(body)).map_err(|e| Error::invalid(e.to_string()))?;
@@ -285,7 +388,7 @@ impl Client {
             &PostParams::default(),
             data,
         );
-        self.send(req).await.map(|v| route.object_from_wire(v))
+        self.receive(&route, req, Shape::Object).await
     }
 
     /// A JSON merge patch (`application/merge-patch+json`).
@@ -296,6 +399,17 @@ impl Client {
         name: &str,
         patch: Value,
     ) -> Result<Value> {
+        self.merge_patch_as(r, namespace, name, patch).await
+    }
+
+    /// [`Client::merge_patch`], with the body as [`JsonText`] or [`Value`].
+    pub async fn merge_patch_as<T: FromJson>(
+        &self,
+        r: &ResourceRef,
+        namespace: &str,
+        name: &str,
+        patch: Value,
+    ) -> Result<T> {
         let route = self.route(r).await?;
         let patch = Patch::Merge(route.patch_to_wire(patch));
         let req = Request::new(route.wire.collection_path(namespace)).patch(
@@ -303,7 +417,7 @@ impl Client {
             &PatchParams::default(),
             &patch,
         );
-        self.send(req).await.map(|v| route.object_from_wire(v))
+        self.receive(&route, req, Shape::Object).await
     }
 
     /// Server-side apply with this SDK's field manager.
@@ -315,12 +429,24 @@ impl Client {
         body: Value,
         force: bool,
     ) -> Result<Value> {
+        self.apply_as(r, namespace, name, body, force).await
+    }
+
+    /// [`Client::apply`], with the body as [`JsonText`] or [`Value`].
+    pub async fn apply_as<T: FromJson>(
+        &self,
+        r: &ResourceRef,
+        namespace: &str,
+        name: &str,
+        body: Value,
+        force: bool,
+    ) -> Result<T> {
         let route = self.route(r).await?;
         let mut pp = PatchParams::apply(FIELD_MANAGER);
         pp.force = force;
         let patch = Patch::Apply(route.to_wire(body));
         let req = Request::new(route.wire.collection_path(namespace)).patch(name, &pp, &patch);
-        self.send(req).await.map(|v| route.object_from_wire(v))
+        self.receive(&route, req, Shape::Object).await
     }
 
     pub async fn delete(

@@ -47,6 +47,12 @@ impl Watch {
         self.rx.recv().await
     }
 
+    /// An event that has already arrived, without waiting: `None` when there
+    /// is none yet (or the watch has ended; [`Watch::next`] tells which).
+    pub fn try_next(&mut self) -> Option<Result<WatchEvent>> {
+        self.rx.try_recv().ok()
+    }
+
     /// Stops the watch now; no event is delivered after this returns.
     pub fn stop(&mut self) {
         self.task.abort();
@@ -173,7 +179,7 @@ impl Runner {
             field_selector: self.options.field_selector.clone(),
             ..ListOptions::default()
         };
-        let list = self
+        let list: Value = self
             .client
             .list_routed(route, &self.namespace, &options)
             .await?;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use agent_sandbox::client::{Client, ListOptions, Propagation, VersionPolicy};
+use agent_sandbox::client::{Client, JsonText, ListOptions, Propagation, VersionPolicy};
 use agent_sandbox::config::{KubeconfigOptions, load_kubeconfig};
 use agent_sandbox::exec::ExecRequest;
 use agent_sandbox::watch::WatchOptions;
@@ -175,6 +175,21 @@ async fn v1alpha1_callers_work_through_sdk_conversion() {
         .await
         .unwrap();
     assert_eq!(list["items"][0]["spec"]["replicas"], 0);
+    // As JSON text: converted on this route, the server's bytes on a direct one.
+    let JsonText(converted) = beta_wire.get_as(&alpha, &ns, "conv").await.unwrap();
+    let converted: Value = serde_json::from_str(&converted).unwrap();
+    assert_eq!(converted["spec"]["replicas"], 0);
+    let JsonText(direct) = admin
+        .get_as(
+            &ResourceRef::of(Kind::Sandbox, Version::V1beta1),
+            &ns,
+            "conv",
+        )
+        .await
+        .unwrap();
+    let direct: Value = serde_json::from_str(&direct).unwrap();
+    assert_eq!(direct["apiVersion"], "agents.x-k8s.io/v1beta1");
+    assert_eq!(direct["spec"], stored["spec"]); // status may have moved on
     // The typed v1beta1 struct reads the stored object through kube::Api.
     let typed: kube::Api<agent_sandbox::types::v1beta1::Sandbox> =
         kube::Api::namespaced(admin.kube().clone(), &ns);
