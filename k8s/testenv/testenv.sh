@@ -189,11 +189,32 @@ install_crds() {
   kubectl_ wait --for=condition=Established --timeout=60s crd --all >>"$W/logs/crds.log" 2>&1 || die "CRDs not established"
 }
 
+# With TESTENV_SLOW_POD_IMAGE (and TESTENV_SLOW_POD_READY_MS, default 3000),
+# pods whose first container runs that image become Ready only after the
+# delay, as a real node pulling and starting it would; all other pods stay
+# instant. The benchmarks use it to show what a warm pool saves.
+slow_pod_stages() {
+  local file=$1 image=$TESTENV_SLOW_POD_IMAGE ms=${TESTENV_SLOW_POD_READY_MS:-3000}
+  [[ $ms =~ ^[0-9]+$ ]] || die "TESTENV_SLOW_POD_READY_MS must be milliseconds, got $ms"
+  [[ $image != *"'"* ]] || die "TESTENV_SLOW_POD_IMAGE must not contain quotes"
+  local match="    - key: '.spec.containers.[0].image'"
+  sed "s|^    matchExpressions:\$|&\n$match\n      operator: 'NotIn'\n      values:\n      - '$image'|" "$file"
+  printf '\n---\n'
+  sed -e "s|^  name: pod-ready\$|  name: pod-ready-slow|" \
+    -e "s|^spec:\$|spec:\n  delay:\n    durationMilliseconds: $ms|" \
+    -e "s|^    matchExpressions:\$|&\n$match\n      operator: 'In'\n      values:\n      - '$image'|" "$file"
+  printf '\n---\n'
+}
+
 write_kwok_config() {
   local s=$BUILD_DIR/kwok-stage f
   : >"$W/kwok.yaml"
   for f in node/fast/node-initialize.yaml node/heartbeat/node-heartbeat.yaml pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
     [[ -f "$s/$f" ]] || die "kwok stage $f missing from $s"
+    if [[ $f == pod/fast/pod-ready.yaml && -n ${TESTENV_SLOW_POD_IMAGE:-} ]]; then
+      slow_pod_stages "$s/$f" >>"$W/kwok.yaml"
+      continue
+    fi
     { cat "$s/$f"; printf '\n---\n'; } >>"$W/kwok.yaml"
   done
   # No ClusterExec rule: the node's kubelet port is node-exec-server's (see
