@@ -39,8 +39,8 @@ pub struct JsExecOutput {
 
 #[napi]
 pub struct NativeExecSession {
-    stdout: Mutex<Option<Reader>>,
-    stderr: Mutex<Option<Reader>>,
+    stdout: Mutex<Option<Output>>,
+    stderr: Mutex<Option<Output>>,
     stdin: Mutex<Option<Writer>>,
     resize: Mutex<Option<futures::channel::mpsc::Sender<TerminalSize>>>,
     kill: StdMutex<Option<oneshot::Sender<()>>>,
@@ -75,8 +75,8 @@ impl NativeClient {
 
 impl NativeExecSession {
     fn new(mut session: ExecSession) -> Self {
-        let stdout = session.stdout().map(|r| Box::new(r) as Reader);
-        let stderr = session.stderr().map(|r| Box::new(r) as Reader);
+        let stdout = session.stdout().map(|r| Output::new(Box::new(r)));
+        let stderr = session.stderr().map(|r| Output::new(Box::new(r)));
         let stdin = session.stdin().map(|w| Box::new(w) as Writer);
         let resize = session.terminal_size();
         let (kill_tx, kill_rx) = oneshot::channel::<()>();
@@ -112,19 +112,35 @@ impl NativeExecSession {
     }
 }
 
-async fn read_chunk(slot: &Mutex<Option<Reader>>) -> std::io::Result<Option<Buffer>> {
+/// One output of a session with the buffer it is read through. The buffer is
+/// reused and only the bytes read are copied out: a fresh zeroed 256 KiB
+/// allocation per chunk (mmap, page faults, memset) cost more CPU than the
+/// rest of the read path together.
+struct Output {
+    reader: Reader,
+    buf: Box<[u8]>,
+}
+
+impl Output {
+    fn new(reader: Reader) -> Self {
+        Output {
+            reader,
+            buf: vec![0u8; READ_CHUNK].into_boxed_slice(),
+        }
+    }
+}
+
+async fn read_chunk(slot: &Mutex<Option<Output>>) -> std::io::Result<Option<Buffer>> {
     let mut guard = slot.lock().await;
-    let Some(reader) = guard.as_mut() else {
+    let Some(output) = guard.as_mut() else {
         return Ok(None);
     };
-    let mut buf = vec![0u8; READ_CHUNK];
-    let n = reader.read(&mut buf).await?;
+    let n = output.reader.read(&mut output.buf).await?;
     if n == 0 {
         *guard = None;
         return Ok(None);
     }
-    buf.truncate(n);
-    Ok(Some(buf.into()))
+    Ok(Some(output.buf[..n].to_vec().into()))
 }
 
 #[napi]
@@ -152,13 +168,13 @@ impl NativeExecSession {
         let mut o = self.stdout.lock().await.take();
         let mut e = self.stderr.lock().await.take();
         let read_out = async {
-            if let Some(r) = o.as_mut() {
-                let _ = r.read_to_end(&mut out).await;
+            if let Some(o) = o.as_mut() {
+                let _ = o.reader.read_to_end(&mut out).await;
             }
         };
         let read_err = async {
-            if let Some(r) = e.as_mut() {
-                let _ = r.read_to_end(&mut err).await;
+            if let Some(e) = e.as_mut() {
+                let _ = e.reader.read_to_end(&mut err).await;
             }
         };
         tokio::join!(read_out, read_err);
