@@ -1,0 +1,77 @@
+// Metrics (summaries and ratios), the printed table, and the JSON record.
+import { summarize } from './stats.mjs';
+
+/** A name for a metric that does not change with the counts (to match runs of different sizes). */
+export const metricKey = (m) => m.key ?? `${m.row}: ${String(m.label).replace(/\d[\d,.]*/g, 'N')}`;
+
+/**
+ * One line of the table. Samples in, summaries and ratios out.
+ * `goal`: `{op: '<=' | '>=', value}` on ours/theirs (medians);
+ * `kubectlGoal`: the same on ours/kubectl.
+ */
+export function metric({ row, label, unit, better = 'lower', ours, theirs, kubectl, goal, kubectlGoal, note, extra }) {
+  const m = { key: metricKey({ row, label }), row, label, unit, better, note, goal, kubectlGoal };
+  m.ours = summarize(ours ?? []);
+  m.theirs = summarize(theirs ?? []);
+  m.kubectl = summarize(kubectl ?? []);
+  m.ratio = ratioOf(m.ours, m.theirs);
+  m.ratioKubectl = ratioOf(m.ours, m.kubectl);
+  m.met = check(goal, m.ratio);
+  m.metKubectl = check(kubectlGoal, m.ratioKubectl);
+  m.samples = { ours: round(ours), theirs: round(theirs), kubectl: round(kubectl) };
+  if (extra) m.extra = extra;
+  return m;
+}
+
+/** A line for a row that could not be measured (kept in the table and the JSON). */
+export function unavailable({ row, label, reason, goal }) {
+  return { key: metricKey({ row, label }), row, label, unit: '', unavailable: reason, goal };
+}
+
+function ratioOf(a, b) {
+  // A ratio of medians means something only when both are positive.
+  if (!a || !b || !(a.median > 0) || !(b.median > 0)) return undefined;
+  return a.median / b.median;
+}
+
+function check(goal, ratio) {
+  if (!goal || ratio === undefined) return undefined;
+  return goal.op === '<=' ? ratio <= goal.value : ratio >= goal.value;
+}
+
+function round(samples) {
+  if (!samples || samples.length === 0) return undefined;
+  return samples.map((x) => (Number.isFinite(x) ? Math.round(x * 1000) / 1000 : x));
+}
+
+const fmt = (x) => {
+  if (x === undefined || x === null || Number.isNaN(x)) return '—';
+  const a = Math.abs(x);
+  if (a >= 1000) return x.toFixed(0);
+  if (a >= 100) return x.toFixed(1);
+  if (a >= 10) return x.toFixed(2);
+  return x.toFixed(3);
+};
+const cell = (s) => (s ? `${fmt(s.median)} (${fmt(s.p99)})` : '—');
+const ratioCell = (r) => (r === undefined ? '—' : r.toFixed(2));
+const goalCell = (g, met) => (g ? `${g.op} ${g.value} ${met === undefined ? '?' : met ? 'met' : 'MISSED'}` : '');
+const counts = (m) => [m.ours?.n, m.theirs?.n, m.kubectl?.n].map((n) => n ?? '-').join('/');
+
+/** The table as text: medians with p99 in parentheses, ratios ours / theirs and ours / kubectl. */
+export function formatTable(metrics) {
+  const head = ['row', 'metric', 'unit', 'n (o/c/k)', 'ours p50 (p99)', 'client-node p50 (p99)', 'ours/cn', 'goal', 'kubectl p50 (p99)', 'ours/kubectl', 'kubectl goal'];
+  const rows = metrics.map((m) =>
+    m.unavailable
+      ? [m.row, m.label, '', '', `not available: ${m.unavailable}`, '', '', goalCell(m.goal), '', '', '']
+      : [m.row, m.label, m.unit, counts(m), cell(m.ours), cell(m.theirs), ratioCell(m.ratio), goalCell(m.goal, m.met), cell(m.kubectl), ratioCell(m.ratioKubectl), goalCell(m.kubectlGoal, m.metKubectl)],
+  );
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (r) => r.map((c, i) => String(c).padEnd(widths[i])).join(' | ').trimEnd();
+  const sep = widths.map((w) => '-'.repeat(w)).join('-|-');
+  const legend =
+    'cells: median (p99); n: samples ours/client-node/kubectl; ours/cn and ours/kubectl: ratios of medians (MB/s: higher is better, all else lower)';
+  const out = [legend, '', line(head), sep, ...rows.map(line)];
+  const notes = metrics.filter((m) => m.note).map((m) => `  ${m.row} / ${m.label}: ${m.note}`);
+  if (notes.length) out.push('', 'notes:', ...notes);
+  return out.join('\n');
+}

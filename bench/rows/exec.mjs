@@ -1,0 +1,80 @@
+// Exec of `true` in a Ready Sandbox: latency of sequential calls, and of
+// calls started 20 at a time. Both sides resolve the pod from the Sandbox
+// on every call (the original did). kubectl: `kubectl exec POD -- true`,
+// a process per call.
+import { fileURLToPath } from 'node:url';
+import { openSide } from '../sides/index.mjs';
+import { metric } from '../lib/report.mjs';
+import { runChild } from '../lib/proc.mjs';
+import { bySide, gather } from '../lib/rounds.mjs';
+
+export const id = 'exec';
+const self = fileURLToPath(import.meta.url);
+const WARMUP = 5;
+
+export async function measure({ side, kubeconfig, namespace, sandbox, sequential, concurrency, bursts }) {
+  const d = await openSide(side, { kubeconfig, namespace });
+  const once = async () => {
+    const t0 = performance.now();
+    const r = await d.exec(sandbox, ['true']);
+    const ms = performance.now() - t0;
+    if (r.exitCode !== 0) throw new Error(`exit code ${r.exitCode}`);
+    return ms;
+  };
+  for (let i = 0; i < WARMUP; i++) await once();
+  const seq = [];
+  for (let i = 0; i < sequential; i++) seq.push(await once());
+  const conc = [];
+  for (let b = 0; b < bursts; b++) conc.push(...(await Promise.all(Array.from({ length: concurrency }, once))));
+  return { seq, conc };
+}
+
+export async function run(ctx) {
+  const sequential = ctx.quick ? 30 : 200;
+  const concurrency = 20;
+  const bursts = ctx.quick ? 2 : 10;
+  const rounds = 2;
+  const nk = ctx.quick ? 10 : 50;
+  const namespace = await ctx.cluster.createNamespace('exec');
+  try {
+    const box = await ctx.cluster.readySandbox(namespace);
+    const res = await bySide(rounds, (side) =>
+      runChild(
+        self,
+        'measure',
+        { side, kubeconfig: ctx.kubeconfig, namespace, sandbox: box.name, sequential: sequential / rounds, concurrency, bursts: bursts / rounds },
+        { timeoutMs: 300_000, label: `exec-${side}` },
+      ),
+    );
+    const kseq = [];
+    if (ctx.kubectl) {
+      const args = ['exec', '-n', namespace, box.pod, '-c', 'sandbox', '--', 'true'];
+      await ctx.kubectl(args);
+      for (let i = 0; i < nk; i++) kseq.push((await ctx.kubectl(args)).ms);
+    }
+    ctx.counts.exec = { sequential, concurrency, bursts, warmupPerChild: WARMUP, kubectlSequential: ctx.kubectl ? nk : 0 };
+    return [
+      metric({
+        row: 'exec',
+        label: `true, ${sequential} sequential`,
+        unit: 'ms',
+        ours: gather(res.ours, 'seq'),
+        theirs: gather(res.theirs, 'seq'),
+        kubectl: kseq,
+        goal: { op: '<=', value: 0.7 },
+        note: `${rounds} alternating children per side (+${WARMUP} untimed calls each); kubectl: a process per call`,
+      }),
+      metric({
+        row: 'exec',
+        label: `true, ${concurrency} concurrent`,
+        unit: 'ms',
+        ours: gather(res.ours, 'conc'),
+        theirs: gather(res.theirs, 'conc'),
+        goal: { op: '<=', value: 0.7 },
+        note: `${bursts} bursts of ${concurrency} calls started together; latency of each call`,
+      }),
+    ];
+  } finally {
+    await ctx.cluster.deleteNamespace(namespace);
+  }
+}

@@ -1,0 +1,169 @@
+#!/usr/bin/env node
+// The benchmark suite: this package against the same operations written on
+// @kubernetes/client-node (and kubectl where it fits), in one run, against
+// one local control plane. Prints a table; saves JSON in bench/results/.
+//
+//   node bench/run.mjs --kubeconfig PATH [--kubectl PATH] [--only a,b] [--skip a,b]
+//                      [--quick] [--out DIR] [--no-save] [--tag NAME]
+//                      [--cpu-prof REGEX] [--perf-stat REGEX] [--perf-record REGEX]
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Cluster } from './lib/cluster.mjs';
+import { addonFingerprint, machine, versions } from './lib/machine.mjs';
+import { BENCH_DIR, killAllChildren, profiling, runCommand } from './lib/proc.mjs';
+import { formatTable, unavailable } from './lib/report.mjs';
+
+const ROWS = ['import', 'crud', 'list', 'watch', 'exec', 'stream', 'idle', 'ready', 'provider'];
+const TITLES = {
+  import: 'cold import',
+  crud: 'create / get / delete',
+  list: 'list of 1,000 Sandboxes',
+  watch: 'watch: 2,000 changes',
+  exec: 'exec of `true`',
+  stream: 'streamed stdout',
+  idle: '100 idle exec streams',
+  ready: 'create-to-Ready',
+  provider: 'provider create()',
+};
+
+const { values: opts } = parseArgs({
+  options: {
+    kubeconfig: { type: 'string', default: process.env.KUBECONFIG },
+    kubectl: { type: 'string', default: process.env.KUBECTL },
+    only: { type: 'string' },
+    skip: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    out: { type: 'string', default: join(BENCH_DIR, 'results') },
+    'no-save': { type: 'boolean', default: false },
+    tag: { type: 'string' },
+    'cpu-prof': { type: 'string' },
+    'perf-stat': { type: 'string' },
+    'perf-record': { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+  allowPositionals: false,
+});
+
+if (opts.help || !opts.kubeconfig) {
+  console.log(`usage: node bench/run.mjs --kubeconfig PATH [options]
+  --kubectl PATH       kubectl binary for the kubectl columns (default: $KUBECTL; none: no kubectl column)
+  --only a,b           rows to run (${ROWS.join(', ')})
+  --skip a,b           rows to leave out
+  --quick              small counts, for development (~3 min)
+  --out DIR            where the JSON goes (default bench/results)
+  --no-save            print only
+  --tag NAME           appended to the JSON file name
+  --cpu-prof REGEX     node --cpu-prof for matching measurement children (labels like exec-ours, list-theirs; '.' = all)
+  --perf-stat REGEX    run matching measurement children under perf stat -d ('.' = all)
+  --perf-record REGEX  run matching measurement children under perf record -g (with --perf-basic-prof)
+  profiles go to OUT/profiles/<timestamp>/`);
+  process.exit(opts.help ? 0 : 2);
+}
+
+const pick = (s) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : undefined);
+const only = pick(opts.only);
+const skip = pick(opts.skip) ?? [];
+for (const r of [...(only ?? []), ...skip]) if (!ROWS.includes(r)) throw new Error(`unknown row ${r}; rows: ${ROWS.join(', ')}`);
+const selected = ROWS.filter((r) => (!only || only.includes(r)) && !skip.includes(r));
+
+const startedAt = new Date();
+const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
+const profileDir = join(opts.out, 'profiles', stamp);
+if (opts['cpu-prof'] !== undefined) profiling.cpuProfDir = profileDir;
+if (opts['perf-stat'] !== undefined) profiling.perfStatDir = profileDir;
+if (opts['perf-record'] !== undefined) profiling.perfRecordDir = profileDir;
+const regex = opts['cpu-prof'] || opts['perf-stat'] || opts['perf-record'];
+if (regex) profiling.match = new RegExp(regex);
+
+const cluster = new Cluster(opts.kubeconfig);
+const ctx = {
+  kubeconfig: opts.kubeconfig,
+  quick: opts.quick,
+  cluster,
+  counts: {},
+  kubectlPath: opts.kubectl,
+  kubectl: opts.kubectl
+    ? (argv, o = {}) => runCommand(opts.kubectl, ['--kubeconfig', opts.kubeconfig, '--context', 'admin', ...argv], { timeoutMs: 120_000, ...o })
+    : undefined,
+  log: (msg) => console.error(`[bench ${((Date.now() - startedAt) / 1000).toFixed(0).padStart(4)}s] ${msg}`),
+};
+
+let interrupted = false;
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, async () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    ctx.log(`${sig}: stopping children and deleting the bench namespaces`);
+    killAllChildren();
+    await cluster.cleanup().catch(() => {});
+    process.exit(130);
+  });
+}
+
+const info = {
+  machine: machine(),
+  versions: await versions({ cluster, kubectlPath: opts.kubectl, kubeconfig: opts.kubeconfig }),
+};
+const header = [
+  `machine: ${info.machine.cpuModel}, ${info.machine.cpus} CPUs, ${info.machine.memGiB} GiB, ${info.machine.os}`,
+  `versions: node ${info.versions.node}, @agentpane/agent-sandbox-sdk ${info.versions.package} (addon ${info.versions.addonProfile ?? '?'}, ${info.versions.addon?.bytes} bytes, git ${info.versions.gitCommit}${info.versions.gitDirtyFiles ? ` +${info.versions.gitDirtyFiles} changed files` : ''}), @kubernetes/client-node ${info.versions.clientNode}, kubectl ${info.versions.kubectl ?? 'not used'}, kube-apiserver ${info.versions.kubernetesServer}, agent-sandbox controller ${info.versions.agentSandboxController ?? '?'}`,
+  `mode: ${opts.quick ? 'quick (small counts)' : 'full'}; rows: ${selected.join(', ')}; loopback control plane; every measurement in its own Node process per side; concurrency kept at or below 20 on ${info.machine.cpus} CPUs`,
+];
+ctx.log(`${header[0]}; ${selected.length} rows: ${selected.join(', ')}${opts.quick ? ' (quick)' : ''}`);
+
+const metrics = [];
+const errors = [];
+try {
+  for (const row of selected) {
+    if (interrupted) break;
+    ctx.log(`row ${row}: ${TITLES[row]}`);
+    const t0 = Date.now();
+    try {
+      const mod = await import(`./rows/${row === 'idle' ? 'idle-streams' : row}.mjs`);
+      const got = await mod.run(ctx);
+      metrics.push(...got);
+      ctx.log(`row ${row}: done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    } catch (err) {
+      ctx.log(`row ${row} FAILED: ${err?.stack || err}`);
+      errors.push({ row, error: String(err?.stack || err) });
+      metrics.push(unavailable({ row, label: TITLES[row], reason: `failed: ${String(err?.message || err).split('\n')[0].slice(0, 120)}` }));
+    }
+  }
+} finally {
+  await cluster.cleanup();
+}
+
+const finishedAt = new Date();
+const addonAfter = addonFingerprint();
+if (addonAfter?.sha256 !== info.versions.addon?.sha256) {
+  header.push(`WARNING: the native addon changed during the run (${info.versions.addon?.sha256} -> ${addonAfter?.sha256}); numbers may mix builds`);
+}
+const loadAfter = machine().loadavg;
+header.push(`load average (1/5/15 min): ${info.machine.loadavg.join(' ')} at the start, ${loadAfter.join(' ')} at the end, on ${info.machine.cpus} CPUs shared by the cluster and the measured clients (other work on the machine skews the numbers)`);
+header.push(`counts: ${JSON.stringify(ctx.counts)}`);
+header.push(`ran ${startedAt.toISOString()} for ${((finishedAt - startedAt) / 1000).toFixed(0)} s`);
+const table = formatTable(metrics);
+console.log(`\n${header.join('\n')}\n\n${table}\n`);
+
+if (!opts['no-save']) {
+  mkdirSync(opts.out, { recursive: true });
+  const file = join(opts.out, `${stamp}${opts.quick ? '-quick' : ''}${opts.tag ? `-${opts.tag}` : ''}.json`);
+  const record = {
+    schema: 1,
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    durationS: Math.round((finishedAt - startedAt) / 1000),
+    options: { quick: opts.quick, rows: selected, tag: opts.tag },
+    ...info,
+    addonAfter,
+    loadavgAfter: loadAfter,
+    counts: ctx.counts,
+    metrics,
+    errors,
+    table,
+  };
+  writeFileSync(file, `${JSON.stringify(record, null, 1)}\n`);
+  console.log(`saved ${file}`);
+}
+process.exit(errors.length ? 1 : 0);
