@@ -1,12 +1,12 @@
 //! `NativeWatch`: a resumable watch pulled from JS in batches of events.
 
-use agent_sandbox::watch::{Watch, WatchEvent, WatchOptions};
+use agent_sandbox::client::JsonText;
+use agent_sandbox::watch::{Watch, WatchOptions};
 use napi_derive::napi;
-use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
 use crate::js_client::{JsResourceRef, NativeClient};
-use crate::js_error::{decode, to_napi};
+use crate::js_error::to_napi;
 
 #[napi(object)]
 pub struct JsWatchOptions {
@@ -25,10 +25,6 @@ pub struct NativeWatch {
 
 /// Events handed to JS in one batch at most.
 const MAX_BATCH: usize = 512;
-
-fn event_json(ev: WatchEvent) -> Value {
-    json!({ "type": ev.event_type, "object": ev.object })
-}
 
 #[napi]
 impl NativeClient {
@@ -70,15 +66,20 @@ impl NativeWatch {
         if let Some(error) = self.pending_error.lock().await.take() {
             return Err(to_napi(error));
         }
-        let first = match watch.next().await {
+        let first = match watch.next_json().await {
             None => return Ok(None),
             Some(Err(e)) => return Err(to_napi(e)),
-            Some(Ok(ev)) => ev,
+            Some(Ok(JsonText(event))) => event,
         };
-        let mut batch = vec![event_json(first)];
-        while batch.len() < MAX_BATCH {
-            match watch.try_next() {
-                Some(Ok(ev)) => batch.push(event_json(ev)),
+        let mut batch = String::with_capacity(first.len() + 2);
+        batch.push('[');
+        batch.push_str(&first);
+        for _ in 1..MAX_BATCH {
+            match watch.try_next_json() {
+                Some(Ok(JsonText(event))) => {
+                    batch.push(',');
+                    batch.push_str(&event);
+                }
                 // Delivered after the events before it, on the next call.
                 Some(Err(e)) => {
                     *self.pending_error.lock().await = Some(e);
@@ -87,7 +88,8 @@ impl NativeWatch {
                 None => break,
             }
         }
-        serde_json::to_string(&batch).map(Some).map_err(decode)
+        batch.push(']');
+        Ok(Some(batch))
     }
 
     /// Stops now; a pending next() resolves with null.

@@ -136,6 +136,10 @@ impl Route {
             None => patch,
         }
     }
+    /// Whether bodies on this route are converted between versions.
+    pub(crate) fn converts(&self) -> bool {
+        self.conversion.is_some()
+    }
     pub(crate) fn object_from_wire(&self, body: Value) -> Value {
         match self.conversion {
             Some((kind, caller, _)) => conversion::convert(kind, body, caller),

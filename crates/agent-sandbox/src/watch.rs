@@ -4,14 +4,17 @@
 //! bookmarks kept internal. It stops only when asked, or on an error that
 //! retrying cannot fix (401, 403, 404).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::{AsyncBufReadExt, TryStreamExt};
-use serde_json::Value;
+use serde::Deserialize;
+use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
-use crate::client::{Client, ListOptions};
+use crate::client::{Client, JsonText, ListOptions};
 use crate::error::{Error, ErrorCode, Result};
 use crate::resources::ResourceRef;
 
@@ -35,22 +38,73 @@ pub struct WatchEvent {
     pub object: Value,
 }
 
+/// An event on its way to the consumer: parsed, or, where no version
+/// conversion applies, the server's line itself. That line already is
+/// `{"type":…,"object":…}`, so it can be handed on as JSON text unparsed.
+enum Delivery {
+    Parsed(WatchEvent),
+    Line(Arc<str>),
+}
+
+impl Delivery {
+    fn into_event(self) -> Result<WatchEvent> {
+        match self {
+            Delivery::Parsed(event) => Ok(event),
+            Delivery::Line(line) => {
+                let mut event: Value = serde_json::from_str(&line).map_err(decode_error)?;
+                Ok(WatchEvent {
+                    event_type: event["type"].as_str().unwrap_or_default().to_string(),
+                    object: event.get_mut("object").map(Value::take).unwrap_or_default(),
+                })
+            }
+        }
+    }
+
+    fn into_json_text(self) -> Result<JsonText> {
+        match self {
+            Delivery::Line(line) => Ok(JsonText(line.to_string())),
+            Delivery::Parsed(event) => {
+                serde_json::to_string(&json!({ "type": event.event_type, "object": event.object }))
+                    .map(JsonText)
+                    .map_err(decode_error)
+            }
+        }
+    }
+}
+
+fn decode_error(e: serde_json::Error) -> Error {
+    Error::Decode {
+        message: e.to_string(),
+    }
+}
+
 /// A running watch. Receive with [`Watch::next`]; drop it to stop.
 pub struct Watch {
-    rx: mpsc::Receiver<Result<WatchEvent>>,
+    rx: mpsc::Receiver<Result<Delivery>>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl Watch {
     /// The next event; `None` when the watch has ended.
     pub async fn next(&mut self) -> Option<Result<WatchEvent>> {
-        self.rx.recv().await
+        self.rx.recv().await.map(|d| d?.into_event())
     }
 
     /// An event that has already arrived, without waiting: `None` when there
     /// is none yet (or the watch has ended; [`Watch::next`] tells which).
     pub fn try_next(&mut self) -> Option<Result<WatchEvent>> {
-        self.rx.try_recv().ok()
+        self.rx.try_recv().ok().map(|d| d?.into_event())
+    }
+
+    /// The next event as the JSON text of `{"type", "object"}`: on direct
+    /// routes the server's own bytes, never parsed into a tree.
+    pub async fn next_json(&mut self) -> Option<Result<JsonText>> {
+        self.rx.recv().await.map(|d| d?.into_json_text())
+    }
+
+    /// [`Watch::try_next`] as JSON text.
+    pub fn try_next_json(&mut self) -> Option<Result<JsonText>> {
+        self.rx.try_recv().ok().map(|d| d?.into_json_text())
     }
 
     /// Stops the watch now; no event is delivered after this returns.
@@ -104,7 +158,7 @@ struct Runner {
     r: ResourceRef,
     namespace: String,
     options: WatchOptions,
-    tx: mpsc::Sender<Result<WatchEvent>>,
+    tx: mpsc::Sender<Result<Delivery>>,
 }
 
 /// What ended one watch request.
@@ -117,6 +171,27 @@ enum RequestEnd {
     ConsumerGone,
 }
 
+/// What a watch keeps of each object for the diff after a relist. Objects
+/// seen on the watch are kept as the line they came in (moved, not copied;
+/// parsed again only if a relist has to report them deleted).
+enum Remembered {
+    Object(Value),
+    WatchLine(Arc<str>),
+}
+
+impl Remembered {
+    fn to_object(&self, route: &crate::client::Route) -> Value {
+        match self {
+            Remembered::Object(object) => object.clone(),
+            Remembered::WatchLine(line) => serde_json::from_str::<Value>(line)
+                .ok()
+                .and_then(|mut event| event.get_mut("object").map(Value::take))
+                .map(|object| route.object_from_wire(object))
+                .unwrap_or(Value::Null),
+        }
+    }
+}
+
 impl Runner {
     async fn run(mut self) {
         if let Err(e) = self.run_inner().await {
@@ -126,7 +201,7 @@ impl Runner {
 
     async fn run_inner(&mut self) -> Result<()> {
         let route = self.client.route(&self.r).await?;
-        let mut known: HashMap<String, (String, Value)> = HashMap::new();
+        let mut known: HashMap<String, (String, Remembered)> = HashMap::new();
         let mut version = self.options.resource_version.clone().unwrap_or_default();
         let single = self.options.timeout_seconds.is_some();
         let mut backoff = Backoff::default();
@@ -172,7 +247,7 @@ impl Runner {
     async fn relist(
         &mut self,
         route: &crate::client::Route,
-        known: &mut HashMap<String, (String, Value)>,
+        known: &mut HashMap<String, (String, Remembered)>,
     ) -> Result<Option<String>> {
         let options = ListOptions {
             label_selector: self.options.label_selector.clone(),
@@ -188,7 +263,7 @@ impl Runner {
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_string();
-        let mut fresh: HashMap<String, (String, Value)> = HashMap::new();
+        let mut fresh: HashMap<String, (String, Remembered)> = HashMap::new();
         let api_version = list.get("apiVersion").cloned();
         let kind = list
             .get("kind")
@@ -210,7 +285,7 @@ impl Runner {
                 }
             }
             let item = route.object_from_wire(item);
-            fresh.insert(key_of(&item), (rv_of(&item), item));
+            fresh.insert(key_of(&item), (rv_of(&item), Remembered::Object(item)));
         }
         for (key, (rv, obj)) in &fresh {
             let event_type = match known.get(key) {
@@ -218,12 +293,12 @@ impl Runner {
                 Some((old_rv, _)) if old_rv != rv => "MODIFIED",
                 Some(_) => continue,
             };
-            if !self.emit(event_type, obj.clone()).await {
+            if !self.emit(event_type, obj.to_object(route)).await {
                 return Ok(None);
             }
         }
         for (key, (_, obj)) in known.iter() {
-            if !fresh.contains_key(key) && !self.emit("DELETED", obj.clone()).await {
+            if !fresh.contains_key(key) && !self.emit("DELETED", obj.to_object(route)).await {
                 return Ok(None);
             }
         }
@@ -235,7 +310,7 @@ impl Runner {
         &mut self,
         route: &crate::client::Route,
         version: &mut String,
-        known: &mut HashMap<String, (String, Value)>,
+        known: &mut HashMap<String, (String, Remembered)>,
     ) -> Result<RequestEnd> {
         let timeout = self
             .options
@@ -281,35 +356,41 @@ impl Runner {
             if line.trim().is_empty() {
                 continue;
             }
-            let event: Value = serde_json::from_str(&line).map_err(|e| Error::Decode {
-                message: e.to_string(),
-            })?;
-            let event_type = event
-                .get("type")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string();
-            let object = event.get("object").cloned().unwrap_or(Value::Null);
+            // The type and metadata only: the object itself is skipped over,
+            // and parsed only where a version conversion needs it.
+            let head: EventHead = serde_json::from_str(&line).map_err(decode_error)?;
+            let event_type = head.event_type.to_string();
+            let meta = &head.object.metadata;
+            let rv = meta.resource_version.to_string();
+            let key = format!("{}/{}", meta.namespace, meta.name);
+            let code = head.object.code;
             match event_type.as_str() {
-                "BOOKMARK" => *version = rv_of(&object),
+                "BOOKMARK" => *version = rv,
                 "ERROR" => {
-                    if object.get("code").and_then(Value::as_u64) == Some(410) {
+                    if code == Some(410) {
                         return Ok(RequestEnd::Gone);
                     }
-                    if !self.emit("ERROR", object).await {
+                    let event = Delivery::Line(Arc::from(line)).into_event()?;
+                    if !self.emit(&event_type, event.object).await {
                         return Ok(RequestEnd::ConsumerGone);
                     }
                 }
                 "ADDED" | "MODIFIED" | "DELETED" => {
-                    let object = route.object_from_wire(object);
-                    *version = rv_of(&object);
-                    let key = key_of(&object);
+                    *version = rv;
+                    let line: Arc<str> = Arc::from(line);
                     if event_type == "DELETED" {
                         known.remove(&key);
                     } else {
-                        known.insert(key, (version.clone(), object.clone()));
+                        known.insert(key, (version.clone(), Remembered::WatchLine(line.clone())));
                     }
-                    if !self.emit(&event_type, object).await {
+                    let delivered = if route.converts() {
+                        let event = Delivery::Line(line).into_event()?;
+                        self.emit(&event_type, route.object_from_wire(event.object))
+                            .await
+                    } else {
+                        self.tx.send(Ok(Delivery::Line(line))).await.is_ok()
+                    };
+                    if !delivered {
                         return Ok(RequestEnd::ConsumerGone);
                     }
                 }
@@ -321,13 +402,41 @@ impl Runner {
 
     async fn emit(&self, event_type: &str, object: Value) -> bool {
         self.tx
-            .send(Ok(WatchEvent {
+            .send(Ok(Delivery::Parsed(WatchEvent {
                 event_type: event_type.to_string(),
                 object,
-            }))
+            })))
             .await
             .is_ok()
     }
+}
+
+/// The parts of a watch line the watch itself needs.
+#[derive(Deserialize)]
+struct EventHead<'a> {
+    #[serde(rename = "type", borrow)]
+    event_type: Cow<'a, str>,
+    #[serde(default, borrow)]
+    object: ObjectHead<'a>,
+}
+
+#[derive(Default, Deserialize)]
+struct ObjectHead<'a> {
+    #[serde(default, borrow)]
+    metadata: MetadataHead<'a>,
+    /// Set on the Status of an ERROR event.
+    #[serde(default)]
+    code: Option<u64>,
+}
+
+#[derive(Default, Deserialize)]
+struct MetadataHead<'a> {
+    #[serde(default, borrow)]
+    name: Cow<'a, str>,
+    #[serde(default, borrow)]
+    namespace: Cow<'a, str>,
+    #[serde(default, borrow, rename = "resourceVersion")]
+    resource_version: Cow<'a, str>,
 }
 
 fn key_of(obj: &Value) -> String {

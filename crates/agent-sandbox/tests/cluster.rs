@@ -331,3 +331,44 @@ async fn warm_pool_scale_subresource_and_api_groups() {
     assert!(!client.serves_group("no.such.group").await.unwrap());
     delete_namespace(&client, &ns).await;
 }
+
+#[tokio::test]
+async fn watch_converts_events_and_hands_out_json_text() {
+    let admin = client("admin").await;
+    if !admin
+        .served_versions()
+        .await
+        .unwrap()
+        .sandboxes
+        .contains(&Version::V1beta1)
+    {
+        eprintln!("skipped: this cluster serves no v1beta1 (controller v0.4.x profile)");
+        return;
+    }
+    let ns = namespace(&admin, "rs-watch-conv").await;
+    let alpha = ResourceRef::of(Kind::Sandbox, Version::V1alpha1);
+    admin.create(&alpha, &ns, sandbox("c")).await.unwrap();
+    // v1alpha1 asked, v1beta1 on the wire: events come back converted.
+    let beta_wire = admin
+        .clone()
+        .with_version_policy(VersionPolicy::Fixed(Version::V1beta1));
+    let mut converted = beta_wire.watch(&alpha, &ns, WatchOptions::default());
+    let ev = tokio::time::timeout(Duration::from_secs(30), converted.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(ev.object["apiVersion"], "agents.x-k8s.io/v1alpha1");
+    assert_eq!(ev.object["spec"]["replicas"], 1);
+    // Direct route as text: the server's event line, type and object.
+    let mut direct = admin.watch(&alpha, &ns, WatchOptions::default());
+    let JsonText(text) = tokio::time::timeout(Duration::from_secs(30), direct.next_json())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let event: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(event["type"], "ADDED");
+    assert_eq!(event["object"]["metadata"]["name"], "c");
+    delete_namespace(&admin, &ns).await;
+}
