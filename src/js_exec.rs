@@ -4,7 +4,7 @@
 use std::sync::Mutex as StdMutex;
 
 use agent_sandbox::exec::{ExecRequest, ExecSession};
-use futures::SinkExt;
+use futures::{FutureExt, SinkExt};
 use kube::api::TerminalSize;
 use napi::bindgen_prelude::Buffer;
 use napi_derive::napi;
@@ -130,15 +130,26 @@ impl Output {
     }
 }
 
+/// Waits for output, then also takes whatever else has already arrived (up
+/// to the buffer's size): fewer, larger chunks mean fewer crossings into JS,
+/// each of which costs a thread wake-up.
 async fn read_chunk(slot: &Mutex<Option<Output>>) -> std::io::Result<Option<Buffer>> {
     let mut guard = slot.lock().await;
     let Some(output) = guard.as_mut() else {
         return Ok(None);
     };
-    let n = output.reader.read(&mut output.buf).await?;
+    let mut n = output.reader.read(&mut output.buf).await?;
     if n == 0 {
         *guard = None;
         return Ok(None);
+    }
+    while n < output.buf.len() {
+        // Reads are cancel-safe: an unready read is dropped without loss.
+        match output.reader.read(&mut output.buf[n..]).now_or_never() {
+            Some(Ok(k)) if k > 0 => n += k,
+            // End of output or an error: reported by the next call.
+            _ => break,
+        }
     }
     Ok(Some(output.buf[..n].to_vec().into()))
 }
