@@ -257,8 +257,11 @@ for (const profile of ['v0.5.6', 'v0.4.6']) {
       const provider = sdk.createAgentSandboxProvider({ client, namespace: ns.name, enableWarmPool: true });
       const events = recordEvents(provider);
       const warmBefore = (await client.listSandboxes()).items.map((s) => s.metadata.name);
-      const box = await provider.create(config('cs-warm', { image: IMAGE }));
+      const box = await provider.create(config('cs-warm', { image: IMAGE, networkMode: 'none' }));
       assert.equal(box.status, 'running');
+      // The policy is named after the generated name and selects the claimed pod by id.
+      const policies = (await client.networkPolicies.list({ namespace: ns.name, labelSelector: `agentpane.io/sandbox-id=${box.id}` })).items;
+      assert.deepEqual(policies.map((p) => p.metadata.name), [`np-agentpane-cs-warm-${box.id.slice(0, 8)}`]);
       assert.ok(warmBefore.includes(box.sandboxName), `${box.sandboxName} should be one of the pool's ${warmBefore}`);
       const claims = (await client.listClaims()).items;
       assert.equal(claims.length, 1);
@@ -275,6 +278,8 @@ for (const profile of ['v0.5.6', 'v0.4.6']) {
       assert.equal(cold.sandboxName, `agentpane-cs-cold-${cold.id.slice(0, 8)}`);
 
       await box.stop();
+      // (The controller's own policy for the template stays.)
+      assert.equal((await client.networkPolicies.list({ namespace: ns.name, labelSelector: `agentpane.io/sandbox-id=${box.id}` })).items.length, 0);
       await until('the claim to be gone', async () => (await client.listClaims()).items.length === 0);
       await until('the claimed Sandbox to be gone', async () => !(await client.sandboxExists(box.sandboxName)));
       await cold.stop();

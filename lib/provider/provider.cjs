@@ -128,7 +128,7 @@ class AgentSandboxProvider {
         onStopped: () => {
           this.emit({ type: 'sandbox:stopped', sandboxId });
           this.forget(instance);
-          return this.deleteNetworkPolicy(sandboxName);
+          return this.deleteNetworkPolicies(sandboxId);
         },
         onStatus: (previous, next) => {
           if (next === 'idle' && previous !== 'idle') this.emit({ type: 'sandbox:idle', sandboxId, idleSince: new Date() });
@@ -242,7 +242,7 @@ class AgentSandboxProvider {
       if (sandboxCreated) {
         await this.client.deleteSandbox(name).catch((e) => warn(`rollback: deleting Sandbox ${name} failed: ${messageOf(e)}`));
       }
-      if (policyCreated) await this.deleteNetworkPolicy(name);
+      if (policyCreated) await this.deleteNetworkPolicies(sandboxId);
       this.emit({ type: 'sandbox:error', sandboxId, error: err instanceof Error ? err : new Error(String(err)) });
       const failure = K8sErrors.POD_CREATION_FAILED(name, messageOf(err));
       failure.cause = err;
@@ -341,11 +341,24 @@ class AgentSandboxProvider {
     }
   }
 
-  async deleteNetworkPolicy(name) {
+  /**
+   * Deletes the sandbox's NetworkPolicies, found by their id label: a claimed
+   * sandbox's policy is named after the name create() generated, not after
+   * the pool's Sandbox, and recover() knows only the id.
+   */
+  async deleteNetworkPolicies(sandboxId) {
     try {
-      await this.client.networkPolicies.delete(this.namespace, `np-${name}`);
+      const policies = await this.client.networkPolicies.list({
+        namespace: this.namespace,
+        labelSelector: `${LABEL_SANDBOX_ID}=${sandboxId}`,
+      });
+      for (const policy of policies.items ?? []) {
+        await this.client.networkPolicies.delete(this.namespace, policy.metadata.name).catch((err) => {
+          if (!(err instanceof NotFoundError)) throw err;
+        });
+      }
     } catch (err) {
-      if (!(err instanceof NotFoundError)) warn(`deleting NetworkPolicy np-${name} failed: ${messageOf(err)}`);
+      warn(`deleting the NetworkPolicy of sandbox ${sandboxId} failed: ${messageOf(err)}`);
     }
   }
 
@@ -443,7 +456,7 @@ class AgentSandboxProvider {
           await this.client.deleteSandbox(name).catch((err) => {
             if (!(err instanceof NotFoundError)) throw err;
           });
-          await this.deleteNetworkPolicy(name);
+          await this.deleteNetworkPolicies(sandboxId);
           removed++;
           this.emit({ type: 'sandbox:stopped', sandboxId });
         } catch (err) {
