@@ -167,6 +167,29 @@ for (const profile of ['v0.5.6', 'v0.4.6']) {
       for await (const ev of it) void ev; // ends when aborted
     });
 
+    it('watches templates and warm pools cluster-wide', async () => {
+      const mark = `w${Date.now()}`;
+      const template = new sdk.SandboxTemplateBuilder('watched').namespace(ns.name).image('busybox').build();
+      template.metadata.labels = { mark };
+      const pool = new sdk.SandboxWarmPoolBuilder('watched').namespace(ns.name).replicas(0).sandboxTemplateRef('watched').build();
+      pool.metadata.labels = { mark };
+      await client.createTemplate(template);
+      await client.createWarmPool(pool);
+      for (const kind of ['sandboxtemplates', 'sandboxwarmpools']) {
+        const ac = new AbortController();
+        const timer = setTimeout(() => ac.abort(), 30_000);
+        let found;
+        for await (const ev of client.watch(kind, { namespace: '', labelSelector: `mark=${mark}`, signal: ac.signal })) {
+          found = ev;
+          break;
+        }
+        clearTimeout(timer);
+        assert.equal(found?.type, 'ADDED', kind);
+        assert.equal(found.object.metadata.namespace, ns.name);
+        assert.equal(found.object.metadata.name, 'watched');
+      }
+    });
+
     it('stop() before the first response resolves done', async () => {
       const handle = client.watchSandboxes(() => assert.fail('no callback after stop'));
       handle.stop();
