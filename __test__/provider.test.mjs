@@ -50,6 +50,9 @@ describe('AgentSandboxProvider end to end', () => {
   before(async () => {
     kc = kubeConfigFor();
     ns = await freshNamespace(kc, 'prov');
+    // As agentpane-sandboxes: pods must meet the restricted Pod Security level.
+    const namespaces = new sdk.CustomResourceCrud(kc, { group: '', version: 'v1', plural: 'namespaces' });
+    await namespaces.patch('', ns.name, { metadata: { labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } });
     client = new sdk.AgentSandboxClient({ kubeConfig: kc, namespace: ns.name });
   });
   after(() => ns?.cleanup());

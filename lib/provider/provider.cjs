@@ -258,7 +258,13 @@ class AgentSandboxProvider {
       .labels(labels);
     if (this.runtimeClassName !== 'none') builder.runtimeClass(this.runtimeClassName);
     builder.shutdownTime(new Date(Date.now() + config.idleTimeoutMinutes * 60_000).toISOString());
+    // The sandbox namespace enforces the restricted Pod Security level (see
+    // k8s/manifests): without these the API server refuses the pod. The agent
+    // image runs as its `node` user, UID 1000, as the default template does.
+    builder.restrictedPodSecurity();
     const sandbox = builder.build();
+    const podSpec = sandbox.spec.podTemplate.spec;
+    podSpec.securityContext = { runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, ...podSpec.securityContext };
     // The controller builds pod labels from the pod template: put the ids
     // there too, or the NetworkPolicy selects no pod.
     const template = sandbox.spec?.podTemplate;
