@@ -250,6 +250,17 @@ describe('waitForReady driven by a watch', () => {
       });
       await assert.rejects(client.waitForReady('w2', { timeoutMs: 0 }), sdk.TimeoutError);
 
+      // A pod the namespace's Pod Security level refuses fails fast, with the API server's reason.
+      const namespaces = new sdk.CustomResourceCrud(kc, { group: '', version: 'v1', plural: 'namespaces' });
+      await namespaces.patch('', ns.name, { metadata: { labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } });
+      await client.createSandbox(sandboxManifest('refused'));
+      await assert.rejects(client.waitForReady('refused', { timeoutMs: 60_000 }), (e) => {
+        assert.equal(e.code, 'SANDBOX_FAILED');
+        assert.equal(e.details.reason, 'ReconcilerError');
+        assert.match(e.message, /violates PodSecurity/);
+        return true;
+      });
+
       const duck = { get: async () => ({ status: { conditions: [{ type: 'Ready', status: 'False', reason: 'TemplateNotFound', message: 'no template' }] } }) };
       await assert.rejects(sdk.waitForReady(duck, { name: 'x', namespace: 'y' }), (e) => {
         assert.deepEqual([e.code, e.statusCode, e.message, e.details.reason], ['SANDBOX_FAILED', 500, 'no template', 'TemplateNotFound']);

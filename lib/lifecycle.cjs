@@ -7,7 +7,6 @@ const { AgentSandboxError, NotFoundError, TimeoutError, nativeFailure } = requir
 const PAUSE_REASON = 'agents.x-k8s.io/pause-reason';
 
 // Ready=False reasons after which waiting is pointless (the core's list).
-const TERMINAL_REASONS = new Set(native.terminalReadyReasons());
 
 const sleep = (ms, signal) =>
   new Promise((resolve) => {
@@ -80,14 +79,10 @@ async function pollForReady(crud, options) {
     } finally {
       clearTimeout(timer);
     }
-    const ready = sandbox?.status?.conditions?.find((c) => c.type === 'Ready');
-    if (ready?.status === 'True') return sandbox;
-    if (ready?.status === 'False' && TERMINAL_REASONS.has(ready.reason)) {
-      throw new AgentSandboxError(ready.message ?? 'Sandbox failed to become ready', 'SANDBOX_FAILED', 500, {
-        name,
-        namespace,
-        reason: ready.reason,
-      });
+    const state = native.sandboxReadiness(JSON.stringify(sandbox ?? {}));
+    if (state.state === 'ready') return sandbox;
+    if (state.state === 'failed') {
+      throw new AgentSandboxError(state.message, 'SANDBOX_FAILED', 500, { name, namespace, reason: state.reason });
     }
     const left = deadline - Date.now();
     if (left <= 0) throw timeout();
@@ -114,4 +109,4 @@ function resume(crud, namespace, name) {
   return crud.patch(namespace, name, { spec: { replicas: 1 }, metadata: { annotations: { [PAUSE_REASON]: '' } } });
 }
 
-module.exports = { waitForReady, pause, resume, TERMINAL_REASONS };
+module.exports = { waitForReady, pause, resume };

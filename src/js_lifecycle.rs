@@ -3,6 +3,7 @@
 use std::sync::Mutex as StdMutex;
 use std::time::Duration;
 
+use agent_sandbox::lifecycle::Readiness;
 use napi_derive::napi;
 use serde_json::Value;
 use tokio::sync::{Mutex, oneshot};
@@ -134,11 +135,34 @@ impl NativeClient {
     }
 }
 
-/// The Ready=False reasons waitForReady treats as terminal (one list, in the core).
+#[napi(object)]
+pub struct JsReadiness {
+    /// "ready", "failed" or "pending".
+    pub state: String,
+    pub reason: Option<String>,
+    pub message: Option<String>,
+}
+
+/// Where a Sandbox object (JSON text) stands, judged as the watch-driven
+/// wait judges it (one definition of "terminal", in the core).
 #[napi]
-pub fn terminal_ready_reasons() -> Vec<String> {
-    agent_sandbox::lifecycle::TERMINAL_REASONS
-        .iter()
-        .map(|r| r.to_string())
-        .collect()
+pub fn sandbox_readiness(sandbox: String) -> napi::Result<JsReadiness> {
+    let sandbox = crate::js_json::parse(&sandbox, "the Sandbox")?;
+    Ok(match agent_sandbox::lifecycle::readiness(&sandbox) {
+        Readiness::Ready => JsReadiness {
+            state: "ready".into(),
+            reason: None,
+            message: None,
+        },
+        Readiness::Failed { reason, message } => JsReadiness {
+            state: "failed".into(),
+            reason: Some(reason),
+            message: Some(message),
+        },
+        Readiness::Pending => JsReadiness {
+            state: "pending".into(),
+            reason: None,
+            message: None,
+        },
+    })
 }

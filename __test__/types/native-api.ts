@@ -36,7 +36,7 @@ export async function calls(): Promise<void> {
   const batch: string | null = await watch.nextBatch();
   watch.stop();
   const result: unknown = native.validateSchema('sandboxSchema', '{}');
-  const reasons: string[] = native.terminalReadyReasons();
+  const readiness: { state: string; reason?: string; message?: string } = native.sandboxReadiness('{}');
   const waiting: NativeTask = await client.startWaitForReady(ref, 'ns', 'n', 1000);
   const ready: unknown = await waiting.result();
   waiting.cancel();
@@ -44,6 +44,6 @@ export async function calls(): Promise<void> {
   const status: unknown = await client.controllerStatus('ns');
   const tar: Buffer = native.tarSingleFile('f', Buffer.from('x'), 0o600, 0);
   const file: { name: string; mode: number; content: Buffer } = native.tarFirstFile(tar);
-  void [reasons, ready, claiming, status, file];
+  void [readiness, ready, claiming, status, file];
   void [exists, s, chunk, err, out, code, w, batch, result, created, got, listed];
 }

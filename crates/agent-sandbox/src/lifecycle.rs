@@ -23,6 +23,19 @@ pub const TERMINAL_REASONS: [&str; 6] = [
     "MultiplePods",
 ];
 
+/// Marks, in a `ReconcilerError` message, of an admission refusal that no
+/// amount of waiting fixes: the pod spec itself breaks the namespace's Pod
+/// Security level (the controller retries it forever).
+const PERMANENT_RECONCILER_ERRORS: [&str; 1] = ["violates PodSecurity"];
+
+fn is_terminal(reason: &str, message: &str) -> bool {
+    TERMINAL_REASONS.contains(&reason)
+        || (reason == "ReconcilerError"
+            && PERMANENT_RECONCILER_ERRORS
+                .iter()
+                .any(|m| message.contains(m)))
+}
+
 /// How far a Sandbox is.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Readiness {
@@ -51,7 +64,7 @@ pub fn readiness(sandbox: &Value) -> Readiness {
     };
     match field("status").as_str() {
         "True" => Readiness::Ready,
-        "False" if TERMINAL_REASONS.contains(&field("reason").as_str()) => Readiness::Failed {
+        "False" if is_terminal(&field("reason"), &field("message")) => Readiness::Failed {
             reason: field("reason"),
             message: ready
                 .get("message")
@@ -347,6 +360,20 @@ mod tests {
             Readiness::Failed {
                 reason: "SandboxExpired".into(),
                 message: "m".into()
+            }
+        );
+        // A reconcile error is transient, unless the pod breaks Pod Security.
+        assert_eq!(
+            readiness(&with("False", "ReconcilerError")),
+            Readiness::Pending
+        );
+        let refused = "Error seen: pods \"x\" is forbidden: violates PodSecurity \"restricted:latest\": runAsNonRoot != true";
+        let sandbox = json!({"status":{"conditions":[{"type":"Ready","status":"False","reason":"ReconcilerError","message":refused}]}});
+        assert_eq!(
+            readiness(&sandbox),
+            Readiness::Failed {
+                reason: "ReconcilerError".into(),
+                message: refused.into()
             }
         );
     }
