@@ -1,18 +1,17 @@
 //! `NativeExecSession`: one running command, read and written chunk by chunk
 //! from JS (so a slow consumer slows the producer), waited on once.
 
-use std::sync::Mutex as StdMutex;
-
 use agent_sandbox::exec::{ExecRequest, ExecSession};
 use futures::{FutureExt, SinkExt};
 use kube::api::TerminalSize;
 use napi::bindgen_prelude::Buffer;
 use napi_derive::napi;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::{Mutex, oneshot};
+use tokio::sync::Mutex;
 
 use crate::js_client::NativeClient;
-use crate::js_error::{IntoJs, invalid, to_napi};
+use crate::js_error::{IntoJs, to_napi};
+use crate::js_task::CancellableTask;
 
 /// Largest chunk handed to JS by one read.
 const READ_CHUNK: usize = 256 * 1024;
@@ -43,8 +42,9 @@ pub struct NativeExecSession {
     stderr: Mutex<Option<Output>>,
     stdin: Mutex<Option<Writer>>,
     resize: Mutex<Option<futures::channel::mpsc::Sender<TerminalSize>>>,
-    kill: StdMutex<Option<oneshot::Sender<()>>>,
-    exit: Mutex<Option<oneshot::Receiver<agent_sandbox::Result<i32>>>>,
+    /// Waits for the exit status; cancelling it drops the session, which
+    /// closes the connection.
+    exit: CancellableTask<i32>,
     command: String,
 }
 
@@ -79,25 +79,18 @@ impl NativeExecSession {
         let stderr = session.stderr().map(|r| Output::new(Box::new(r)));
         let stdin = session.stdin().map(|w| Box::new(w) as Writer);
         let resize = session.terminal_size();
-        let (kill_tx, kill_rx) = oneshot::channel::<()>();
-        let (exit_tx, exit_rx) = oneshot::channel();
         let command = session.command().to_string();
-        let operation = format!("exec {command}");
-        tokio::spawn(async move {
-            let result = tokio::select! {
-                r = session.wait() => r,
-                // Dropping the session closes the connection.
-                _ = kill_rx => Err(agent_sandbox::Error::Cancelled { operation }),
-            };
-            let _ = exit_tx.send(result);
-        });
+        let exit =
+            CancellableTask::spawn(
+                format!("exec {command}"),
+                async move { session.wait().await },
+            );
         NativeExecSession {
             stdout: Mutex::new(stdout),
             stderr: Mutex::new(stderr),
             stdin: Mutex::new(stdin),
             resize: Mutex::new(resize),
-            kill: StdMutex::new(Some(kill_tx)),
-            exit: Mutex::new(Some(exit_rx)),
+            exit,
             command,
         }
     }
@@ -233,28 +226,13 @@ impl NativeExecSession {
     /// The exit code. Call once; later calls fail.
     #[napi]
     pub async fn wait(&self) -> napi::Result<i32> {
-        let rx = self
-            .exit
-            .lock()
-            .await
-            .take()
-            .ok_or_else(|| invalid("wait() was already called"))?;
-        match rx.await {
-            Ok(result) => result.map_err(to_napi),
-            Err(_) => Err(to_napi(agent_sandbox::Error::Cancelled {
-                operation: "exec".into(),
-            })),
-        }
+        self.exit.result("wait()").await
     }
 
     /// Closes the connection (idempotent, never throws). The remote process
     /// is not signalled.
     #[napi]
     pub fn kill(&self) {
-        if let Ok(mut k) = self.kill.lock()
-            && let Some(tx) = k.take()
-        {
-            let _ = tx.send(());
-        }
+        self.exit.cancel();
     }
 }

@@ -1,21 +1,18 @@
 //! Long-running operations as cancellable tasks (`NativeTask`).
 
-use std::sync::Mutex as StdMutex;
 use std::time::Duration;
 
 use agent_sandbox::lifecycle::Readiness;
 use napi_derive::napi;
 use serde_json::Value;
-use tokio::sync::{Mutex, oneshot};
 
 use crate::js_client::{JsResourceRef, NativeClient};
-use crate::js_error::{invalid, to_napi};
+use crate::js_task::CancellableTask;
 
 /// A running operation: `result()` once, `cancel()` any time.
 #[napi]
 pub struct NativeTask {
-    cancel: StdMutex<Option<oneshot::Sender<()>>>,
-    result: Mutex<Option<oneshot::Receiver<agent_sandbox::Result<Value>>>>,
+    task: CancellableTask<Value>,
 }
 
 impl NativeTask {
@@ -23,18 +20,8 @@ impl NativeTask {
     where
         F: std::future::Future<Output = agent_sandbox::Result<Value>> + Send + 'static,
     {
-        let (cancel_tx, cancel_rx) = oneshot::channel::<()>();
-        let (result_tx, result_rx) = oneshot::channel();
-        tokio::spawn(async move {
-            let result = tokio::select! {
-                r = work => r,
-                _ = cancel_rx => Err(agent_sandbox::Error::Cancelled { operation }),
-            };
-            let _ = result_tx.send(result);
-        });
         NativeTask {
-            cancel: StdMutex::new(Some(cancel_tx)),
-            result: Mutex::new(Some(result_rx)),
+            task: CancellableTask::spawn(operation, work),
         }
     }
 }
@@ -43,28 +30,13 @@ impl NativeTask {
 impl NativeTask {
     #[napi]
     pub async fn result(&self) -> napi::Result<Value> {
-        let rx = self
-            .result
-            .lock()
-            .await
-            .take()
-            .ok_or_else(|| invalid("result() was already called"))?;
-        match rx.await {
-            Ok(r) => r.map_err(to_napi),
-            Err(_) => Err(to_napi(agent_sandbox::Error::Cancelled {
-                operation: "task".into(),
-            })),
-        }
+        self.task.result("result()").await
     }
 
     /// Stops the operation; result() then rejects with CANCELLED.
     #[napi]
     pub fn cancel(&self) {
-        if let Ok(mut c) = self.cancel.lock()
-            && let Some(tx) = c.take()
-        {
-            let _ = tx.send(());
-        }
+        self.task.cancel();
     }
 }
 

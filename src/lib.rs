@@ -12,4 +12,5 @@ mod js_kubeconfig;
 mod js_lifecycle;
 mod js_schema;
 mod js_tar;
+mod js_task;
 mod js_watch;
