@@ -2,6 +2,7 @@
 //! v1alpha1/v1beta1 conversion for the four Agent Sandbox kinds.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::config::Kubeconfig;
@@ -115,7 +116,13 @@ pub struct Client {
     kube: kube::Client,
     policy: VersionPolicy,
     served: Arc<RwLock<Option<ServedVersions>>>,
+    request_timeout: Duration,
 }
+
+/// Deadline of every request/response call (watches and exec are streams
+/// that may rightly stay open, and have their own stop): a server that
+/// accepts a request and never answers must not hang the caller.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Where a call goes on the wire, and how its bodies are converted.
 pub(crate) struct Route {
@@ -160,6 +167,7 @@ impl Client {
             kube,
             policy: VersionPolicy::Auto,
             served: Arc::default(),
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
         }
     }
 
@@ -181,6 +189,12 @@ impl Client {
 
     pub fn with_version_policy(mut self, policy: VersionPolicy) -> Self {
         self.policy = policy;
+        self
+    }
+
+    /// The deadline of each request/response call ([`DEFAULT_REQUEST_TIMEOUT`]).
+    pub fn with_request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
         self
     }
 
@@ -212,7 +226,7 @@ impl Client {
             .body(Vec::new())
             .map_err(|e| Error::invalid(e.to_string()))?;
         let found: Result<k8s_openapi::apimachinery::pkg::apis::meta::v1::APIGroup> =
-            self.kube.request(req).await.map_err(Error::from);
+            self.fetch(req).await;
         match found {
             Ok(api_group) => {
                 let preferred = api_group.preferred_version.map(|p| p.version);
@@ -268,7 +282,29 @@ impl Client {
         req: std::result::Result<http::Request<Vec<u8>>, kube::core::request::Error>,
     ) -> Result<Value> {
         let req = req.map_err(|e| Error::invalid(format!("could not build the request: {e}")))?;
-        Ok(self.kube.request::<Value>(req).await?)
+        self.fetch(req).await
+    }
+
+    /// The response body of one request, within the request deadline.
+    async fn fetch_text(&self, req: http::Request<Vec<u8>>) -> Result<String> {
+        let operation = format!("{} {}", req.method(), req.uri().path());
+        match tokio::time::timeout(self.request_timeout, self.kube.request_text(req)).await {
+            Ok(text) => Ok(text?),
+            Err(_) => Err(Error::Timeout {
+                operation,
+                timeout_ms: self.request_timeout.as_millis() as u64,
+            }),
+        }
+    }
+
+    async fn fetch<T: serde::de::DeserializeOwned>(
+        &self,
+        req: http::Request<Vec<u8>>,
+    ) -> Result<T> {
+        let text = self.fetch_text(req).await?;
+        serde_json::from_str(&text).map_err(|e| Error::Decode {
+            message: format!("the API server sent an unexpected body: {e}"),
+        })
     }
 
     /// Sends a request on `route` and returns the body in the caller's version.
@@ -280,9 +316,9 @@ impl Client {
     ) -> Result<T> {
         let req = req.map_err(|e| Error::invalid(format!("could not build the request: {e}")))?;
         if route.conversion.is_none() {
-            return T::from_json_text(self.kube.request_text(req).await?);
+            return T::from_json_text(self.fetch_text(req).await?);
         }
-        let wire = self.kube.request::<Value>(req).await?;
+        let wire: Value = self.fetch(req).await?;
         T::from_json_value(match shape {
             Shape::Object => route.object_from_wire(wire),
             Shape::List => route.list_from_wire(wire),
@@ -529,6 +565,6 @@ impl Client {
         let req = http::Request::get(path)
             .body(Vec::new())
             .map_err(|e| Error::invalid(e.to_string()));
-        Ok(self.kube.request::<Value>(req?).await?)
+        self.fetch(req?).await
     }
 }
