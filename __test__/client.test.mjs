@@ -160,7 +160,7 @@ for (const profile of ['v0.5.6', 'v0.4.6']) {
       }
       assert.equal(seen[0], 'ADDED');
       assert.equal(seen.at(-1), 'MODIFIED');
-      assert.throws(() => client.watch('pods'), TypeError);
+      assert.throws(() => client.watch('pods'), (e) => e instanceof TypeError && e.code === 'INVALID_ARGUMENT');
       const ac = new AbortController();
       const it = client.watch('sandboxclaims', { signal: ac.signal });
       setTimeout(() => ac.abort(), 200);

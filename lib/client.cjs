@@ -226,7 +226,11 @@ class AgentSandboxClient {
    */
   watch(plural, options = {}) {
     const crud = { sandboxes: this.sandboxes, sandboxtemplates: this.templates, sandboxclaims: this.claims, sandboxwarmpools: this.warmPools }[plural];
-    if (!crud) throw new TypeError(`watch(): unknown kind ${JSON.stringify(plural)}; use one of sandboxes, sandboxtemplates, sandboxclaims, sandboxwarmpools`);
+    if (!crud) {
+      const err = new TypeError(`watch(): unknown kind ${JSON.stringify(plural)}; use one of sandboxes, sandboxtemplates, sandboxclaims, sandboxwarmpools`);
+      err.code = 'INVALID_ARGUMENT';
+      throw err;
+    }
     return watch.watchEvents(this.kubeConfig, crud.config, { ...options, namespace: options.namespace ?? this.namespace }, this.apiVersion);
   }
   #watchOptions(options) {
