@@ -1,6 +1,6 @@
 // AgentSandboxClient on both controller profiles: v0.5.6 (v1beta1 storage,
 // v1alpha1 through the conversion webhook) and v0.4.6 (v1alpha1 only).
-import { assert, describe, it, before, after } from './helpers/harness.mjs';
+import { assert, describe, it, before, after, until } from './helpers/harness.mjs';
 import * as sdk from '../index.js';
 import { kubeConfigFor, freshNamespace, sandboxManifest, unreachableKubeConfig } from './helpers/cluster.mjs';
 
@@ -21,15 +21,12 @@ for (const profile of ['v0.5.6', 'v0.4.6']) {
       assert.equal(ready.status.conditions.find((c) => c.type === 'Ready').status, 'True');
       assert.equal(await client.sandboxExists('life'), true);
 
+      assert.equal(await client.pods.exists(ns.name, 'life'), true);
       const paused = await client.pause('life', 'idle');
       assert.equal(paused.spec.replicas, 0);
       assert.equal(paused.metadata.annotations['agents.x-k8s.io/pause-reason'], 'idle');
       // The controller acts on it: the pod goes away.
-      for (let i = 0; i < 100; i++) {
-        const s = await client.getSandbox('life');
-        if ((s.status?.replicas ?? 1) === 0 || s.status?.conditions?.some((c) => c.type === 'Suspended' && c.status === 'True')) break;
-        await new Promise((r) => setTimeout(r, 200));
-      }
+      await until('the pod to go', async () => !(await client.pods.exists(ns.name, 'life')));
       const suspended = await client.getSandbox('life');
       assert.equal(suspended.spec.replicas, 0);
 
@@ -40,7 +37,7 @@ for (const profile of ['v0.5.6', 'v0.4.6']) {
       assert.equal(again.spec.replicas, 1);
 
       await client.deleteSandbox('life');
-      for (let i = 0; i < 50 && (await client.sandboxExists('life')); i++) await new Promise((r) => setTimeout(r, 100));
+      await until('the deletion', async () => !(await client.sandboxExists('life')));
       assert.equal(await client.sandboxExists('life'), false);
     });
 
@@ -49,11 +46,7 @@ for (const profile of ['v0.5.6', 'v0.4.6']) {
       manifest.spec.service = true;
       await client.createSandbox(manifest);
       await client.waitForReady('svc', { timeoutMs: 60_000 });
-      let fqdn = null;
-      for (let i = 0; i < 100 && !fqdn; i++) {
-        fqdn = await client.getServiceFQDN('svc');
-        if (!fqdn) await new Promise((r) => setTimeout(r, 100));
-      }
+      const fqdn = await until('the service FQDN', () => client.getServiceFQDN('svc'));
       assert.equal(fqdn, `svc.${ns.name}.svc.cluster.local`);
 
       const at = new Date(Date.now() + 3_600_000);
@@ -128,10 +121,7 @@ for (const profile of ['v0.5.6', 'v0.4.6']) {
     });
 
     it('watchSandboxes reports changes in order and stops cleanly', async () => {
-      const until = async (cond) => {
-        for (let i = 0; i < 300 && !cond(); i++) await new Promise((r) => setTimeout(r, 100));
-        assert.ok(cond(), `events so far: ${events}`);
-      };
+      const seen = (what, cond) => until(what, cond, { detail: () => `events so far: ${events}` });
       const events = [];
       // Created first: the watch starts with the current state (ADDED), which
       // also shows it is established before the changes we make.
@@ -139,10 +129,10 @@ for (const profile of ['v0.5.6', 'v0.4.6']) {
       const handle = client.watchSandboxes((ev) => {
         if (ev.object.metadata.name === 'watched') events.push(ev.type);
       });
-      await until(() => events.includes('ADDED'));
+      await seen('ADDED', () => events.includes('ADDED'));
       await client.waitForReady('watched', { timeoutMs: 60_000, pollIntervalMs: 200 });
       await client.deleteSandbox('watched');
-      await until(() => events.includes('DELETED'));
+      await seen('DELETED', () => events.includes('DELETED'));
       handle.stop();
       await handle.done;
       assert.equal(events[0], 'ADDED');

@@ -1,6 +1,6 @@
 // AgentSandboxInstance against the real API server. Under the test
 // environment commands run on this host, in a directory of their own per pod.
-import { assert, describe, it, before, after } from './helpers/harness.mjs';
+import { assert, describe, it, before, after, until } from './helpers/harness.mjs';
 import { randomBytes } from 'node:crypto';
 import * as sdk from '../index.js';
 import { kubeConfigFor, freshNamespace, sandboxManifest } from './helpers/cluster.mjs';
@@ -87,11 +87,9 @@ describe('AgentSandboxInstance', () => {
     assert.deepEqual(listed.map((s) => [s.name, s.windowCount, s.attached]), [[name, 1, false]]);
     await box.sendKeysToTmux(name, 'echo hello-$((6*7))');
     let pane = '';
-    for (let i = 0; i < 50 && !pane.includes('hello-42'); i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      pane = await box.captureTmuxPane(name, 50);
-    }
-    assert.ok(pane.includes('hello-42'), pane);
+    await until('the keys to reach the pane', async () => (pane = await box.captureTmuxPane(name, 50)).includes('hello-42'), {
+      detail: () => pane,
+    });
     // An unbalanced quote leaves the shell in tmux waiting: a marker could only come from the exec layer.
     const marker = `${home}/keys-${tag()}`;
     await box.sendKeysToTmux(name, `x"; touch ${marker}; "`);
@@ -114,11 +112,7 @@ describe('AgentSandboxInstance', () => {
   it('touch() extends spec.shutdownTime', async () => {
     const before = Date.now();
     box.touch();
-    let shutdown;
-    for (let i = 0; i < 50 && !shutdown; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      shutdown = (await client.getSandbox('inst', ns.name)).spec.shutdownTime;
-    }
+    const shutdown = await until('a shutdownTime', async () => (await client.getSandbox('inst', ns.name)).spec.shutdownTime);
     assert.ok(Date.parse(shutdown) >= before + 29 * 60_000, shutdown);
     assert.ok(box.getLastActivity().getTime() >= before);
   });
@@ -134,16 +128,9 @@ describe('AgentSandboxInstance', () => {
     await new Promise((r) => setTimeout(r, 300));
     const running = await box.exec('sh', ['-c', `pgrep -f "^sleep ${n}[.]" | wc -l`]);
     assert.equal(running.stdout, '2');
-    const started = Date.now();
     s.kill();
     assert.deepEqual(await s.wait(), { exitCode: -1 });
-    assert.ok(Date.now() - started < 1000);
-    let left = '2';
-    for (let i = 0; i < 50 && left !== '0'; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      left = (await box.exec('sh', ['-c', `pgrep -f "^sleep ${n}[.]" | wc -l`])).stdout;
-    }
-    assert.equal(left, '0');
+    await until('the processes to be gone', async () => (await box.exec('sh', ['-c', `pgrep -f "^sleep ${n}[.]" | wc -l`])).stdout === '0');
   });
 
   it('stop() deletes the Sandbox and reports through the hooks', async () => {

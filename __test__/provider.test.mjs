@@ -1,6 +1,6 @@
 // AgentSandboxProvider against the real API server and controller: create,
 // exec, stop; warm-pool claims; recover after a restart; cleanup; events.
-import { assert, describe, it, before, after } from './helpers/harness.mjs';
+import { assert, describe, it, before, after, until } from './helpers/harness.mjs';
 import { createInterface } from 'node:readline';
 import * as sdk from '../index.js';
 import { kubeConfigFor, freshNamespace, unreachableKubeConfig } from './helpers/cluster.mjs';
@@ -16,17 +16,6 @@ const config = (codespaceId, extra = {}) => ({
   volumeMounts: [],
   ...extra,
 });
-
-/** Polls `check` until it returns a truthy value, at most `timeoutMs`. */
-async function until(what, check, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 const isReady = (s) => s?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
 
@@ -71,7 +60,7 @@ describe('AgentSandboxProvider end to end', () => {
     const box = await provider.create(config('cs-e2e', { id: 'sbe2e0000000000000000001', networkMode: 'none' }));
     assert.equal(box.status, 'running');
     assert.equal(box.sandboxName, 'agentpane-cs-e2e-sbe2e000');
-    await until('the watch to report Ready', () => readySeen.includes(box.sandboxName), 10_000);
+    await until('the watch to report Ready', () => readySeen.includes(box.sandboxName), { timeoutMs: 10_000 });
 
     // Isolation: the policy exists and selects the pod, which carries the ids.
     const policy = await client.networkPolicies.get(ns.name, `np-${box.sandboxName}`);
@@ -220,7 +209,7 @@ describe('AgentSandboxProvider end to end', () => {
     box.lastShutdownExtension = 0; // create() counts as activity; skip the once-a-minute throttle
     box.idleTimeoutMinutes = 90;
     box.touch();
-    await until('the extended shutdownTime', async () => Date.parse((await client.getSandbox(box.sandboxName)).spec.shutdownTime) > before + 60 * 60_000, 10_000);
+    await until('the extended shutdownTime', async () => Date.parse((await client.getSandbox(box.sandboxName)).spec.shutdownTime) > before + 60 * 60_000, { timeoutMs: 10_000 });
     await box.stop();
   });
 });
@@ -250,7 +239,7 @@ for (const profile of ['v0.5.6', 'v0.4.6']) {
       assert.equal(scale.spec.replicas, 3);
       assert.equal((await client.getWarmPool('agentpane-warm-pool')).spec.replicas, 3);
       await client.scaleWarmPool('agentpane-warm-pool', 2);
-      await until('2 ready warm sandboxes', async () => (await client.getWarmPool('agentpane-warm-pool')).status?.readyReplicas === 2, 60_000);
+      await until('2 ready warm sandboxes', async () => (await client.getWarmPool('agentpane-warm-pool')).status?.readyReplicas === 2, { timeoutMs: 60_000 });
       assert.equal((await client.getWarmPoolScale('agentpane-warm-pool')).spec.replicas, 2);
       await assert.rejects(client.scaleWarmPool('agentpane-warm-pool', -1), (e) => e.code === 'INVALID_ARGUMENT');
       await assert.rejects(client.scaleWarmPool('no-such-pool', 1), sdk.NotFoundError);

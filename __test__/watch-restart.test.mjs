@@ -1,7 +1,7 @@
 // A watch survives a kube-apiserver restart and an etcd compaction: every
 // later change, and the final state, still arrive. Uses a control plane of
 // its own, so restarting its API server disturbs no other test.
-import { assert, describe, it, before, after } from './helpers/harness.mjs';
+import { assert, describe, it, before, after, until } from './helpers/harness.mjs';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -17,13 +17,6 @@ const testenv = (command, ...args) =>
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, AGENT_SANDBOX_VERSION: 'v0.5.6' },
   });
-const until = async (what, cond, ms = 90_000) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
 const retry = async (fn) => {
   for (let i = 0; ; i++) {
     try {
@@ -59,7 +52,7 @@ describe('watch across a kube-apiserver restart and an etcd compaction', () => {
     const events = [];
     const handle = client.watchSandboxes((ev) => events.push(`${ev.type}:${ev.object.metadata.name}`), { namespace: 'default' });
     await client.createSandbox(sandboxManifest('before'));
-    await until('ADDED:before', () => events.includes('ADDED:before'));
+    await until('ADDED:before', () => events.includes('ADDED:before'), { timeoutMs: 90_000 });
 
     testenv('restart', 'kube-apiserver');
     // Changes while the watch is still reconnecting, then history compacted
@@ -73,7 +66,7 @@ describe('watch across a kube-apiserver restart and an etcd compaction', () => {
     assert.ok(revision > 0);
 
     await client.createSandbox(sandboxManifest('after'));
-    await until('the final state', () => events.includes('ADDED:after') && events.includes('DELETED:before') && events.some((e) => e.endsWith(':during')));
+    await until('the final state', () => events.includes('ADDED:after') && events.includes('DELETED:before') && events.some((e) => e.endsWith(':during')), { timeoutMs: 90_000 });
     handle.stop();
     await handle.done;
     // Final state as the watcher sees it: before is gone, during and after exist.

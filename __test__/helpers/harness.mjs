@@ -16,3 +16,20 @@ export { default as assert } from 'node:assert/strict';
 
 /** Per-test timeout (ms) given to runners that take one as an argument. */
 export const SLOW = 60_000;
+
+/**
+ * Polls `check` (sync or async) until it returns a truthy value, which is
+ * returned; fails naming `what` (and `detail()`, if given) after `timeoutMs`.
+ */
+export async function until(what, check, { timeoutMs = 30_000, intervalMs = 100, detail } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) {
+      const { default: assert } = await import('node:assert/strict');
+      assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}${detail ? `: ${detail()}` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
