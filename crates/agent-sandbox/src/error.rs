@@ -23,8 +23,20 @@ pub enum ErrorCode {
     Unsupported,
     SandboxFailed,
     Cancelled,
+    /// A caller's argument was refused before anything was sent.
+    InvalidArgument,
     /// Any other answer of the API server (5xx, 429, 415, ...).
     Api,
+    // The sandbox provider's codes (AgentPane's `K8S_*`, the same on every backend).
+    SandboxAlreadyExists,
+    SandboxCreationFailed,
+    SandboxDeletionFailed,
+    CommandFailed,
+    NetworkIsolationUnsupported,
+    NetworkPolicyCreationFailed,
+    ImageNotFound,
+    TmuxSessionExists,
+    TmuxCreationFailed,
 }
 
 impl ErrorCode {
@@ -44,7 +56,27 @@ impl ErrorCode {
             ErrorCode::Unsupported => "UNSUPPORTED",
             ErrorCode::SandboxFailed => "SANDBOX_FAILED",
             ErrorCode::Cancelled => "CANCELLED",
+            ErrorCode::InvalidArgument => "INVALID_ARGUMENT",
             ErrorCode::Api => "K8S_API_ERROR",
+            ErrorCode::SandboxAlreadyExists => "K8S_POD_ALREADY_EXISTS",
+            ErrorCode::SandboxCreationFailed => "K8S_POD_CREATION_FAILED",
+            ErrorCode::SandboxDeletionFailed => "K8S_POD_DELETION_FAILED",
+            ErrorCode::CommandFailed => "K8S_EXEC_FAILED",
+            ErrorCode::NetworkIsolationUnsupported => "K8S_NETWORK_ISOLATION_UNSUPPORTED",
+            ErrorCode::NetworkPolicyCreationFailed => "K8S_NETWORK_POLICY_CREATION_FAILED",
+            ErrorCode::ImageNotFound => "K8S_IMAGE_NOT_FOUND",
+            ErrorCode::TmuxSessionExists => "K8S_TMUX_SESSION_EXISTS",
+            ErrorCode::TmuxCreationFailed => "K8S_TMUX_CREATION_FAILED",
+        }
+    }
+
+    /// The HTTP-like status a provider error reports (AgentPane's values).
+    pub const fn provider_status(self) -> u16 {
+        match self {
+            ErrorCode::SandboxAlreadyExists | ErrorCode::TmuxSessionExists => 409,
+            ErrorCode::ImageNotFound => 404,
+            ErrorCode::InvalidArgument => 400,
+            _ => 500,
         }
     }
 
@@ -133,6 +165,21 @@ pub enum Error {
     /// The server answered with something we could not decode.
     #[error("unexpected response from the API server: {message}")]
     Decode { message: String },
+
+    /// A caller's argument that cannot be used: nothing was sent.
+    #[error("{message}")]
+    InvalidArgument { message: String },
+
+    /// A sandbox provider's failure, with its `K8S_*` code; `source` is the
+    /// failure underneath (the JS error's `cause`).
+    #[error("{message}")]
+    Provider {
+        code: ErrorCode,
+        message: String,
+        details: serde_json::Map<String, serde_json::Value>,
+        #[source]
+        source: Option<Box<Error>>,
+    },
 }
 
 impl Error {
@@ -149,6 +196,8 @@ impl Error {
             Error::Unsupported { .. } => ErrorCode::Unsupported,
             Error::Invalid { .. } => ErrorCode::Invalid,
             Error::Decode { .. } => ErrorCode::Api,
+            Error::InvalidArgument { .. } => ErrorCode::InvalidArgument,
+            Error::Provider { code, .. } => *code,
         }
     }
 
@@ -156,6 +205,8 @@ impl Error {
     pub fn status(&self) -> Option<u16> {
         match self {
             Error::Api { status, .. } => Some(*status),
+            Error::InvalidArgument { .. } => Some(400),
+            Error::Provider { code, .. } => Some(code.provider_status()),
             _ => None,
         }
     }
@@ -174,6 +225,32 @@ impl Error {
     pub fn invalid(message: impl Into<String>) -> Self {
         Error::Invalid {
             message: message.into(),
+        }
+    }
+
+    /// A refused argument (`INVALID_ARGUMENT`, 400).
+    pub fn invalid_argument(message: impl Into<String>) -> Self {
+        Error::InvalidArgument {
+            message: message.into(),
+        }
+    }
+
+    /// A provider failure with `details` (a JSON object) and the failure underneath.
+    pub fn provider(
+        code: ErrorCode,
+        message: impl Into<String>,
+        details: serde_json::Value,
+        source: Option<Error>,
+    ) -> Self {
+        let details = match details {
+            serde_json::Value::Object(map) => map,
+            _ => serde_json::Map::new(),
+        };
+        Error::Provider {
+            code,
+            message: message.into(),
+            details,
+            source: source.map(Box::new),
         }
     }
 }

@@ -41,6 +41,7 @@ pub struct ExecSession {
     process: AttachedProcess,
     command: String,
     closed: CancelOnDrop,
+    remote_kill: Option<futures::future::BoxFuture<'static, ()>>,
 }
 
 /// Ends the session's readers when the session goes away.
@@ -203,6 +204,7 @@ impl Client {
             process,
             command,
             closed: CancelOnDrop(CancellationToken::new()),
+            remote_kill: None,
         })
     }
 
@@ -282,6 +284,18 @@ impl ExecSession {
     /// A sender of terminal sizes (TTY sessions only; taken once).
     pub fn terminal_size(&mut self) -> Option<futures::channel::mpsc::Sender<TerminalSize>> {
         self.process.terminal_size()
+    }
+
+    /// Attaches what signals the remote process (a provider's opt-in kill
+    /// signal): closing a connection does not stop a process under a real
+    /// kubelet.
+    pub fn set_remote_kill(&mut self, kill: futures::future::BoxFuture<'static, ()>) {
+        self.remote_kill = Some(kill);
+    }
+
+    /// The remote kill attached by [`ExecSession::set_remote_kill`] (taken once).
+    pub fn take_remote_kill(&mut self) -> Option<futures::future::BoxFuture<'static, ()>> {
+        self.remote_kill.take()
     }
 
     /// Closes the connection now. The remote process is not signalled.

@@ -11,6 +11,7 @@
 //! - [`schema`]: structural validation with the original SDK's rules;
 //! - [`lifecycle`]: waiting for readiness with a watch;
 //! - [`health`]: cluster, CRD and controller checks;
+//! - [`provider`]: AgentPane's sandbox providers (Kubernetes) behind one trait;
 //! - [`error`]: one error type with stable codes.
 
 pub mod client;
@@ -20,6 +21,7 @@ pub mod error;
 pub mod exec;
 pub mod health;
 pub mod lifecycle;
+pub mod provider;
 pub mod resources;
 pub mod schema;
 pub mod tar;

@@ -1,0 +1,284 @@
+//! Argument vectors for commands in a sandbox.
+//!
+//! Caller strings (command, arguments, environment values, working
+//! directory) only ever travel as argv entries. Where a shell is needed (to
+//! change directory and export variables before the program starts), the
+//! shell runs [`AGENT_PRELUDE`], a fixed script that reads its inputs from
+//! positional parameters: no caller byte is ever part of shell text, so
+//! there is nothing to quote and nothing to search or splice.
+
+use std::collections::BTreeMap;
+
+use crate::error::{Error, Result};
+
+/// `sh -c AGENT_PRELUDE sh <cwd> <n> <K=V>... <cmd> <args>...`: changes to
+/// `cwd` (when not empty), exports the `n` assignments that follow, then
+/// replaces itself with the program.
+pub const AGENT_PRELUDE: &str = r#"if [ -n "$1" ]; then cd "$1" || exit; fi; n=$2; shift 2; while [ "$n" -gt 0 ]; do export "$1" || exit; shift; n=$((n - 1)); done; exec "$@""#;
+
+/// Whether `key` can name an environment variable for the prelude.
+pub fn is_env_key(key: &str) -> bool {
+    let mut bytes = key.bytes();
+    matches!(bytes.next(), Some(b'A'..=b'Z' | b'a'..=b'z' | b'_'))
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// The argv that runs `cmd args` in `cwd` with `env` added: `[cmd, args...]`
+/// when neither is given, else the prelude. Errors (`INVALID_ARGUMENT`): an
+/// empty command, a command starting with `-` (a shell's `exec` would read
+/// it as an option), a NUL byte anywhere (argv cannot carry one), an
+/// environment key that is not an identifier.
+pub fn agent_argv(
+    cmd: &str,
+    args: &[String],
+    env: &BTreeMap<String, String>,
+    cwd: Option<&str>,
+) -> Result<Vec<String>> {
+    if cmd.is_empty() {
+        return Err(Error::invalid_argument(
+            "the command is empty: give the program to run",
+        ));
+    }
+    if cmd.starts_with('-') {
+        return Err(Error::invalid_argument(format!(
+            "the command {cmd:?} starts with '-': give a program name or path (e.g. ./{cmd})"
+        )));
+    }
+    for key in env.keys() {
+        if !is_env_key(key) {
+            return Err(Error::invalid_argument(format!(
+                "Invalid environment variable key: {key} (letters, digits and '_', not starting with a digit)"
+            )));
+        }
+    }
+    let has_nul = |s: &str| s.contains('\0');
+    if has_nul(cmd) || args.iter().any(|a| has_nul(a)) || env.values().any(|v| has_nul(v)) {
+        return Err(Error::invalid_argument(
+            "a command, argument or environment value contains a NUL byte, which a process cannot receive",
+        ));
+    }
+    let cwd = cwd.filter(|c| !c.is_empty());
+    if let Some(dir) = cwd
+        && has_nul(dir)
+    {
+        return Err(Error::invalid_argument(
+            "the working directory contains a NUL byte",
+        ));
+    }
+    if cwd.is_none() && env.is_empty() {
+        return Ok(std::iter::once(cmd.to_string())
+            .chain(args.iter().cloned())
+            .collect());
+    }
+    let mut argv = Vec::with_capacity(6 + env.len() + args.len());
+    argv.extend([
+        "sh".to_string(),
+        "-c".into(),
+        AGENT_PRELUDE.into(),
+        "sh".into(),
+    ]);
+    argv.push(cwd.map(cd_operand).unwrap_or_default());
+    argv.push(env.len().to_string());
+    argv.extend(env.iter().map(|(k, v)| format!("{k}={v}")));
+    argv.push(cmd.to_string());
+    argv.extend(args.iter().cloned());
+    Ok(argv)
+}
+
+/// A relative directory as `./dir`: `cd` then neither reads a leading `-` as
+/// an option (or `-` as the previous directory) nor searches `CDPATH`.
+fn cd_operand(dir: &str) -> String {
+    if dir.starts_with('/') || dir.starts_with("./") {
+        dir.to_string()
+    } else {
+        format!("./{dir}")
+    }
+}
+
+/// Runs `argv` under a shell that records its pid in `pid_file` (`$0`), so
+/// that [`signal_argv`] can signal its process group later.
+pub fn with_pid_file(argv: Vec<String>, pid_file: &str) -> Vec<String> {
+    const SCRIPT: &str = r#"echo $$ > "$0"; "$@"; rc=$?; rm -f "$0"; exit $rc"#;
+    ["sh", "-c", SCRIPT, pid_file]
+        .into_iter()
+        .map(str::to_string)
+        .chain(argv)
+        .collect()
+}
+
+/// Signals the process group recorded in `pid_file` (else the process and
+/// its children). `signal` is a name such as `SIGTERM` or `TERM`.
+pub fn signal_argv(pid_file: &str, signal: &str) -> Result<Vec<String>> {
+    // POSIX `kill -s SIG -- -PGID` (dash refuses `kill -SIG -- ...`).
+    const SCRIPT: &str = r#"p=$(cat "$0" 2>/dev/null) || exit 0; kill -s "$1" -- -"$p" 2>/dev/null || { pkill -"$1" -P "$p"; kill -s "$1" "$p"; }; rm -f "$0""#;
+    let name = signal.strip_prefix("SIG").unwrap_or(signal);
+    if name.is_empty()
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    {
+        return Err(Error::invalid_argument(format!(
+            "killSignal {signal:?} is not a signal name such as \"SIGTERM\""
+        )));
+    }
+    Ok(["sh", "-c", SCRIPT, pid_file, name]
+        .into_iter()
+        .map(str::to_string)
+        .collect())
+}
+
+/// A file path split into the directory to run `tar` in and the entry name.
+#[derive(Debug, PartialEq, Eq)]
+pub struct FilePath<'a> {
+    pub dir: &'a str,
+    pub name: &'a str,
+}
+
+/// Splits at the last `/`. Refused (`INVALID_ARGUMENT`): an empty path, a
+/// path ending in `/`, a name of `.` or `..`, a NUL byte.
+pub fn split_file_path(path: &str) -> Result<FilePath<'_>> {
+    let invalid = |why: &str| Error::invalid_argument(format!("invalid path {path:?}: {why}"));
+    if path.contains('\0') {
+        return Err(invalid("it contains a NUL byte"));
+    }
+    let (dir, name) = match path.rfind('/') {
+        None => (".", path),
+        Some(0) => ("/", &path[1..]),
+        Some(at) => (&path[..at], &path[at + 1..]),
+    };
+    match name {
+        "" => Err(invalid("it names no file")),
+        "." | ".." => Err(invalid("it names a directory")),
+        _ => Ok(FilePath { dir, name }),
+    }
+}
+
+/// A tmux session name tmux keeps as given: not empty, at most 256
+/// characters, none of `.` `:` (tmux rewrites them) or control characters.
+pub fn check_tmux_session_name(name: &str) -> Result<()> {
+    let bad = name.is_empty()
+        || name.chars().count() > 256
+        || name.chars().any(|c| c == '.' || c == ':' || c.is_control());
+    if bad {
+        return Err(Error::invalid_argument(format!(
+            "invalid tmux session name {name:?}: use 1 to 256 characters without '.', ':' or control characters"
+        )));
+    }
+    Ok(())
+}
+
+/// The exact-match target of a session (`=name`), never a prefix or pattern.
+pub fn tmux_session_target(name: &str) -> String {
+    format!("={name}")
+}
+
+/// The active pane of a session, matched exactly.
+pub fn tmux_pane_target(name: &str) -> String {
+    format!("={name}:")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn plain_commands_are_argv_only() {
+        let argv = agent_argv("ls", &["-la".into()], &BTreeMap::new(), None).unwrap();
+        assert_eq!(argv, ["ls", "-la"]);
+        let argv = agent_argv("ls", &[], &BTreeMap::new(), Some("")).unwrap();
+        assert_eq!(argv, ["ls"]);
+    }
+
+    #[test]
+    fn the_prelude_gets_everything_as_parameters() {
+        let argv = agent_argv(
+            "node",
+            &["exec $(touch /tmp/x)".into()],
+            &env(&[("A", "$(touch /tmp/y)")]),
+            Some("dir"),
+        )
+        .unwrap();
+        assert_eq!(
+            &argv[3..],
+            [
+                "sh",
+                "./dir",
+                "1",
+                "A=$(touch /tmp/y)",
+                "node",
+                "exec $(touch /tmp/x)"
+            ]
+        );
+        assert_eq!(argv[2], AGENT_PRELUDE);
+    }
+
+    #[test]
+    fn refusals_are_coded() {
+        let code = |r: Result<Vec<String>>| r.unwrap_err().code().as_str();
+        let none = BTreeMap::new();
+        assert_eq!(code(agent_argv("", &[], &none, None)), "INVALID_ARGUMENT");
+        assert_eq!(code(agent_argv("-c", &[], &none, None)), "INVALID_ARGUMENT");
+        assert_eq!(
+            code(agent_argv("a\0b", &[], &none, None)),
+            "INVALID_ARGUMENT"
+        );
+        assert_eq!(
+            code(agent_argv("true", &[], &env(&[("BAD;KEY", "x")]), None)),
+            "INVALID_ARGUMENT"
+        );
+        assert_eq!(
+            code(agent_argv("true", &[], &env(&[("1A", "x")]), None)),
+            "INVALID_ARGUMENT"
+        );
+        assert_eq!(
+            code(agent_argv("true", &[], &none, Some("a\0"))),
+            "INVALID_ARGUMENT"
+        );
+    }
+
+    #[test]
+    fn file_paths() {
+        assert_eq!(
+            split_file_path("/a/b.txt").unwrap(),
+            FilePath {
+                dir: "/a",
+                name: "b.txt"
+            }
+        );
+        assert_eq!(
+            split_file_path("/b").unwrap(),
+            FilePath {
+                dir: "/",
+                name: "b"
+            }
+        );
+        assert_eq!(
+            split_file_path("b").unwrap(),
+            FilePath {
+                dir: ".",
+                name: "b"
+            }
+        );
+        for bad in ["", "/a/", "/a/..", "a/.", "x\0y"] {
+            assert!(split_file_path(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn tmux_names() {
+        assert!(check_tmux_session_name("agent-1").is_ok());
+        assert!(check_tmux_session_name("-t").is_ok()); // always an option's value
+        for bad in ["", "a.b", "a:b", "a\nb"] {
+            assert!(check_tmux_session_name(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(tmux_session_target("ab"), "=ab");
+        assert_eq!(tmux_pane_target("ab"), "=ab:");
+    }
+}

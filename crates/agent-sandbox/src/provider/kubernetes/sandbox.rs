@@ -1,0 +1,618 @@
+//! One Agent Sandbox `Sandbox` as a [`Sandbox`] handle.
+
+use std::sync::{Mutex, Weak};
+use std::time::{Duration, Instant, SystemTime};
+
+use async_trait::async_trait;
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use super::Shared;
+use crate::client::{Client, ListOptions, Propagation};
+use crate::error::{Error, ErrorCode, Result};
+use crate::exec::{ExecOutput, ExecRequest, ExecSession, resolve_pod_name};
+use crate::provider::command::{agent_argv, signal_argv, split_file_path, with_pid_file};
+use crate::provider::metrics::{self, SandboxMetrics};
+use crate::provider::{
+    AgentCommand, ProviderEvent, Sandbox, SandboxStatus, command_failed, defaults, iso_time,
+    message_of, naming, status::status_of,
+};
+use crate::resources::{Kind, ResourceRef, Version};
+use crate::tar;
+
+/// `touch()` pushes `spec.shutdownTime` out at most this often.
+const SHUTDOWN_EXTEND_INTERVAL: Duration = Duration::from_secs(60);
+/// Deadline of the metrics probe.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(15);
+
+pub(super) fn sandboxes() -> ResourceRef {
+    ResourceRef::of(Kind::Sandbox, Version::V1alpha1)
+}
+
+pub(super) fn claims() -> ResourceRef {
+    ResourceRef::of(Kind::SandboxClaim, Version::V1alpha1)
+}
+
+/// A Sandbox of the Agent Sandbox controller.
+pub struct KubernetesSandbox {
+    id: String,
+    sandbox_name: String,
+    codespace_id: String,
+    namespace: String,
+    client: Client,
+    /// The SandboxClaim it came from (warm pool); `stop()` deletes it too.
+    claim_name: Option<String>,
+    /// When set, `touch()` also extends `spec.shutdownTime`.
+    idle_timeout_minutes: Option<u64>,
+    status: Mutex<SandboxStatus>,
+    last_activity: Mutex<SystemTime>,
+    last_shutdown_extension: Mutex<Option<Instant>>,
+    /// The provider that made or adopted it (events, its caches).
+    owner: Weak<Shared>,
+}
+
+/// How to reach a Sandbox that exists.
+#[derive(Clone, Debug, Default)]
+pub struct SandboxRef {
+    pub id: String,
+    pub sandbox_name: String,
+    pub codespace_id: String,
+    pub namespace: String,
+    pub claim_name: Option<String>,
+    pub idle_timeout_minutes: Option<u64>,
+}
+
+impl KubernetesSandbox {
+    /// A handle on an existing Sandbox, outside any provider (no events).
+    pub fn new(client: Client, r: SandboxRef) -> Self {
+        Self::owned(client, r, Weak::new())
+    }
+
+    pub(super) fn owned(client: Client, r: SandboxRef, owner: Weak<Shared>) -> Self {
+        KubernetesSandbox {
+            id: r.id,
+            sandbox_name: r.sandbox_name,
+            codespace_id: r.codespace_id,
+            namespace: r.namespace,
+            client,
+            claim_name: r.claim_name,
+            idle_timeout_minutes: r.idle_timeout_minutes.filter(|m| *m > 0),
+            status: Mutex::new(SandboxStatus::Creating),
+            last_activity: Mutex::new(SystemTime::now()),
+            last_shutdown_extension: Mutex::new(None),
+            owner,
+        }
+    }
+
+    pub fn sandbox_name(&self) -> &str {
+        &self.sandbox_name
+    }
+
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
+    pub fn claim_name(&self) -> Option<&str> {
+        self.claim_name.as_deref()
+    }
+
+    fn set_status(&self, next: SandboxStatus) {
+        let previous = std::mem::replace(&mut *lock(&self.status), next);
+        if next == SandboxStatus::Idle
+            && previous != SandboxStatus::Idle
+            && let Some(owner) = self.owner.upgrade()
+        {
+            owner.events.emit(ProviderEvent::Idle {
+                sandbox_id: self.id.clone(),
+                idle_since: SystemTime::now(),
+            });
+        }
+    }
+
+    fn request(&self, pod: String, command: Vec<String>, stdin: bool, tty: bool) -> ExecRequest {
+        ExecRequest {
+            namespace: self.namespace.clone(),
+            pod,
+            container: Some(defaults::CONTAINER.into()),
+            command,
+            stdin,
+            tty,
+        }
+    }
+
+    async fn pod(&self) -> Result<String> {
+        resolve_pod_name(&self.client, &self.namespace, &self.sandbox_name).await
+    }
+
+    /// Runs `argv` with `stdin` as its input; collects both outputs.
+    async fn run_with_input(&self, argv: Vec<String>, input: Option<&[u8]>) -> Result<ExecOutput> {
+        let pod = self.pod().await?;
+        let mut session = self
+            .client
+            .exec(&self.request(pod, argv, input.is_some(), false))
+            .await?;
+        let mut stdout = session.stdout();
+        let mut stderr = session.stderr();
+        let stdin = session.stdin();
+        let write = async {
+            if let (Some(mut w), Some(bytes)) = (stdin, input) {
+                // A write error shows up as the command's failure below.
+                let _ = w.write_all(bytes).await;
+                let _ = w.shutdown().await;
+            }
+        };
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let read_out = async {
+            if let Some(r) = stdout.as_mut() {
+                r.read_to_end(&mut out).await
+            } else {
+                Ok(0)
+            }
+        };
+        let read_err = async {
+            if let Some(r) = stderr.as_mut() {
+                r.read_to_end(&mut err).await
+            } else {
+                Ok(0)
+            }
+        };
+        let (_, read_out, read_err) = tokio::join!(write, read_out, read_err);
+        let exit_code = session.wait().await?;
+        for read in [read_out, read_err] {
+            read.map_err(|e| Error::Exec {
+                command: "tar".into(),
+                message: format!("reading the output failed: {e}"),
+                exit_code: None,
+            })?;
+        }
+        Ok(ExecOutput {
+            exit_code,
+            stdout: out,
+            stderr: err,
+        })
+    }
+
+    fn extend_shutdown(&self, now: Instant) {
+        let Some(minutes) = self.idle_timeout_minutes else {
+            return;
+        };
+        {
+            let mut last = lock(&self.last_shutdown_extension);
+            if last.is_some_and(|t| now.duration_since(t) < SHUTDOWN_EXTEND_INTERVAL) {
+                return;
+            }
+            *last = Some(now);
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            tracing::debug!(sandbox = %self.sandbox_name, "touch() outside a runtime: shutdownTime not extended");
+            return;
+        };
+        let shutdown_time = iso_time(SystemTime::now() + Duration::from_secs(minutes * 60));
+        let (client, namespace, name) = (
+            self.client.clone(),
+            self.namespace.clone(),
+            self.sandbox_name.clone(),
+        );
+        runtime.spawn(async move {
+            let patch = json!({ "spec": { "shutdownTime": shutdown_time } });
+            if let Err(e) = client
+                .merge_patch(&sandboxes(), &namespace, &name, patch)
+                .await
+            {
+                tracing::warn!(sandbox = %name, error = %e, "extending shutdownTime failed");
+            }
+        });
+    }
+
+    async fn delete_ignoring_not_found(&self, r: &ResourceRef, name: &str) -> Result<()> {
+        match self
+            .client
+            .delete(r, &self.namespace, name, Propagation::ServerDefault)
+            .await
+        {
+            Err(e) if !e.is_not_found() => Err(e),
+            _ => Ok(()),
+        }
+    }
+
+    /// The Sandbox's pod object, if it can be read.
+    async fn pod_object(&self) -> Option<Value> {
+        let pod = self.pod().await.ok()?;
+        self.client
+            .get(&ResourceRef::new("", "v1", "pods"), &self.namespace, &pod)
+            .await
+            .ok()
+    }
+}
+
+#[async_trait]
+impl Sandbox for KubernetesSandbox {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn codespace_id(&self) -> &str {
+        &self.codespace_id
+    }
+
+    fn container_id(&self) -> &str {
+        &self.sandbox_name
+    }
+
+    fn status(&self) -> SandboxStatus {
+        *lock(&self.status)
+    }
+
+    fn touch(&self) {
+        *lock(&self.last_activity) = SystemTime::now();
+        self.extend_shutdown(Instant::now());
+    }
+
+    fn last_activity(&self) -> SystemTime {
+        *lock(&self.last_activity)
+    }
+
+    async fn exec(&self, cmd: &str, args: &[String]) -> Result<ExecOutput> {
+        self.touch();
+        let run = async {
+            let argv = agent_argv(cmd, args, &Default::default(), None)?;
+            let pod = self.pod().await?;
+            self.client
+                .exec_output(&self.request(pod, argv, false, false), None)
+                .await
+        };
+        run.await
+            .map_err(|e| command_failed(cmd, message_of(&e), Some(e)))
+    }
+
+    async fn exec_stream(&self, command: &AgentCommand) -> Result<ExecSession> {
+        self.touch();
+        let cmd = command.cmd.as_str();
+        let failed = |e: Error| command_failed(cmd, message_of(&e), Some(e));
+        let mut argv =
+            agent_argv(cmd, &command.args, &command.env, command.cwd.as_deref()).map_err(failed)?;
+        let kill = match &command.kill_signal {
+            Some(signal) => {
+                let pid_file = format!("/tmp/.agent-sandbox-exec-{}.pid", naming::create_id());
+                let kill_argv = signal_argv(&pid_file, signal).map_err(failed)?;
+                argv = with_pid_file(argv, &pid_file);
+                Some(kill_argv)
+            }
+            None => None,
+        };
+        let pod = self.pod().await.map_err(failed)?;
+        let mut session = self
+            .client
+            .exec(&self.request(pod.clone(), argv, command.stdin, command.tty))
+            .await
+            .map_err(failed)?;
+        if let Some(kill_argv) = kill {
+            let (client, request) = (
+                self.client.clone(),
+                self.request(pod, kill_argv, false, false),
+            );
+            session.set_remote_kill(Box::pin(async move {
+                if let Err(e) = client
+                    .exec_output(&request, Some(Duration::from_secs(10)))
+                    .await
+                {
+                    tracing::warn!(error = %e, "could not signal the remote process");
+                }
+            }));
+        }
+        Ok(session)
+    }
+
+    async fn write_file(&self, path: &str, content: &[u8], mode: u32) -> Result<()> {
+        let failed = |e: Error| {
+            if e.code().as_str().starts_with("K8S_") {
+                return e;
+            }
+            let msg = format!("failed to write {path}: {}", message_of(&e));
+            command_failed("writeFile", msg, Some(e))
+        };
+        let file = split_file_path(path).map_err(failed)?;
+        let mtime = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let archive = tar::single_file_archive(file.name, content, mode, mtime).map_err(failed)?;
+        let argv = ["tar", "xf", "-", "-C", file.dir]
+            .map(str::to_string)
+            .to_vec();
+        let out = self
+            .run_with_input(argv, Some(&archive))
+            .await
+            .map_err(failed)?;
+        if out.exit_code != 0 {
+            let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
+            let stderr = if stderr.is_empty() {
+                "no stderr".to_string()
+            } else {
+                stderr
+            };
+            let msg = format!(
+                "tar xf failed (exit {}) writing {path}: {stderr}",
+                out.exit_code
+            );
+            return Err(command_failed("writeFile", msg, None));
+        }
+        self.touch();
+        Ok(())
+    }
+
+    async fn read_file(&self, path: &str) -> Result<Vec<u8>> {
+        let failed = |e: Error| {
+            if e.code().as_str().starts_with("K8S_") {
+                return e;
+            }
+            let msg = format!("failed to read {path}: {}", message_of(&e));
+            command_failed("readFile", msg, Some(e))
+        };
+        let file = split_file_path(path).map_err(failed)?;
+        let entry = format!("./{}", file.name);
+        let argv = ["tar", "cf", "-", "-C", file.dir, entry.as_str()]
+            .map(str::to_string)
+            .to_vec();
+        let out = self.run_with_input(argv, None).await.map_err(failed)?;
+        if out.exit_code != 0 {
+            let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
+            let stderr = if stderr.is_empty() {
+                "no stderr".to_string()
+            } else {
+                stderr
+            };
+            let msg = format!(
+                "tar cf failed (exit {}) reading {path}: {stderr}",
+                out.exit_code
+            );
+            return Err(command_failed("readFile", msg, None));
+        }
+        self.touch();
+        Ok(tar::first_file(&out.stdout).map_err(failed)?.content)
+    }
+
+    async fn stop(&self, reason: &str) -> Result<()> {
+        *lock(&self.status) = SandboxStatus::Stopping;
+        let owner = self.owner.upgrade();
+        if let Some(owner) = &owner {
+            owner.events.emit(ProviderEvent::Stopping {
+                sandbox_id: self.id.clone(),
+                reason: reason.to_string(),
+            });
+        }
+        // Deleting the claim lets the controller delete its Sandbox; deleting
+        // the Sandbox as well makes stop() not depend on that.
+        let deleted = async {
+            if let Some(claim) = &self.claim_name {
+                self.delete_ignoring_not_found(&claims(), claim).await?;
+            }
+            self.delete_ignoring_not_found(&sandboxes(), &self.sandbox_name)
+                .await
+        };
+        if let Err(e) = deleted.await {
+            *lock(&self.status) = SandboxStatus::Error;
+            return Err(Error::provider(
+                ErrorCode::SandboxDeletionFailed,
+                format!(
+                    "Failed to delete pod {}: {}",
+                    self.sandbox_name,
+                    message_of(&e)
+                ),
+                json!({ "name": self.sandbox_name }),
+                Some(e),
+            ));
+        }
+        *lock(&self.status) = SandboxStatus::Stopped;
+        if let Some(owner) = owner {
+            owner.events.emit(ProviderEvent::Stopped {
+                sandbox_id: self.id.clone(),
+            });
+            owner.forget(&self.id, &self.codespace_id);
+            owner.delete_network_policies(&self.id).await;
+        }
+        Ok(())
+    }
+
+    async fn refresh_status(&self) -> SandboxStatus {
+        let next = match self
+            .client
+            .get(&sandboxes(), &self.namespace, &self.sandbox_name)
+            .await
+        {
+            Ok(sandbox) => status_of(&sandbox),
+            Err(e) if e.is_not_found() => SandboxStatus::Stopped,
+            Err(e) => {
+                tracing::debug!(sandbox = %self.sandbox_name, error = %e, "refreshStatus failed");
+                SandboxStatus::Error
+            }
+        };
+        self.set_status(next);
+        next
+    }
+
+    async fn metrics(&self) -> SandboxMetrics {
+        let default_limit = defaults::MEMORY_MB as f64;
+        let since_activity = || {
+            SystemTime::now()
+                .duration_since(self.last_activity())
+                .map(|d| d.as_millis() as f64)
+                .unwrap_or(0.0)
+        };
+        let sandbox = match self
+            .client
+            .get(&sandboxes(), &self.namespace, &self.sandbox_name)
+            .await
+        {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(sandbox = %self.sandbox_name, error = %e, "getMetrics: the Sandbox cannot be read");
+                return SandboxMetrics::unavailable(0.0, since_activity());
+            }
+        };
+        let pod = self.pod_object().await;
+        let container = pod.as_ref().and_then(|p| {
+            let containers = p.pointer("/spec/containers")?.as_array()?;
+            containers
+                .iter()
+                .find(|c| c.get("name").and_then(Value::as_str) == Some(defaults::CONTAINER))
+                .or_else(|| containers.first())
+        });
+        let limit = |k: &str| {
+            container
+                .and_then(|c| c.pointer(&format!("/resources/limits/{k}")))
+                .and_then(Value::as_str)
+                .and_then(metrics::parse_quantity)
+        };
+        let (cpu_limit, memory_limit) = (limit("cpu"), limit("memory"));
+        let started = pod
+            .as_ref()
+            .and_then(|p| p.pointer("/status/startTime"))
+            .or_else(|| sandbox.pointer("/metadata/creationTimestamp"))
+            .and_then(Value::as_str)
+            .and_then(parse_rfc3339);
+        let uptime = started
+            .and_then(|t| SystemTime::now().duration_since(t).ok())
+            .map(|d| d.as_millis() as f64)
+            .unwrap_or(0.0);
+        let memory_limit_mb = memory_limit
+            .map(|b| (b / (1024.0 * 1024.0)).round())
+            .unwrap_or(default_limit);
+
+        // metrics.k8s.io when the cluster serves it.
+        if let Some(pod_name) = pod
+            .as_ref()
+            .and_then(|p| p.pointer("/metadata/name"))
+            .and_then(Value::as_str)
+        {
+            let pod_metrics = ResourceRef::new("metrics.k8s.io", "v1beta1", "pods");
+            if let Ok(m) = self
+                .client
+                .get(&pod_metrics, &self.namespace, pod_name)
+                .await
+            {
+                let name = container
+                    .and_then(|c| c.get("name"))
+                    .and_then(Value::as_str);
+                let usage = m
+                    .get("containers")
+                    .and_then(Value::as_array)
+                    .and_then(|cs| {
+                        cs.iter()
+                            .find(|c| c.get("name").and_then(Value::as_str) == name)
+                    })
+                    .and_then(|c| c.get("usage"));
+                if let Some(usage) = usage {
+                    let q = |k: &str| {
+                        usage
+                            .get(k)
+                            .and_then(Value::as_str)
+                            .and_then(metrics::parse_quantity)
+                    };
+                    let cores = q("cpu").unwrap_or(0.0);
+                    return SandboxMetrics {
+                        cpu_usage_percent: cores / cpu_limit.filter(|c| *c > 0.0).unwrap_or(1.0)
+                            * 100.0,
+                        memory_usage_mb: (q("memory").unwrap_or(0.0) / (1024.0 * 1024.0)).round(),
+                        memory_limit_mb,
+                        disk_usage_mb: 0.0,
+                        network_rx_bytes: 0.0,
+                        network_tx_bytes: 0.0,
+                        uptime,
+                        source: metrics::MetricsSource::MetricsApi,
+                    };
+                }
+            }
+        }
+
+        let probe = async {
+            let pod = self.pod().await?;
+            let argv = ["sh", "-c", metrics::PROBE].map(str::to_string).to_vec();
+            self.client
+                .exec_output(&self.request(pod, argv, false, false), Some(PROBE_TIMEOUT))
+                .await
+        };
+        match probe.await {
+            Ok(out) => metrics::from_probe(
+                &String::from_utf8_lossy(&out.stdout),
+                cpu_limit,
+                memory_limit,
+                default_limit,
+                uptime,
+            ),
+            Err(e) => {
+                tracing::warn!(sandbox = %self.sandbox_name, error = %e, "getMetrics: the cgroup probe failed");
+                SandboxMetrics::unavailable(memory_limit_mb, uptime)
+            }
+        }
+    }
+}
+
+/// `2026-12-02T06:12:52Z` (optionally with fractional seconds) as a time.
+pub(crate) fn parse_rfc3339(s: &str) -> Option<SystemTime> {
+    let b = s.as_bytes();
+    if b.len() < 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !s.ends_with('Z') || !(1..=12).contains(&mo) || !(1..=31).contains(&d) {
+        return None;
+    }
+    // Days from civil (inverse of provider::civil_from_days).
+    let y2 = if mo <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let mp = (mo + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days * 86_400 + h * 3600 + mi * 60 + se;
+    u64::try_from(secs)
+        .ok()
+        .map(|s| SystemTime::UNIX_EPOCH + Duration::from_secs(s))
+}
+
+pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// `labels` as a label selector's `k=v,...` (values are checked label values).
+pub(super) fn selector(labels: &[(&str, &str)]) -> ListOptions {
+    ListOptions {
+        label_selector: Some(
+            labels
+                .iter()
+                .map(|(k, v)| {
+                    if v.is_empty() {
+                        k.to_string()
+                    } else {
+                        format!("{k}={v}")
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(","),
+        ),
+        ..ListOptions::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339() {
+        let t = parse_rfc3339("2025-12-02T00:00:00Z").unwrap();
+        assert_eq!(iso_time(t), "2025-12-02T00:00:00.000Z");
+        assert!(parse_rfc3339("2025-13-02T00:00:00Z").is_none());
+        assert!(parse_rfc3339("garbage").is_none());
+    }
+}

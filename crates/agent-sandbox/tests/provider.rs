@@ -1,0 +1,390 @@
+//! The Kubernetes provider against the real local control plane, on both
+//! controller profiles (v0.5.6: AGENT_SANDBOX_TEST_KUBECONFIG, v0.4.6:
+//! AGENT_SANDBOX_TEST_KUBECONFIG_V046; started by k8s/testenv when unset).
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use agent_sandbox::client::{Client, Propagation};
+use agent_sandbox::config::{KubeconfigOptions, load_kubeconfig};
+use agent_sandbox::provider::kubernetes::{LABEL_SANDBOX_ID, WARM_POOL_NAME};
+use agent_sandbox::provider::{
+    AgentCommand, KubernetesProvider, KubernetesProviderOptions, NetworkMode, ProviderEvent,
+    SandboxConfig, SandboxProvider, SandboxStatus,
+};
+use agent_sandbox::{Kind, ResourceRef, Version};
+use serde_json::json;
+use tokio::io::AsyncReadExt;
+
+/// The agent image the pool template names (any image runs on the test node).
+const POOL_IMAGE: &str = "agentpane/agent:test";
+
+fn kubeconfig(profile: &str) -> PathBuf {
+    let var = match profile {
+        "v0.4.6" => "AGENT_SANDBOX_TEST_KUBECONFIG_V046",
+        _ => "AGENT_SANDBOX_TEST_KUBECONFIG",
+    };
+    if let Ok(path) = std::env::var(var) {
+        return path.into();
+    }
+    let up = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../k8s/testenv/up");
+    let instance = std::env::var("AGENT_SANDBOX_TEST_INSTANCE").unwrap_or_else(|_| "test".into());
+    let out = Command::new(up)
+        .args(["--instance", &instance])
+        .env("AGENT_SANDBOX_VERSION", profile)
+        .output()
+        .expect("k8s/testenv/up runs");
+    assert!(
+        out.status.success(),
+        "k8s/testenv/up: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .trim()
+        .into()
+}
+
+async fn client(profile: &str) -> Client {
+    let options = KubeconfigOptions {
+        path: Some(kubeconfig(profile)),
+        context: Some("admin".into()),
+        skip_tls_verify: false,
+    };
+    Client::from_kubeconfig(load_kubeconfig(&options).unwrap().kubeconfig)
+        .await
+        .unwrap()
+}
+
+/// A namespace that enforces the restricted Pod Security level, as
+/// `agentpane-sandboxes` does; deleted on drop of the returned guard.
+async fn namespace(client: &Client, prefix: &str) -> String {
+    let name = format!(
+        "{prefix}-{}",
+        &agent_sandbox::provider::naming::create_id()[..8]
+    );
+    let body = json!({"apiVersion":"v1","kind":"Namespace","metadata":{"name":name,
+        "labels":{"pod-security.kubernetes.io/enforce":"restricted"}}});
+    client
+        .create(&ResourceRef::new("", "v1", "namespaces"), "", body)
+        .await
+        .unwrap();
+    name
+}
+
+async fn delete_namespace(client: &Client, name: &str) {
+    let _ = client
+        .delete(
+            &ResourceRef::new("", "v1", "namespaces"),
+            "",
+            name,
+            Propagation::Background,
+        )
+        .await;
+}
+
+fn config(codespace: &str, image: &str) -> SandboxConfig {
+    SandboxConfig {
+        codespace_id: codespace.into(),
+        image: image.into(),
+        memory_mb: 512,
+        cpu_cores: 1.0,
+        idle_timeout_minutes: 30,
+        ..SandboxConfig::default()
+    }
+}
+
+fn provider(client: &Client, ns: &str, warm: bool) -> KubernetesProvider {
+    KubernetesProvider::new(
+        client.clone(),
+        KubernetesProviderOptions {
+            namespace: ns.into(),
+            enable_warm_pool: warm,
+            warm_pool_size: 1,
+            ready_timeout: Duration::from_secs(60),
+            default_network_mode: NetworkMode::Bridge,
+            ..KubernetesProviderOptions::default()
+        },
+    )
+}
+
+fn record(p: &KubernetesProvider) -> Arc<Mutex<Vec<String>>> {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    p.events()
+        .subscribe(move |e: &ProviderEvent| sink.lock().unwrap().push(e.type_name().to_string()));
+    seen
+}
+
+async fn until<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..300 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+async fn exists(client: &Client, r: &ResourceRef, ns: &str, name: &str) -> bool {
+    client.exists(r, ns, name).await.unwrap()
+}
+
+/// Cold create → exec (buffered and streamed, hostile env) → file round trip
+/// → recover in a new provider over a new client → stop.
+async fn cold_lifecycle(profile: &str) {
+    let admin = client(profile).await;
+    let ns = namespace(&admin, "rs-prov").await;
+    let first = provider(&admin, &ns, false);
+    let events = record(&first);
+    let mut cfg = config("cs-rust", "busybox");
+    cfg.network_mode = Some(NetworkMode::None);
+    let sandbox = first.create(cfg).await.unwrap();
+    assert_eq!(sandbox.status(), SandboxStatus::Running);
+    let policy = format!("np-{}", sandbox.container_id());
+    let policies = ResourceRef::new("networking.k8s.io", "v1", "networkpolicies");
+    assert!(exists(&admin, &policies, &ns, &policy).await);
+    assert_eq!(
+        first
+            .create(config("cs-rust", "busybox"))
+            .await
+            .unwrap_err()
+            .code()
+            .as_str(),
+        "K8S_POD_ALREADY_EXISTS"
+    );
+
+    let out = sandbox
+        .exec(
+            "sh",
+            &["-c".into(), "echo out; echo err >&2; exit 3".into()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (out.exit_code, out.stdout.as_slice(), out.stderr.as_slice()),
+        (3, &b"out\n"[..], &b"err\n"[..])
+    );
+
+    let value = "$(touch pwned) `touch pwned` 'q' \"d\"\nline2";
+    let command = AgentCommand {
+        cmd: "sh".into(),
+        args: vec!["-c".into(), "printf '%s' \"$V\"".into()],
+        env: [("V".to_string(), value.to_string())].into(),
+        cwd: Some("/tmp".into()),
+        ..AgentCommand::default()
+    };
+    let mut session = sandbox.exec_stream(&command).await.unwrap();
+    let mut streamed = String::new();
+    session
+        .stdout()
+        .unwrap()
+        .read_to_string(&mut streamed)
+        .await
+        .unwrap();
+    assert_eq!(session.wait().await.unwrap(), 0);
+    assert_eq!(streamed, value);
+
+    let dir = String::from_utf8(sandbox.exec("pwd", &[]).await.unwrap().stdout).unwrap();
+    let path = format!("{}/secret file.bin", dir.trim());
+    let content: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
+    sandbox.write_file(&path, &content, 0o640).await.unwrap();
+    assert_eq!(sandbox.read_file(&path).await.unwrap(), content);
+    let mode = sandbox
+        .exec("stat", &["-c".into(), "%a".into(), path.clone()])
+        .await
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&mode.stdout).trim(), "640");
+    let missing = sandbox
+        .read_file(&format!("{path}.nope"))
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code().as_str(), "K8S_EXEC_FAILED");
+
+    // A new process: a new client and provider know nothing until recover().
+    let second = provider(&client(profile).await, &ns, false);
+    assert!(second.get_by_id(sandbox.id()).await.unwrap().is_none());
+    assert_eq!(second.recover().await.unwrap().recovered, 1);
+    let recovered = second
+        .get_by_id(sandbox.id())
+        .await
+        .unwrap()
+        .expect("recovered");
+    assert_eq!(recovered.container_id(), sandbox.container_id());
+    assert_eq!(recovered.status(), SandboxStatus::Running);
+    let again = second
+        .get("cs-rust")
+        .await
+        .unwrap()
+        .expect("found by codespace");
+    assert_eq!(again.id(), sandbox.id());
+
+    let second_events = record(&second);
+    recovered.stop("stop").await.unwrap();
+    assert_eq!(recovered.status(), SandboxStatus::Stopped);
+    let sandboxes = ResourceRef::of(Kind::Sandbox, Version::V1alpha1);
+    until("the Sandbox to be gone", || {
+        exists(&admin, &sandboxes, &ns, sandbox.container_id()).map_not()
+    })
+    .await;
+    assert!(
+        !exists(&admin, &policies, &ns, &policy).await,
+        "the NetworkPolicy goes with it"
+    );
+    assert_eq!(
+        *second_events.lock().unwrap(),
+        ["sandbox:stopping", "sandbox:stopped"]
+    );
+    assert_eq!(
+        *events.lock().unwrap(),
+        ["sandbox:creating", "sandbox:created", "sandbox:started"]
+    );
+    assert!(second.get_by_id(sandbox.id()).await.unwrap().is_none());
+    delete_namespace(&admin, &ns).await;
+}
+
+/// Warm pool: initWarmPool, then create() adopts a pool Sandbox whose
+/// labels (Sandbox, pod template, pod) are ours; stop() removes the claim.
+async fn warm_lifecycle(profile: &str) {
+    let admin = client(profile).await;
+    let ns = namespace(&admin, "rs-pool").await;
+    let templates = ResourceRef::of(Kind::SandboxTemplate, Version::V1alpha1);
+    let template = json!({"apiVersion":"extensions.agents.x-k8s.io/v1alpha1","kind":"SandboxTemplate",
+        "metadata":{"name":"agentpane-default"},
+        "spec":{"podTemplate":{"metadata":{},"spec":{
+            "securityContext":{"runAsNonRoot":true,"runAsUser":1000,"seccompProfile":{"type":"RuntimeDefault"}},
+            "containers":[{"name":"sandbox","image":POOL_IMAGE,
+                "securityContext":{"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]}}}]}}}});
+    admin.create(&templates, &ns, template).await.unwrap();
+    let p = provider(&admin, &ns, true);
+    p.init_warm_pool().await.unwrap();
+    p.init_warm_pool().await.unwrap(); // exists: replaced
+    let pools = ResourceRef::of(Kind::SandboxWarmPool, Version::V1alpha1);
+    until("a ready warm sandbox", || async {
+        let pool = admin.get(&pools, &ns, WARM_POOL_NAME).await.unwrap();
+        pool.pointer("/status/readyReplicas")
+            .and_then(|v| v.as_i64())
+            == Some(1)
+    })
+    .await;
+    let sandboxes = ResourceRef::of(Kind::Sandbox, Version::V1alpha1);
+    let warm: Vec<String> = admin
+        .list(&sandboxes, &ns, &Default::default())
+        .await
+        .unwrap()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["metadata"]["name"].as_str().unwrap().to_string())
+        .collect();
+
+    let sandbox = p.create(config("cs-warm", POOL_IMAGE)).await.unwrap();
+    assert!(
+        warm.contains(&sandbox.container_id().to_string()),
+        "{} from the pool {warm:?}",
+        sandbox.container_id()
+    );
+    let obj = admin
+        .get(&sandboxes, &ns, sandbox.container_id())
+        .await
+        .unwrap();
+    assert_eq!(obj["metadata"]["labels"][LABEL_SANDBOX_ID], sandbox.id());
+    if profile != "v0.4.6" {
+        // v0.4.6's claim controller writes the template's pod template back
+        // over the claimed Sandbox, so there only the running pod keeps them.
+        assert_eq!(
+            obj["spec"]["podTemplate"]["metadata"]["labels"][LABEL_SANDBOX_ID],
+            sandbox.id()
+        );
+    }
+    let pod = agent_sandbox::exec::resolve_pod_name(&admin, &ns, sandbox.container_id())
+        .await
+        .unwrap();
+    let pod = admin
+        .get(&ResourceRef::new("", "v1", "pods"), &ns, &pod)
+        .await
+        .unwrap();
+    assert_eq!(pod["metadata"]["labels"][LABEL_SANDBOX_ID], sandbox.id());
+    let out = sandbox.exec("echo", &["warm".into()]).await.unwrap();
+    assert_eq!(out.stdout, b"warm\n");
+
+    let claims = ResourceRef::of(Kind::SandboxClaim, Version::V1alpha1);
+    let claim = format!("claim-agentpane-cs-warm-{}", &sandbox.id()[..8]);
+    assert!(exists(&admin, &claims, &ns, &claim).await);
+    sandbox.stop("stop").await.unwrap();
+    until("the claim to be gone", || {
+        exists(&admin, &claims, &ns, &claim).map_not()
+    })
+    .await;
+    until("the claimed Sandbox to be gone", || {
+        exists(&admin, &sandboxes, &ns, sandbox.container_id()).map_not()
+    })
+    .await;
+    delete_namespace(&admin, &ns).await;
+}
+
+trait MapNot: std::future::Future<Output = bool> + Sized {
+    fn map_not(self) -> impl std::future::Future<Output = bool> {
+        async move { !self.await }
+    }
+}
+impl<F: std::future::Future<Output = bool>> MapNot for F {}
+
+#[tokio::test]
+async fn cold_sandbox_lifecycle_v056() {
+    cold_lifecycle("v0.5.6").await;
+}
+
+#[tokio::test]
+async fn cold_sandbox_lifecycle_v046() {
+    cold_lifecycle("v0.4.6").await;
+}
+
+#[tokio::test]
+async fn warm_pool_lifecycle_v056() {
+    warm_lifecycle("v0.5.6").await;
+}
+
+#[tokio::test]
+async fn warm_pool_lifecycle_v046() {
+    warm_lifecycle("v0.4.6").await;
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_before_any_request() {
+    // A client whose server refuses connections: a refusal must come first.
+    let kubeconfig = serde_json::from_value(json!({
+        "clusters":[{"name":"c","cluster":{"server":"https://127.0.0.1:1"}}],
+        "users":[{"name":"u","user":{"token":"t"}}],
+        "contexts":[{"name":"x","context":{"cluster":"c","user":"u"}}],
+        "current-context":"x"}))
+    .unwrap();
+    let client = Client::from_kubeconfig(kubeconfig).await.unwrap();
+    let p = provider(&client, "ns", false);
+    for codespace in ["", "a,b=c", "x y", "-lead"] {
+        let e = p.create(config(codespace, "busybox")).await.unwrap_err();
+        assert_eq!(e.code().as_str(), "INVALID_ARGUMENT", "{codespace:?}");
+    }
+    let e = p.create(config("cs", " ")).await.unwrap_err();
+    assert_eq!(e.code().as_str(), "INVALID_ARGUMENT");
+    // The listing error is raw, before any event.
+    let events = record(&p);
+    assert_eq!(
+        p.create(config("cs", "busybox"))
+            .await
+            .unwrap_err()
+            .code()
+            .as_str(),
+        "UNREACHABLE"
+    );
+    assert!(events.lock().unwrap().is_empty());
+}
