@@ -58,6 +58,17 @@ describe('AgentSandboxInstance', () => {
     await assert.rejects(box.execStream({ cmd: 'true', env: { 'BAD;KEY': 'x' } }), (e) => e.code === 'K8S_EXEC_FAILED' && /Invalid environment variable key: BAD;KEY/.test(e.message));
   });
 
+  it('an argument containing `exec ` does not move env assignments into the outer shell (the old splice)', async () => {
+    // The JS assembly inserted `K='v'` before the *last* `exec ` of the script: inside
+    // the quoted argument here, which closed the quote and ran the value's `$()`.
+    const marker = `${home}/splice-${tag()}`;
+    const value = `$(touch ${marker})`;
+    const s = await box.execStream({ cmd: 'sh', args: ['-c', 'exec printf "%s|%s" "$V" "$1"', 'sh', 'exec x'], env: { V: value }, cwd: home });
+    assert.equal(await collect(s.stdout), `${value}|exec x`);
+    assert.deepEqual(await s.wait(), { exitCode: 0 });
+    assert.equal((await box.exec('test', ['-e', marker])).exitCode, 1);
+  });
+
   it('writeFile and readFile round-trip 1 MB of binary data and keep the mode', async () => {
     const data = randomBytes(1024 * 1024);
     const path = `${home}/blob-${tag()}.bin`;
@@ -163,5 +174,11 @@ describe('mapConditionsToStatus', () => {
     assert.equal(sdk.mapConditionsToStatus(ready('False', 'DependenciesNotReady')), 'creating');
     assert.equal(sdk.mapConditionsToStatus(ready('False', 'SandboxSuspended')), 'idle');
     assert.equal(sdk.mapConditionsToStatus(ready('False', 'PodFailed')), 'error');
+  });
+  it('agrees with waitForReady: transient and unknown reasons are still creating (the JS copy said error)', () => {
+    assert.equal(sdk.mapConditionsToStatus(ready('False', 'ReconcilerError')), 'creating');
+    assert.equal(sdk.mapConditionsToStatus(ready('False', 'AReasonOfALaterController')), 'creating');
+    const refused = { spec: {}, status: { conditions: [{ type: 'Ready', status: 'False', reason: 'ReconcilerError', message: 'pods "x" is forbidden: violates PodSecurity "restricted:latest"' }] } };
+    assert.equal(sdk.mapConditionsToStatus(refused), 'error');
   });
 });

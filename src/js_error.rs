@@ -26,10 +26,18 @@ pub fn to_napi(err: Error) -> napi::Error {
             details.insert("timeoutMs".into(), json!(timeout_ms));
         }
         Error::Exec {
-            command, exit_code, ..
+            command,
+            exit_code,
+            message,
         } => {
             details.insert("command".into(), json!(command));
             details.insert("exitCode".into(), json!(exit_code));
+            // The JS ExecError is built from these: without the message it
+            // read `Exec failed for "…": undefined`.
+            details.insert("message".into(), json!(message));
+        }
+        Error::Provider { details: d, .. } => {
+            details.extend(d.clone());
         }
         Error::SandboxFailed {
             name,

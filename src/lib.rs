@@ -10,6 +10,7 @@ mod js_exec;
 mod js_json;
 mod js_kubeconfig;
 mod js_lifecycle;
+mod js_provider_rules;
 mod js_schema;
 mod js_tar;
 mod js_task;

@@ -73,15 +73,13 @@ class AgentSandboxInstance {
   }
 
   /**
-   * Streams an agent command. `cwd` and `env` values are quoted for the shell;
+   * Streams an agent command. `cwd`, `env` and the command reach the program as argv (no shell text);
    * env keys must be identifiers. `killSignal` (opt-in) makes kill() also
    * signal the command's process group.
    */
   async execStream(options) {
     this.touch();
-    const command = agentCommand(options, (key) =>
-      K8sErrors.EXEC_FAILED(options.cmd, `Invalid environment variable key: ${key}`),
-    );
+    const command = agentCommand(options, (message) => K8sErrors.EXEC_FAILED(options.cmd, message));
     const sdk = await this.client.execStream({
       sandboxName: this.sandboxName,
       namespace: this.namespace,

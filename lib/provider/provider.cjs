@@ -4,7 +4,7 @@
 // defects fixed: warm-pool claims, idle/stopping/stopped events, pod labels
 // the NetworkPolicy can select, real list() status, codespace-safe get().
 
-const { randomBytes } = require('node:crypto');
+const { native } = require('../native.cjs');
 const { AgentSandboxClient } = require('../client.cjs');
 const { AlreadyExistsError, NotFoundError } = require('../errors.cjs');
 const { SandboxBuilder } = require('../builders.cjs');
@@ -34,18 +34,9 @@ function getDefaultSandboxNetworkMode() {
   return process.env.SANDBOX_DEFAULT_NETWORK_MODE === 'none' ? 'none' : 'bridge';
 }
 
-/** A collision-resistant id in cuid2's shape: a letter, then 23 base-36 characters. */
-function createId() {
-  const bytes = randomBytes(24);
-  let id = String.fromCharCode(97 + (bytes[0] % 26));
-  for (let i = 1; i < 24; i++) id += (bytes[i] % 36).toString(36);
-  return id;
-}
-
-/** `agentpane-<codespace[0:20]>-<id[0:8]>`, lowercased, outside [a-z0-9-] replaced by '-'. */
-function sandboxNameFor(codespaceId, sandboxId) {
-  return `agentpane-${codespaceId.slice(0, 20)}-${sandboxId.slice(0, 8)}`.toLowerCase().replace(/[^a-z0-9-]/g, '-');
-}
+const createId = () => native.createSandboxId();
+/** `agentpane-<codespace[0:20]>-<id[0:8]>`, made a valid object name (the core's rule). */
+const sandboxNameFor = (codespaceId, sandboxId) => native.sandboxNameFor(codespaceId, sandboxId);
 
 const messageOf = (err) => (err instanceof Error ? err.message : String(err));
 const warn = (msg) => console.warn(`[agent-sandbox-sdk] ${msg}`);
