@@ -493,6 +493,19 @@ export declare class CustomResourceCrud<T extends CRDResource> {
   setScale(namespace: string, name: string, replicas: number): Promise<Scale>;
 }
 
+/** One log record of the SDK (never carries a secret). */
+export interface LogRecord {
+  level: 'error' | 'warn' | 'info' | 'debug' | 'trace';
+  /** The Rust module that wrote it, e.g. `agent_sandbox::watch`. */
+  target: string;
+  message: string;
+  /** Structured fields, e.g. `{ resource, namespace, error, backoff_ms }`. */
+  fields: Record<string, unknown>;
+  /** Milliseconds since the epoch. */
+  time: number;
+}
+/** Sends the SDK's log records at `level` (default 'info') and above to `logger`; `null` stops. */
+export declare function setLogger(logger: ((record: LogRecord) => void) | null, options?: { level?: LogRecord['level'] }): void;
 export declare function execInSandbox(kc: KubeConfigLike, options: ExecOptions): Promise<ExecResult>;
 export declare function execStreamInSandbox(kc: KubeConfigLike, options: ExecStreamOptions): Promise<ExecStreamResult>;
 export declare function waitForReady(crud: CustomResourceCrud<Sandbox>, options: WaitForReadyOptions): Promise<Sandbox>;
@@ -669,21 +682,14 @@ export declare const K8sErrors: {
 /** The status AgentPane derives from a Sandbox object. */
 export declare function mapConditionsToStatus(sandbox: Sandbox): Exclude<SandboxRuntimeStatus, 'stopping'>;
 
-export interface AgentSandboxInstanceHooks {
-  /** The SandboxClaim this sandbox came from; stop() deletes it. */
-  claimName?: string;
-  onStopping?(reason: string): void;
-  onStopped?(): void | Promise<void>;
-  onStatus?(previous: SandboxRuntimeStatus, next: SandboxRuntimeStatus): void;
-}
-
 export declare class AgentSandboxInstance {
   readonly id: string;
   readonly sandboxName: string;
   readonly codespaceId: string;
   readonly namespace: string;
   readonly containerId: string;
-  status: SandboxRuntimeStatus;
+  /** 'creating' until the first refresh, then the last status seen. */
+  readonly status: SandboxRuntimeStatus;
   constructor(
     id: string,
     sandboxName: string,
@@ -691,7 +697,6 @@ export declare class AgentSandboxInstance {
     namespace: string,
     client: AgentSandboxClient,
     idleTimeoutMinutes?: number,
-    hooks?: AgentSandboxInstanceHooks,
   );
   exec(cmd: string, args?: string[]): Promise<ExecResult>;
   execAsRoot(cmd: string, args?: string[]): Promise<ExecResult>;
@@ -790,6 +795,13 @@ export declare class AgentSandboxProvider {
   readonly name: 'kubernetes';
   readonly client: AgentSandboxClient;
   readonly namespace: string;
+  readonly enableWarmPool: boolean;
+  readonly warmPoolSize: number;
+  readonly runtimeClassName: RuntimeClassName;
+  readonly image: string;
+  readonly readyTimeoutSeconds: number;
+  /** Every sandbox gets a deny-all NetworkPolicy (SANDBOX_DEFAULT_NETWORK_MODE=none when the provider was made). */
+  readonly enforceNetworkIsolation: boolean;
   constructor(options?: AgentSandboxProviderOptions);
   create(config: SandboxConfig): Promise<AgentSandboxInstance>;
   /** The codespace's sandbox (never another codespace's), else the 'default' codespace's, else null. */

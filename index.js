@@ -12,6 +12,7 @@ export const {
   pause,
   resume,
   startWatch,
+  setLogger,
   AgentSandboxClient,
   CustomResourceCrud,
   KubeConfig,

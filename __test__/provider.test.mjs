@@ -136,6 +136,18 @@ describe('AgentSandboxProvider end to end', () => {
 
   it('rolls back the NetworkPolicy and the Sandbox when the sandbox does not become ready', async () => {
     const provider = sdk.createAgentSandboxProvider({ client, namespace: ns.name, readyTimeoutSeconds: 0.001 });
+    // A listener that throws is logged; the others still get every event.
+    provider.on(() => {
+      throw new Error('listener bug');
+    });
+    const removed = [];
+    const listener = (e) => removed.push(e.type);
+    provider.off(listener); // unknown: a no-op
+    provider.on(listener);
+    provider.on(listener); // set semantics: once
+    provider.off(listener);
+    const unsubscribe = provider.on((e) => removed.push(e.type));
+    unsubscribe();
     const events = recordEvents(provider);
     await assert.rejects(provider.create(config('cs-slow', { id: 'slowslowslow', networkMode: 'none' })), (e) => {
       assert.equal(e.code, 'K8S_POD_CREATION_FAILED');
@@ -145,7 +157,9 @@ describe('AgentSandboxProvider end to end', () => {
     assert.equal(await client.sandboxExists('agentpane-cs-slow-slowslow'), false);
     assert.equal(await client.networkPolicies.exists(ns.name, 'np-agentpane-cs-slow-slowslow'), false);
     assert.deepEqual(events.map((e) => e.type), ['sandbox:creating', 'sandbox:error']);
-    assert.ok(events[1].error instanceof Error);
+    assert.ok(events[1].error instanceof sdk.AgentSandboxError);
+    assert.equal(events[1].error.code, 'TIMEOUT');
+    assert.deepEqual(removed, []);
   });
 
   it('creates no Sandbox when the NetworkPolicy cannot be created (fails closed)', async () => {
@@ -206,9 +220,10 @@ describe('AgentSandboxProvider end to end', () => {
     const provider = sdk.createAgentSandboxProvider({ client, namespace: ns.name });
     const box = await provider.create(config('cs-touch', { idleTimeoutMinutes: 1 }));
     const before = Date.parse((await client.getSandbox(box.sandboxName)).spec.shutdownTime);
-    box.lastShutdownExtension = 0; // create() counts as activity; skip the once-a-minute throttle
-    box.idleTimeoutMinutes = 90;
-    box.touch();
+    // create() counted as activity (touch extends at most once a minute): a
+    // second handle on the same Sandbox, with a longer idle timeout.
+    const handle = new sdk.AgentSandboxInstance(box.id, box.sandboxName, box.codespaceId, ns.name, client, 90);
+    handle.touch();
     await until('the extended shutdownTime', async () => Date.parse((await client.getSandbox(box.sandboxName)).spec.shutdownTime) > before + 60 * 60_000, { timeoutMs: 10_000 });
     await box.stop();
   });
@@ -230,8 +245,8 @@ for (const profile of ['v0.5.6', 'v0.4.6']) {
       const provider = sdk.createAgentSandboxProvider({ client, namespace: ns.name, enableWarmPool: true, warmPoolSize: 1 });
       await provider.initWarmPool();
       assert.equal((await client.getWarmPool('agentpane-warm-pool')).spec.replicas, 1);
-      provider.warmPoolSize = 2;
-      await provider.initWarmPool(); // exists: replaced
+      const resized = sdk.createAgentSandboxProvider({ client, namespace: ns.name, enableWarmPool: true, warmPoolSize: 2 });
+      await resized.initWarmPool(); // exists: replaced
       assert.equal((await client.getWarmPool('agentpane-warm-pool')).spec.replicas, 2);
 
       const scale = await client.scaleWarmPool('agentpane-warm-pool', 3);
@@ -262,6 +277,10 @@ for (const profile of ['v0.5.6', 'v0.4.6']) {
       assert.equal(sandbox.metadata.labels['agentpane.io/sandbox-id'], box.id);
       const podName = sandbox.metadata.annotations?.['agents.x-k8s.io/pod-name'] ?? box.sandboxName;
       assert.equal((await client.pods.get(ns.name, podName)).metadata.labels['agentpane.io/sandbox-id'], box.id);
+      // Still there once the controllers have settled the claim (a label put on
+      // the claimed Sandbox's pod template was removed from the pod by them).
+      await new Promise((r) => setTimeout(r, 2000));
+      assert.equal((await client.pods.get(ns.name, podName)).metadata.labels['agentpane.io/sandbox-id'], box.id);
       assert.deepEqual(events.map((e) => e.type), ['sandbox:creating', 'sandbox:created', 'sandbox:started']);
       assert.equal(events[1].containerId, box.sandboxName);
 
@@ -277,6 +296,18 @@ for (const profile of ['v0.5.6', 'v0.4.6']) {
       await cold.stop();
     });
   });
+}
+
+/** A provider made while SANDBOX_DEFAULT_NETWORK_MODE=none (isolation enforced; read at construction). */
+function isolatedProvider(options) {
+  const saved = process.env.SANDBOX_DEFAULT_NETWORK_MODE;
+  process.env.SANDBOX_DEFAULT_NETWORK_MODE = 'none';
+  try {
+    return sdk.createAgentSandboxProvider(options);
+  } finally {
+    if (saved === undefined) delete process.env.SANDBOX_DEFAULT_NETWORK_MODE;
+    else process.env.SANDBOX_DEFAULT_NETWORK_MODE = saved;
+  }
 }
 
 describe('AgentSandboxProvider without a cluster', () => {
@@ -315,29 +346,36 @@ describe('AgentSandboxProvider without a cluster', () => {
     assert.equal(health.details.provider, 'kubernetes');
     assert.match(health.message, /not reachable/);
     await assert.rejects(p.create(config('cs')), (e) => e.code === 'K8S_API_ERROR'); // the listing error, raw
-    p.enforceNetworkIsolation = true;
-    await assert.rejects(p.assertNetworkIsolationSupport(), (e) => e.code === 'K8S_NETWORK_ISOLATION_UNSUPPORTED');
+    assert.equal(p.enforceNetworkIsolation, false);
+    await p.assertNetworkIsolationSupport(); // a no-op unless enforced
+    const isolated = isolatedProvider({ client: unreachable() });
+    assert.equal(isolated.enforceNetworkIsolation, true);
+    await assert.rejects(isolated.assertNetworkIsolationSupport(), (e) => e.code === 'K8S_NETWORK_ISOLATION_UNSUPPORTED');
   });
 
-  it('images, events and listener errors', async () => {
+  it('images, and bad input refused with INVALID_ARGUMENT before any request', async () => {
     const p = sdk.createAgentSandboxProvider({ client: unreachable() });
     await p.pullImage('busybox');
-    await assert.rejects(p.pullImage('  '), (e) => e.code === 'K8S_IMAGE_NOT_FOUND' && e.statusCode === 404);
+    await assert.rejects(p.pullImage('  '), (e) => e.code === 'K8S_IMAGE_NOT_FOUND' && e.statusCode === 404 && e instanceof sdk.K8sError);
     assert.equal(await p.isImageAvailable('busybox'), true);
     assert.equal(await p.isImageAvailable(' '), false);
-    const seen = [];
-    const listener = (e) => seen.push(e.type);
-    const off = p.on(listener);
-    p.on(() => {
-      throw new Error('listener bug');
+    // A hand-made double is not a client: refused at construction, saying what to pass.
+    assert.throws(() => new sdk.AgentSandboxProvider({ client: { listSandboxes: async () => ({ items: [] }) } }), (e) => {
+      assert.ok(e instanceof sdk.AgentSandboxError);
+      assert.equal(e.code, 'INVALID_ARGUMENT');
+      assert.match(e.message, /AgentSandboxClient/);
+      return true;
     });
-    p.emit({ type: 'sandbox:started', sandboxId: 'x' });
-    off();
-    p.emit({ type: 'sandbox:started', sandboxId: 'y' });
-    p.on(listener);
-    p.off(listener);
-    p.emit({ type: 'sandbox:started', sandboxId: 'z' });
-    assert.deepEqual(seen, ['sandbox:started']);
+    assert.throws(() => new sdk.AgentSandboxInstance('i', 'n', 'cs', 'ns', {}), (e) => e.code === 'INVALID_ARGUMENT');
+    assert.throws(() => new sdk.AgentSandboxProvider({ client: unreachable(), warmPoolSize: -1 }), (e) => e.code === 'INVALID_ARGUMENT');
+    await assert.rejects(p.create(config('cs', { memoryMb: 1.5 })), (e) => e.code === 'INVALID_ARGUMENT' && /memoryMb/.test(e.message));
+    await assert.rejects(p.create(config('cs', { networkMode: 'host' })), (e) => e.code === 'INVALID_ARGUMENT');
+    await assert.rejects(p.cleanup({ status: ['gone'] }), (e) => e.code === 'INVALID_ARGUMENT');
+    await assert.rejects(p.create({ ...config('cs'), memoryMb: 'lots' }), (e) => e.code === 'INVALID_ARGUMENT' && e instanceof sdk.AgentSandboxError);
+    await assert.rejects(p.get(42), (e) => e.code === 'INVALID_ARGUMENT');
+    // The native classes are the exports; instances keep the contract's shape.
+    assert.equal(typeof p.on, 'function');
+    assert.equal(p.client instanceof sdk.AgentSandboxClient, true);
   });
 });
 
@@ -350,7 +388,6 @@ describe('AgentSandboxProvider health on the real cluster', () => {
     assert.equal(health.details.provider, 'kubernetes');
     assert.equal(health.details.crdRegistered, true);
     assert.equal(health.details.namespaceExists, true);
-    p.enforceNetworkIsolation = true;
-    await p.assertNetworkIsolationSupport();
+    await isolatedProvider({ client }).assertNetworkIsolationSupport();
   });
 });

@@ -49,6 +49,8 @@ describe('watch across a kube-apiserver restart and an etcd compaction', () => {
 
   it('delivers every later change and the final state', async () => {
     const client = new sdk.AgentSandboxClient({ kubeConfig: sdk.loadKubeConfig({ kubeconfigPath: kubeconfig }), namespace: 'default' });
+    const records = [];
+    sdk.setLogger((r) => records.push(r));
     const events = [];
     const handle = client.watchSandboxes((ev) => events.push(`${ev.type}:${ev.object.metadata.name}`), { namespace: 'default' });
     await client.createSandbox(sandboxManifest('before'));
@@ -77,5 +79,20 @@ describe('watch across a kube-apiserver restart and an etcd compaction', () => {
       else live.add(name);
     }
     assert.ok(!live.has('before') && live.has('during') && live.has('after') && !live.has('gone-again'), events.join(' '));
+
+    // The logger saw the reconnect (with its backoff) and the relist, and no secret.
+    sdk.setLogger(null);
+    const watchRecords = records.filter((r) => r.target === 'agent_sandbox::watch');
+    const reconnect = watchRecords.find((r) => /reconnecting/.test(r.message));
+    assert.ok(reconnect, JSON.stringify(records));
+    assert.equal(reconnect.level, 'warn');
+    assert.equal(reconnect.fields.resource, 'sandboxes');
+    assert.equal(typeof reconnect.fields.backoff_ms, 'number');
+    assert.ok(watchRecords.some((r) => /relisting/.test(r.message)), JSON.stringify(watchRecords));
+    const secrets = readFileSync(kubeconfig, 'utf8').match(/(?:token|client-key-data): *(\S+)/g) ?? [];
+    for (const line of secrets) {
+      const secret = line.split(/: */)[1];
+      assert.ok(!JSON.stringify(records).includes(secret), 'a kubeconfig secret reached the logger');
+    }
   });
 });

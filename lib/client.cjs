@@ -137,10 +137,10 @@ class AgentSandboxClient {
 
   // Exec
   exec(options) {
-    return exec.execInSandbox(this.kubeConfig, { ...options, namespace: options.namespace ?? this.namespace });
+    return exec.execInSandbox(this.kubeConfig, { ...options, namespace: options.namespace ?? this.namespace }, this.apiVersion);
   }
   execStream(options) {
-    return exec.execStreamInSandbox(this.kubeConfig, { ...options, namespace: options.namespace ?? this.namespace });
+    return exec.execStreamInSandbox(this.kubeConfig, { ...options, namespace: options.namespace ?? this.namespace }, this.apiVersion);
   }
 
   // Templates
@@ -214,10 +214,10 @@ class AgentSandboxClient {
 
   // Watch
   watchSandboxes(callback, options = {}) {
-    return watch.startWatch(this.kubeConfig, this.sandboxes.config, this.#watchOptions(options), callback);
+    return watch.startWatch(this.kubeConfig, this.sandboxes.config, this.#watchOptions(options), callback, this.apiVersion);
   }
   watchClaims(callback, options = {}) {
-    return watch.startWatch(this.kubeConfig, this.claims.config, this.#watchOptions(options), callback);
+    return watch.startWatch(this.kubeConfig, this.claims.config, this.#watchOptions(options), callback, this.apiVersion);
   }
   /**
    * Watches one of the four kinds ('sandboxes', 'sandboxtemplates',

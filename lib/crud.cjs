@@ -10,18 +10,31 @@ const { AgentSandboxError, AlreadyExistsError, NotFoundError, fromNative, native
 // the configuration is read at call time, so edits to a KubeConfig apply.
 const connections = new Map();
 
-function nativeClientFor(kc, apiVersion) {
+/**
+ * The native client for a kubeconfig document and wire version: one per
+ * distinct pair, made without I/O (it connects on first use), so that the
+ * provider, CRUD, exec and watch of one client share one connection.
+ */
+function nativeHandleFor(kc, apiVersion) {
   const doc = documentOf(kc);
   const key = `${apiVersion || 'auto'}\u0000${JSON.stringify(doc)}`;
-  let pending = connections.get(key);
-  if (!pending) {
-    pending = native.connect(doc, apiVersion || undefined).catch((err) => {
-      connections.delete(key);
-      throw fromNative(err);
-    });
-    connections.set(key, pending);
+  let handle = connections.get(key);
+  if (!handle) {
+    handle = native.NativeClient.lazy(doc, apiVersion || undefined);
+    connections.set(key, handle);
   }
-  return pending;
+  return handle;
+}
+
+/** The connected native client (a failed connect is retried by the next call). */
+async function nativeClientFor(kc, apiVersion) {
+  const handle = nativeHandleFor(kc, apiVersion);
+  try {
+    await handle.ready();
+  } catch (err) {
+    throw fromNative(err);
+  }
+  return handle;
 }
 
 /** The HTTP status of any error: native, client-node, or plain JS. */
@@ -206,4 +219,4 @@ class CustomResourceCrud {
   }
 }
 
-module.exports = { CustomResourceCrud, nativeClientFor, statusOf, wrapApiError: wrap };
+module.exports = { CustomResourceCrud, nativeClientFor, nativeHandleFor, statusOf, wrapApiError: wrap };

@@ -53,6 +53,32 @@ class KubeConfigError extends AgentSandboxError {
   }
 }
 
+/** The K8S_* errors of AgentPane's provider (native provider failures are these too). */
+class K8sError extends AgentSandboxError {}
+
+/** AgentPane's K8sErrors factory, for the app's own use; the provider's come from the core. */
+const K8sErrors = {
+  POD_ALREADY_EXISTS: (codespaceId) =>
+    new K8sError('Pod already exists for codespace', 'K8S_POD_ALREADY_EXISTS', 409, { codespaceId }),
+  POD_CREATION_FAILED: (name, msg) =>
+    new K8sError(`Failed to create pod ${name}: ${msg}`, 'K8S_POD_CREATION_FAILED', 500, { name }),
+  POD_DELETION_FAILED: (name, msg) =>
+    new K8sError(`Failed to delete pod ${name}: ${msg}`, 'K8S_POD_DELETION_FAILED', 500, { name }),
+  EXEC_FAILED: (command, msg) => new K8sError(`Command execution failed: ${msg}`, 'K8S_EXEC_FAILED', 500, { command }),
+  NETWORK_ISOLATION_UNSUPPORTED: (provider, reason) =>
+    new K8sError(`Network isolation is not supported by ${provider}: ${reason}`, 'K8S_NETWORK_ISOLATION_UNSUPPORTED', 500, {
+      provider,
+      reason,
+    }),
+  NETWORK_POLICY_CREATION_FAILED: (name, msg) =>
+    new K8sError(`Failed to create NetworkPolicy ${name}: ${msg}`, 'K8S_NETWORK_POLICY_CREATION_FAILED', 500, { name }),
+  IMAGE_NOT_FOUND: (image) => new K8sError(`Image not found: ${image}`, 'K8S_IMAGE_NOT_FOUND', 404, { image }),
+  TMUX_SESSION_ALREADY_EXISTS: (name) =>
+    new K8sError(`tmux session already exists: ${name}`, 'K8S_TMUX_SESSION_EXISTS', 409, { sessionName: name }),
+  TMUX_CREATION_FAILED: (name, msg) =>
+    new K8sError(`Failed to create tmux session ${name}: ${msg}`, 'K8S_TMUX_CREATION_FAILED', 500, { sessionName: name }),
+};
+
 const MARKER = 'AGENT_SANDBOX_NATIVE_ERROR:';
 
 /** The structured failure carried by a native error, or undefined. */
@@ -74,7 +100,17 @@ function nativeFailure(err) {
 function fromNative(err) {
   if (err instanceof AgentSandboxError) return err;
   const f = nativeFailure(err);
-  if (!f) return err;
+  return f ? fromFailure(f) : err;
+}
+
+/** The exported error for a native failure payload `{code, message, statusCode, details, cause?}`. */
+function fromFailure(f) {
+  const err = classify(f);
+  if (f.cause) Object.defineProperty(err, 'cause', { value: fromFailure(f.cause), enumerable: false, configurable: true, writable: true });
+  return err;
+}
+
+function classify(f) {
   const details = f.details && Object.keys(f.details).length > 0 ? f.details : undefined;
   switch (f.code) {
     case 'KUBECONFIG_ERROR':
@@ -88,6 +124,7 @@ function fromNative(err) {
     case 'CONTROLLER_NOT_INSTALLED':
       return new ControllerNotInstalledError();
     default:
+      if (typeof f.code === 'string' && f.code.startsWith('K8S_')) return new K8sError(f.message, f.code, f.statusCode ?? undefined, details);
       break;
   }
   return new AgentSandboxError(f.message, f.code, f.statusCode ?? undefined, details);
@@ -106,6 +143,9 @@ module.exports = {
   ExecError,
   ControllerNotInstalledError,
   KubeConfigError,
+  K8sError,
+  K8sErrors,
   fromNative,
+  fromFailure,
   nativeFailure,
 };

@@ -19,9 +19,9 @@ function cancelledError(cmd, signal) {
 }
 
 /** Opens a session; open failures are ExecError, pod lookup failures pass through. */
-async function openSession(kc, o, extra) {
+async function openSession(kc, o, extra, apiVersion) {
   const cmd = o.command.join(' ');
-  const client = await nativeClientFor(kc);
+  const client = await nativeClientFor(kc, apiVersion);
   try {
     return await client.startExec({
       namespace: o.namespace,
@@ -38,10 +38,10 @@ async function openSession(kc, o, extra) {
 }
 
 /** Runs a command and returns its trimmed output and exit code. */
-async function execInSandbox(kc, o) {
+async function execInSandbox(kc, o, apiVersion) {
   const cmd = o.command.join(' ');
   if (o.signal?.aborted) throw cancelledError(cmd, o.signal);
-  const session = await openSession(kc, o, { stdin: false, tty: false });
+  const session = await openSession(kc, o, { stdin: false, tty: false }, apiVersion);
   let timer;
   let onAbort;
   const guards = [];
@@ -126,14 +126,14 @@ function withPidFile(command) {
   return { pidFile, wrapped };
 }
 
-function signalRemote(kc, o, pidFile, signal) {
+function signalRemote(kc, o, pidFile, signal, apiVersion) {
   const sig = String(signal).replace(/^SIG/, '');
   if (!/^[A-Z0-9]+$/.test(sig)) return Promise.resolve();
   // POSIX `kill -s SIG -- -PGID` (dash rejects `kill -SIG -- ...`); without a
   // process group, the direct children and the process itself.
   const script =
     'p=$(cat "$0" 2>/dev/null) || exit 0; kill -s "$1" -- -"$p" 2>/dev/null || { pkill -"$1" -P "$p"; kill -s "$1" "$p"; }; rm -f "$0"';
-  return execInSandbox(kc, { ...o, command: ['sh', '-c', script, pidFile, sig], timeoutMs: 10_000, signal: undefined }).catch(
+  return execInSandbox(kc, { ...o, command: ['sh', '-c', script, pidFile, sig], timeoutMs: 10_000, signal: undefined }, apiVersion).catch(
     (err) => console.warn(`[agent-sandbox-sdk] could not signal the remote process: ${err.message}`),
   );
 }
@@ -143,59 +143,65 @@ function signalRemote(kc, o, pidFile, signal) {
  * Rejects only when the Sandbox's pod cannot be looked up; a session that
  * cannot open gives destroyed streams and a wait() that rejects.
  */
-async function execStreamInSandbox(kc, o) {
-  const cmd = o.command.join(' ');
+async function execStreamInSandbox(kc, o, apiVersion) {
+  const remote = o.killSignal ? withPidFile(o.command) : undefined;
+  let session;
+  try {
+    session = await openSession(kc, remote ? { ...o, command: remote.wrapped } : o, { stdin: Boolean(o.stdin), tty: Boolean(o.tty) }, apiVersion);
+  } catch (err) {
+    if (!(err instanceof ExecError)) throw err;
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    stdout.destroy();
+    stderr.destroy();
+    const failed = Promise.reject(err);
+    failed.catch(() => {});
+    return { stdout, stderr, wait: () => failed, kill: () => {}, resize: async () => {} };
+  }
+  const onKill = remote ? () => void signalRemote(kc, o, remote.pidFile, o.killSignal, apiVersion) : undefined;
+  return streamSession(session, { command: o.command.join(' '), stdin: o.stdin, signal: o.signal, timeoutMs: o.timeoutMs, onKill });
+}
+
+/**
+ * Node streams over an open native session: output is pumped chunk by chunk
+ * (backpressure reaches the socket), `wait()` settles once, `kill()` closes
+ * the connection (and runs `onKill` while the command still runs), and an
+ * `AbortSignal` or `timeoutMs` ends it with CANCELLED or TIMEOUT.
+ */
+function streamSession(session, { command, stdin, signal, timeoutMs, onKill }) {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
-  let session;
   let settle;
   const waitPromise = new Promise((resolve, reject) => {
     settle = { resolve, reject };
   });
   waitPromise.catch(() => {}); // never an unhandled rejection; awaiting callers still see it
   let settled = false;
+  let timer;
+  let onAbort;
   const finish = (fn, value) => {
     if (settled) return;
     settled = true;
-    cleanup();
+    clearTimeout(timer);
+    if (onAbort) signal.removeEventListener('abort', onAbort);
     fn(value);
   };
-  let timer;
-  let onAbort;
-  const cleanup = () => {
-    clearTimeout(timer);
-    if (onAbort) o.signal.removeEventListener('abort', onAbort);
-  };
   const fail = (err) => {
-    session?.kill();
+    session.kill();
     if (!stdout.writableEnded) stdout.end();
     if (!stderr.writableEnded) stderr.end();
     finish(settle.reject, err);
   };
 
-  const remote = o.killSignal ? withPidFile(o.command) : undefined;
-  try {
-    session = await openSession(kc, remote ? { ...o, command: remote.wrapped } : o, { stdin: Boolean(o.stdin), tty: Boolean(o.tty) });
-  } catch (err) {
-    if (!(err instanceof ExecError)) throw err;
-    stdout.destroy();
-    stderr.destroy();
-    finish(settle.reject, err);
-    return { stdout, stderr, wait: () => waitPromise, kill: () => {}, resize: async () => {} };
+  if (timeoutMs) timer = setTimeout(() => fail(new TimeoutError(`exec ${command}`, timeoutMs)), timeoutMs);
+  if (signal) {
+    onAbort = () => fail(cancelledError(command, signal));
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
   }
+  if (stdin) feedStdin(session, stdin, fail);
 
-  if (o.timeoutMs) timer = setTimeout(() => fail(new TimeoutError(`exec ${cmd}`, o.timeoutMs)), o.timeoutMs);
-  if (o.signal) {
-    onAbort = () => fail(cancelledError(cmd, o.signal));
-    if (o.signal.aborted) onAbort();
-    else o.signal.addEventListener('abort', onAbort, { once: true });
-  }
-  if (o.stdin) feedStdin(session, o.stdin, fail);
-
-  const pumps = Promise.all([
-    pump(() => session.readStdout(), stdout),
-    pump(() => session.readStderr(), stderr),
-  ]);
+  const pumps = Promise.all([pump(() => session.readStdout(), stdout), pump(() => session.readStderr(), stderr)]);
   Promise.all([pumps, session.wait()]).then(
     ([, exitCode]) => {
       if (!stdout.writableEnded) stdout.end();
@@ -208,7 +214,7 @@ async function execStreamInSandbox(kc, o) {
   const kill = () => {
     try {
       session.kill();
-      if (remote && !settled) void signalRemote(kc, o, remote.pidFile, o.killSignal);
+      if (onKill && !settled) onKill();
     } catch {
       // kill never throws
     }
@@ -221,4 +227,4 @@ async function execStreamInSandbox(kc, o) {
   return { stdout, stderr, wait: () => waitPromise, kill, resize };
 }
 
-module.exports = { execInSandbox, execStreamInSandbox, DEFAULT_CONTAINER };
+module.exports = { execInSandbox, execStreamInSandbox, streamSession, DEFAULT_CONTAINER };

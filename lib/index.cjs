@@ -12,10 +12,8 @@ const watch = require('./watch.cjs');
 const builders = require('./builders.cjs');
 const schemas = require('./schemas.cjs');
 const { applyBunCompat } = require('./bun-compat.cjs');
-const { AgentSandboxInstance } = require('./provider/instance.cjs');
-const { K8sError, K8sErrors } = require('./provider/errors.cjs');
-const { mapConditionsToStatus } = require('./provider/status.cjs');
-const provider = require('./provider/provider.cjs');
+const provider = require('./provider.cjs');
+const { setLogger } = require('./logger.cjs');
 
 applyBunCompat();
 
@@ -31,6 +29,7 @@ module.exports = {
   pause: lifecycle.pause,
   resume: lifecycle.resume,
   startWatch: watch.startWatch,
+  setLogger,
   // Classes
   AgentSandboxClient,
   CustomResourceCrud,
@@ -64,8 +63,8 @@ module.exports = {
   createAgentSandboxProvider: provider.createAgentSandboxProvider,
   SANDBOX_DEFAULTS: provider.SANDBOX_DEFAULTS,
   getDefaultSandboxNetworkMode: provider.getDefaultSandboxNetworkMode,
-  AgentSandboxInstance,
-  K8sError,
-  K8sErrors,
-  mapConditionsToStatus,
+  AgentSandboxInstance: provider.AgentSandboxInstance,
+  K8sError: errors.K8sError,
+  K8sErrors: errors.K8sErrors,
+  mapConditionsToStatus: provider.mapConditionsToStatus,
 };

@@ -44,11 +44,11 @@ function eventReader(nativeWatch) {
  * own; `done` resolves after stop() (or when a timeoutSeconds watch ends) and
  * rejects on errors retrying cannot fix (401, 403, 404).
  */
-function startWatch(kc, config, options, callback) {
+function startWatch(kc, config, options, callback, apiVersion) {
   let stopped = false;
   let nativeWatch;
   const done = (async () => {
-    nativeWatch = await openNativeWatch(kc, config, options);
+    nativeWatch = await openNativeWatch(kc, config, options, apiVersion);
     if (stopped) {
       nativeWatch.stop();
       return;

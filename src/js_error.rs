@@ -10,8 +10,14 @@ use serde_json::json;
 pub const MARKER: &str = "AGENT_SANDBOX_NATIVE_ERROR:";
 
 pub fn to_napi(err: Error) -> napi::Error {
+    napi::Error::from_reason(format!("{MARKER}{}", payload(&err)))
+}
+
+/// `{code, message, statusCode, details, cause?}`; `cause` is the error a
+/// provider error wraps (the JS layer sets it as the error's `cause`).
+pub fn payload(err: &Error) -> serde_json::Value {
     let mut details = serde_json::Map::new();
-    match &err {
+    match err {
         Error::Api { reason, .. } => {
             details.insert("reason".into(), json!(reason));
         }
@@ -51,18 +57,30 @@ pub fn to_napi(err: Error) -> napi::Error {
         }
         _ => {}
     }
-    let payload = json!({
+    let mut payload = json!({
         "code": err.code().as_str(),
         "message": err.to_string(),
         "statusCode": err.status(),
         "details": details,
     });
-    napi::Error::from_reason(format!("{MARKER}{payload}"))
+    if let Error::Provider {
+        source: Some(cause),
+        ..
+    } = err
+    {
+        payload["cause"] = self::payload(cause);
+    }
+    payload
 }
 
 /// A coded INVALID error (bad use of the native API, bad input).
 pub fn invalid(message: impl Into<String>) -> napi::Error {
     to_napi(Error::invalid(message))
+}
+
+/// A coded INVALID_ARGUMENT error: a caller's value was refused.
+pub fn invalid_argument(message: impl Into<String>) -> napi::Error {
+    to_napi(Error::invalid_argument(message))
 }
 
 /// A coded error for an answer that could not be encoded or decoded.

@@ -46,6 +46,8 @@ pub struct NativeExecSession {
     /// closes the connection.
     exit: CancellableTask<i32>,
     command: String,
+    /// Signals the remote process on kill() (a provider's opt-in `killSignal`).
+    remote_kill: std::sync::Mutex<Option<futures::future::BoxFuture<'static, ()>>>,
 }
 
 #[napi]
@@ -54,8 +56,8 @@ impl NativeClient {
     /// are), then opens the session (open failures are EXEC_FAILED).
     #[napi]
     pub async fn start_exec(&self, req: JsExecRequest) -> napi::Result<NativeExecSession> {
-        let client = self.inner();
-        let pod = agent_sandbox::exec::resolve_pod_name(client, &req.namespace, &req.sandbox_name)
+        let client = self.inner().await?;
+        let pod = agent_sandbox::exec::resolve_pod_name(&client, &req.namespace, &req.sandbox_name)
             .await
             .into_js()?;
         let session = client
@@ -74,7 +76,8 @@ impl NativeClient {
 }
 
 impl NativeExecSession {
-    fn new(mut session: ExecSession) -> Self {
+    pub(crate) fn new(mut session: ExecSession) -> Self {
+        let remote_kill = std::sync::Mutex::new(session.take_remote_kill());
         let stdout = session.stdout().map(|r| Output::new(Box::new(r)));
         let stderr = session.stderr().map(|r| Output::new(Box::new(r)));
         let stdin = session.stdin().map(|w| Box::new(w) as Writer);
@@ -92,6 +95,7 @@ impl NativeExecSession {
             resize: Mutex::new(resize),
             exit,
             command,
+            remote_kill,
         }
     }
 
@@ -230,9 +234,13 @@ impl NativeExecSession {
     }
 
     /// Closes the connection (idempotent, never throws). The remote process
-    /// is not signalled.
+    /// is signalled only when the session was opened with a kill signal.
     #[napi]
     pub fn kill(&self) {
         self.exit.cancel();
+        let remote = self.remote_kill.lock().ok().and_then(|mut k| k.take());
+        if let Some(remote) = remote {
+            napi::bindgen_prelude::spawn(remote);
+        }
     }
 }

@@ -52,7 +52,7 @@ impl NativeClient {
         name: String,
         timeout_ms: u32,
     ) -> napi::Result<NativeTask> {
-        let client = self.inner().clone();
+        let client = self.inner().await?;
         let operation = format!("waitForReady({name})");
         // Async only to run on the binding's runtime (spawn needs one).
         Ok(NativeTask::spawn(operation, async move {
@@ -87,7 +87,7 @@ impl NativeClient {
         req: JsClaimRequest,
         timeout_ms: u32,
     ) -> napi::Result<NativeTask> {
-        let client = self.inner().clone();
+        let client = self.inner().await?;
         let operation = format!("claimSandbox({})", req.name);
         let request = agent_sandbox::lifecycle::ClaimRequest {
             name: req.name,

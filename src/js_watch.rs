@@ -44,7 +44,7 @@ impl NativeClient {
                 timeout_seconds: o.timeout_seconds.filter(|t| *t > 0),
             })
             .unwrap_or_default();
-        let watch = self.inner().watch(&r.into(), &namespace, options);
+        let watch = self.inner().await?.watch(&r.into(), &namespace, options);
         let abort = watch.abort_handle();
         Ok(NativeWatch {
             watch: Mutex::new(watch),

@@ -206,6 +206,12 @@ impl Error {
         match self {
             Error::Api { status, .. } => Some(*status),
             Error::InvalidArgument { .. } => Some(400),
+            // A wrapped API failure keeps the server's status.
+            Error::Provider {
+                code: ErrorCode::Api,
+                source: Some(source),
+                ..
+            } => source.status().or(Some(500)),
             Error::Provider { code, .. } => Some(code.provider_status()),
             _ => None,
         }

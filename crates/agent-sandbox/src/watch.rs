@@ -208,6 +208,7 @@ impl Runner {
         let mut relist = false;
         loop {
             if relist {
+                tracing::info!(resource = %self.r.plural, namespace = %self.namespace, "watch: relisting (the version was compacted away)");
                 match self.relist(&route, &mut known).await {
                     Ok(Some(v)) => {
                         version = v;
@@ -216,7 +217,9 @@ impl Runner {
                     }
                     Ok(None) => return Ok(()),
                     Err(e) if retryable(&e) => {
-                        tokio::time::sleep(backoff.next_delay()).await;
+                        let delay = backoff.next_delay();
+                        tracing::warn!(resource = %self.r.plural, namespace = %self.namespace, error = %e, backoff_ms = delay.as_millis() as u64, "watch: relist failed; retrying");
+                        tokio::time::sleep(delay).await;
                         continue;
                     }
                     Err(e) => return Err(e),
@@ -235,8 +238,9 @@ impl Runner {
                 Err(e) if e.status() == Some(410) && !single => relist = true,
                 Err(e) if single || !retryable(&e) => return Err(e),
                 Err(e) => {
-                    tracing::debug!(error = %e, "watch request failed; retrying");
-                    tokio::time::sleep(backoff.next_delay()).await;
+                    let delay = backoff.next_delay();
+                    tracing::warn!(resource = %self.r.plural, namespace = %self.namespace, error = %e, backoff_ms = delay.as_millis() as u64, resource_version = %version, "watch: request failed; reconnecting");
+                    tokio::time::sleep(delay).await;
                 }
             }
         }

@@ -253,7 +253,7 @@ async fn cold_lifecycle(profile: &str) {
 }
 
 /// Warm pool: initWarmPool, then create() adopts a pool Sandbox whose
-/// labels (Sandbox, pod template, pod) are ours; stop() removes the claim.
+/// labels (Sandbox and pod) are ours; stop() removes the claim.
 async fn warm_lifecycle(profile: &str) {
     let admin = client(profile).await;
     let ns = namespace(&admin, "rs-pool").await;
@@ -298,14 +298,10 @@ async fn warm_lifecycle(profile: &str) {
         .await
         .unwrap();
     assert_eq!(obj["metadata"]["labels"][LABEL_SANDBOX_ID], sandbox.id());
-    if profile != "v0.4.6" {
-        // v0.4.6's claim controller writes the template's pod template back
-        // over the claimed Sandbox, so there only the running pod keeps them.
-        assert_eq!(
-            obj["spec"]["podTemplate"]["metadata"]["labels"][LABEL_SANDBOX_ID],
-            sandbox.id()
-        );
-    }
+    // The pod keeps the labels once the controllers have settled the claim
+    // (they rewrite the claimed Sandbox's pod template and re-sync the pod's
+    // labels from it; a label put on the template vanished from the pod).
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
     let pod = agent_sandbox::exec::resolve_pod_name(&admin, &ns, sandbox.container_id())
         .await
         .unwrap();
@@ -313,7 +309,11 @@ async fn warm_lifecycle(profile: &str) {
         .get(&ResourceRef::new("", "v1", "pods"), &ns, &pod)
         .await
         .unwrap();
-    assert_eq!(pod["metadata"]["labels"][LABEL_SANDBOX_ID], sandbox.id());
+    assert_eq!(
+        pod["metadata"]["labels"][LABEL_SANDBOX_ID],
+        sandbox.id(),
+        "{profile}"
+    );
     let out = sandbox.exec("echo", &["warm".into()]).await.unwrap();
     assert_eq!(out.stdout, b"warm\n");
 
@@ -376,15 +376,18 @@ async fn bad_input_is_refused_before_any_request() {
     }
     let e = p.create(config("cs", " ")).await.unwrap_err();
     assert_eq!(e.code().as_str(), "INVALID_ARGUMENT");
-    // The listing error is raw, before any event.
+    // The listing error is the client's (K8S_API_ERROR wrapping the finer
+    // cause), before any event.
     let events = record(&p);
-    assert_eq!(
-        p.create(config("cs", "busybox"))
-            .await
-            .unwrap_err()
-            .code()
-            .as_str(),
-        "UNREACHABLE"
-    );
+    let e = p.create(config("cs", "busybox")).await.unwrap_err();
+    assert_eq!(e.code().as_str(), "K8S_API_ERROR");
+    assert!(e.to_string().starts_with("CRUD list failed: "), "{e}");
+    match &e {
+        agent_sandbox::Error::Provider {
+            source: Some(cause),
+            ..
+        } => assert_eq!(cause.code().as_str(), "UNREACHABLE"),
+        other => panic!("no cause: {other:?}"),
+    }
     assert!(events.lock().unwrap().is_empty());
 }

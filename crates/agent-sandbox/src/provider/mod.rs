@@ -56,8 +56,18 @@ pub enum NetworkMode {
 impl NetworkMode {
     /// `none` only when `SANDBOX_DEFAULT_NETWORK_MODE` is `none`.
     pub fn default_from_env() -> Self {
-        match std::env::var("SANDBOX_DEFAULT_NETWORK_MODE").as_deref() {
-            Ok("none") => NetworkMode::None,
+        Self::from_setting(
+            std::env::var("SANDBOX_DEFAULT_NETWORK_MODE")
+                .ok()
+                .as_deref(),
+        )
+    }
+
+    /// The rule for a value of `SANDBOX_DEFAULT_NETWORK_MODE` read elsewhere
+    /// (a JS runtime's `process.env` is not always the process environment).
+    pub fn from_setting(value: Option<&str>) -> Self {
+        match value {
+            Some("none") => NetworkMode::None,
             _ => NetworkMode::Bridge,
         }
     }
@@ -246,6 +256,21 @@ pub(crate) fn command_failed(
         format!("Command execution failed: {message}"),
         serde_json::json!({ "command": command }),
         source,
+    )
+}
+
+/// A failed call of the cluster API as the JS client reports one:
+/// `K8S_API_ERROR` with `CRUD <op> failed: <msg>`, the finer code in
+/// `details.type`, the HTTP status of the answer where there was one.
+pub(crate) fn crud_failed(op: &str, err: Error) -> Error {
+    if matches!(err, Error::Provider { .. }) {
+        return err;
+    }
+    Error::provider(
+        ErrorCode::Api,
+        format!("CRUD {op} failed: {}", message_of(&err)),
+        serde_json::json!({ "type": err.code().as_str() }),
+        Some(err),
     )
 }
 

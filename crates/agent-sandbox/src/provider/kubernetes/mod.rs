@@ -17,8 +17,8 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::lifecycle::{ClaimRequest, claim_sandbox, wait_for_ready};
 use crate::provider::{
     CleanupOptions, Events, NetworkMode, ProviderEvent, ProviderHealth, RecoverResult, Sandbox,
-    SandboxConfig, SandboxHandle, SandboxInfo, SandboxProvider, SandboxStatus, defaults, iso_time,
-    message_of, naming, status::status_of,
+    SandboxConfig, SandboxHandle, SandboxInfo, SandboxProvider, SandboxStatus, crud_failed,
+    defaults, iso_time, message_of, naming, status::status_of,
 };
 use crate::resources::{Kind, ResourceRef, Version};
 
@@ -214,10 +214,12 @@ impl KubernetesProvider {
 
     async fn create_checked(&self, config: &SandboxConfig) -> Result<SandboxHandle> {
         let codespace = config.codespace_id.as_str();
-        for item in self
+        // A listing error propagates as the client reports it, before any event.
+        let existing = self
             .list_sandboxes(&[(LABEL_PROJECT_ID, codespace)])
-            .await?
-        {
+            .await
+            .map_err(|e| crud_failed("list", e))?;
+        for item in existing {
             if !status_of(&item).is_gone() {
                 let adopted = self.adopt(&item).await;
                 self.remember(&adopted);
@@ -408,11 +410,13 @@ impl KubernetesProvider {
             let sandbox_name = str_at(&bound.sandbox, "/metadata/name").to_string();
             let shutdown =
                 iso_time(SystemTime::now() + Duration::from_secs(config.idle_timeout_minutes * 60));
-            // Labels on the pod template too: a pod the controller recreates
-            // keeps its NetworkPolicy selection.
+            // Not on the pod template: the claim controller rewrites a claimed
+            // Sandbox's template labels, and the Sandbox controller then
+            // removes from the pod every label it had copied from there
+            // (seen on v0.4.6 and v0.5.6), ours included.
             let patch = json!({
                 "metadata": { "labels": labels.map() },
-                "spec": { "shutdownTime": shutdown, "podTemplate": { "metadata": { "labels": labels.map() } } },
+                "spec": { "shutdownTime": shutdown },
             });
             self.shared
                 .client
@@ -811,7 +815,7 @@ impl SandboxProvider for KubernetesProvider {
             .await
         {
             Ok(_) => return Ok(()),
-            Err(e) if e.code() != ErrorCode::AlreadyExists => return Err(e),
+            Err(e) if e.code() != ErrorCode::AlreadyExists => return Err(crud_failed("create", e)),
             Err(_) => {}
         }
         // Replace with the current resourceVersion (retried on a conflict
@@ -850,13 +854,14 @@ impl SandboxProvider for KubernetesProvider {
             )
             .await
         {
-            Err(e) if !e.is_not_found() => return Err(e),
+            Err(e) if !e.is_not_found() => return Err(crud_failed("delete", e)),
             _ => {}
         }
         client
             .create(&pools, &options.namespace, body)
             .await
             .map(|_| ())
+            .map_err(|e| crud_failed("create", e))
     }
 
     async fn assert_network_isolation_support(&self) -> Result<()> {

@@ -1,0 +1,33 @@
+'use strict';
+// setLogger: the core's log records (watch reconnects, relists, backoff,
+// provider events, warnings) as structured objects. No secret is in them:
+// only this package's records are sent, and secret-looking fields are redacted.
+
+const { native } = require('./native.cjs');
+const { AgentSandboxError, fromNative } = require('./errors.cjs');
+
+/**
+ * @param logger `(record) => void`, or null to stop; a logger that throws is ignored
+ * @param options.level 'error' | 'warn' | 'info' (default) | 'debug' | 'trace'
+ */
+function setLogger(logger, options = {}) {
+  if (logger !== null && logger !== undefined && typeof logger !== 'function') {
+    throw new AgentSandboxError('setLogger(): the logger must be a function or null', 'INVALID_ARGUMENT', 400);
+  }
+  const deliver = logger
+    ? (record) => {
+        try {
+          logger(record);
+        } catch {
+          // the host's logger failing must not break the SDK
+        }
+      }
+    : null;
+  try {
+    native.setLogger(deliver, options.level);
+  } catch (err) {
+    throw fromNative(err);
+  }
+}
+
+module.exports = { setLogger };
