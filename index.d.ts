@@ -698,8 +698,9 @@ export declare class AgentSandboxInstance {
     client: AgentSandboxClient,
     idleTimeoutMinutes?: number,
   );
-  exec(cmd: string, args?: string[]): Promise<ExecResult>;
-  execAsRoot(cmd: string, args?: string[]): Promise<ExecResult>;
+  /** `signal` aborts it (CANCELLED) and closes its connection. */
+  exec(cmd: string, args?: string[], options?: { signal?: AbortSignal }): Promise<ExecResult>;
+  execAsRoot(cmd: string, args?: string[], options?: { signal?: AbortSignal }): Promise<ExecResult>;
   execStream(options: AgentExecStreamOptions): Promise<ExecStreamResult>;
   writeFile(path: string, content: string | Buffer, mode?: number): Promise<void>;
   readFile(path: string): Promise<Buffer>;
@@ -803,7 +804,8 @@ export declare class AgentSandboxProvider {
   /** Every sandbox gets a deny-all NetworkPolicy (SANDBOX_DEFAULT_NETWORK_MODE=none when the provider was made). */
   readonly enforceNetworkIsolation: boolean;
   constructor(options?: AgentSandboxProviderOptions);
-  create(config: SandboxConfig): Promise<AgentSandboxInstance>;
+  /** `signal` aborts it: it removes what it made (Sandbox, claim, NetworkPolicy) and rejects with CANCELLED. */
+  create(config: SandboxConfig, options?: { signal?: AbortSignal }): Promise<AgentSandboxInstance>;
   /** The codespace's sandbox (never another codespace's), else the 'default' codespace's, else null. */
   get(codespaceId: string): Promise<AgentSandboxInstance | null>;
   getById(sandboxId: string): Promise<AgentSandboxInstance | null>;
@@ -813,7 +815,7 @@ export declare class AgentSandboxProvider {
   recover(): Promise<RecoverResult>;
   validateSandboxes(): Promise<void>;
   cleanup(options?: { olderThan?: Date; status?: string[] }): Promise<number>;
-  healthCheck(): Promise<SandboxHealthCheck>;
+  healthCheck(options?: { signal?: AbortSignal }): Promise<SandboxHealthCheck>;
   pullImage(image: string): Promise<void>;
   isImageAvailable(image: string): Promise<boolean>;
   assertNetworkIsolationSupport(): Promise<void>;

@@ -58,6 +58,39 @@ function withErrorClasses(Class, sync = new Set()) {
   }
 }
 
+/** CANCELLED, as the core reports it, for a call aborted before it started. */
+function cancelledError(method, signal) {
+  const reason = signal.reason instanceof Error ? signal.reason.message : signal.reason;
+  return new AgentSandboxError(`${method} was aborted`, 'CANCELLED', undefined, { operation: method, reason });
+}
+
+/**
+ * `methods[name]` is the index of the `{ signal }` options argument: the
+ * signal becomes a native CancelToken cancelled on 'abort'.
+ */
+function withAbortSignals(Class, methods) {
+  for (const [name, at] of Object.entries(methods)) {
+    const method = Class.prototype[name];
+    const wrapped = {
+      [name](...args) {
+        const signal = args[at]?.signal;
+        args.length = Math.max(args.length, at + 1);
+        if (!signal) {
+          args[at] = undefined;
+          return method.apply(this, args);
+        }
+        if (signal.aborted) return Promise.reject(cancelledError(name, signal));
+        const token = new native.CancelToken();
+        const onAbort = () => token.cancel();
+        signal.addEventListener('abort', onAbort, { once: true });
+        args[at] = token;
+        return Promise.resolve(method.apply(this, args)).finally(() => signal.removeEventListener('abort', onAbort));
+      },
+    }[name];
+    Object.defineProperty(Class.prototype, name, { value: wrapped, writable: true, configurable: true });
+  }
+}
+
 /** A constructor that converts the JS arguments and the native errors of construction. */
 function constructedBy(Class, toNativeArgs, after) {
   const proxy = new Proxy(Class, {
@@ -121,11 +154,13 @@ Object.assign(native.AgentSandboxProvider.prototype, {
  */
 native.AgentSandboxInstance.prototype.execStream = async function execStream(options) {
   const { cmd, args, env, cwd, stdin, tty, killSignal, signal, timeoutMs } = options ?? {};
-  const session = await this.openExecStream({ cmd, args, env, cwd, stdin: Boolean(stdin), tty: Boolean(tty), killSignal });
+  const session = await this.openExecStream({ cmd, args, env, cwd, stdin: Boolean(stdin), tty: Boolean(tty), killSignal }, { signal });
   const s = streamSession(session, { command: cmd, stdin, signal, timeoutMs });
   return { stdout: s.stdout, stderr: s.stderr, wait: s.wait, kill: async () => s.kill(), resize: s.resize };
 };
 
+withAbortSignals(native.AgentSandboxProvider, { create: 1, healthCheck: 0 });
+withAbortSignals(native.AgentSandboxInstance, { exec: 2, execAsRoot: 2, openExecStream: 1 });
 withErrorClasses(native.AgentSandboxProvider);
 withErrorClasses(native.AgentSandboxInstance, new Set(['touch', 'getLastActivity']));
 

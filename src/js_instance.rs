@@ -7,12 +7,14 @@ use std::sync::Arc;
 
 use agent_sandbox::provider::kubernetes::{KubernetesSandbox, SandboxRef};
 use agent_sandbox::provider::{AgentCommand, SandboxHandle, SandboxStatus};
+use napi::bindgen_prelude::PromiseRaw;
 use napi::bindgen_prelude::{Buffer, Either};
 use napi::{Env, JsDate};
 use napi_derive::napi;
 use serde_json::Value;
 use tokio::sync::OnceCell;
 
+use crate::js_cancel::{CancelToken, or_cancelled, token_of};
 use crate::js_client::{Connection, NativeClient};
 use crate::js_error::{IntoJs, decode, invalid_argument as invalid};
 use crate::js_events::EventSink;
@@ -203,42 +205,59 @@ impl AgentSandboxInstance {
             .to_string()
     }
 
-    /// Runs `cmd args` (no shell); output trimmed. Failures are K8S_EXEC_FAILED.
+    /// Runs `cmd args` (no shell); output trimmed. Failures are
+    /// K8S_EXEC_FAILED; a cancelled call closes its connection.
     #[napi(ts_return_type = "Promise<{ exitCode: number; stdout: string; stderr: string }>")]
-    pub async fn exec(&self, cmd: String, args: Option<Vec<String>>) -> napi::Result<JsExecResult> {
-        let sandbox = self.state.sandbox().await?;
-        let out = sandbox
-            .exec(&cmd, &args.unwrap_or_default())
-            .await
-            .into_js()?;
-        Ok(JsExecResult {
-            exit_code: out.exit_code,
-            stdout: trimmed(&out.stdout),
-            stderr: trimmed(&out.stderr),
-        })
+    pub fn exec<'env>(
+        &self,
+        env: &'env Env,
+        cmd: String,
+        args: Option<Vec<String>>,
+        cancel: Option<&CancelToken>,
+    ) -> napi::Result<PromiseRaw<'env, JsExecResult>> {
+        let state = self.state.clone();
+        let token = token_of(cancel);
+        env.spawn_future(or_cancelled("exec", token, async move {
+            let sandbox = state.sandbox().await?;
+            let out = sandbox
+                .exec(&cmd, &args.unwrap_or_default())
+                .await
+                .into_js()?;
+            Ok(JsExecResult {
+                exit_code: out.exit_code,
+                stdout: trimmed(&out.stdout),
+                stderr: trimmed(&out.stderr),
+            })
+        }))
     }
 
     /// Sandbox pods run as a non-root user: this runs as that user, with a warning.
     #[napi(ts_return_type = "Promise<{ exitCode: number; stdout: string; stderr: string }>")]
-    pub async fn exec_as_root(
+    pub fn exec_as_root<'env>(
         &self,
+        env: &'env Env,
         cmd: String,
         args: Option<Vec<String>>,
-    ) -> napi::Result<JsExecResult> {
+        cancel: Option<&CancelToken>,
+    ) -> napi::Result<PromiseRaw<'env, JsExecResult>> {
         eprintln!(
             "[agent-sandbox-sdk] execAsRoot({cmd}): sandbox pods run as a non-root user; running as that user"
         );
-        self.exec(cmd, args).await
+        self.exec(env, cmd, args, cancel)
     }
 
     /// Opens a streaming command (the JS layer's `execStream` wraps it in
     /// Node streams). `cwd`, `env` and the command reach the program as argv.
-    #[napi]
-    pub async fn open_exec_stream(
+    /// Cancelled before the session opens, nothing runs.
+    #[napi(ts_return_type = "Promise<NativeExecSession>")]
+    pub fn open_exec_stream<'env>(
         &self,
+        env: &'env Env,
         command: JsAgentCommand,
-    ) -> napi::Result<NativeExecSession> {
-        let sandbox = self.state.sandbox().await?;
+        cancel: Option<&CancelToken>,
+    ) -> napi::Result<PromiseRaw<'env, NativeExecSession>> {
+        let state = self.state.clone();
+        let token = token_of(cancel);
         let command = AgentCommand {
             cmd: command.cmd,
             args: command.args.unwrap_or_default(),
@@ -252,8 +271,11 @@ impl AgentSandboxInstance {
             tty: command.tty.unwrap_or(false),
             kill_signal: command.kill_signal,
         };
-        let session = sandbox.exec_stream(&command).await.into_js()?;
-        Ok(NativeExecSession::new(session))
+        env.spawn_future(or_cancelled("execStream", token, async move {
+            let sandbox = state.sandbox().await?;
+            let session = sandbox.exec_stream(&command).await.into_js()?;
+            Ok(NativeExecSession::new(session))
+        }))
     }
 
     /// Writes a file through a tar archive on stdin (never in argv).

@@ -22,6 +22,7 @@ use napi_derive::napi;
 use serde_json::{Value, json};
 use tokio::sync::OnceCell;
 
+use crate::js_cancel::{CancelToken, or_cancelled, token_of};
 use crate::js_client::{Connection, NativeClient};
 use crate::js_error::{IntoJs, decode, invalid_argument as invalid};
 use crate::js_events::EventSink;
@@ -322,13 +323,21 @@ impl AgentSandboxProvider {
         &self,
         env: &'env Env,
         config: JsSandboxConfig,
+        cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, Option<Reference<AgentSandboxInstance>>>> {
         // Refusals reject the promise (as every other failure does).
         let config = config.into_core();
+        // Not dropped midway: the core stops at a safe point and removes what
+        // it made before failing with CANCELLED.
+        let token = token_of(cancel);
         self.run_for_instance(env, move |state| async move {
             let config = config?;
             let provider = state.provider().await.into_js()?;
-            provider.create(config).await.map(Some).into_js()
+            provider
+                .create_cancellable(config, token)
+                .await
+                .map(Some)
+                .into_js()
         })
     }
 
@@ -426,8 +435,13 @@ impl AgentSandboxProvider {
     }
 
     #[napi]
-    pub fn health_check<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, Value>> {
-        self.run(env, |state| async move {
+    pub fn health_check<'env>(
+        &self,
+        env: &'env Env,
+        cancel: Option<&CancelToken>,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        let token = token_of(cancel);
+        self.run(env, |state| or_cancelled("healthCheck", token, async move {
             let health = match state.provider().await {
                 Ok(p) => p.health_check().await,
                 Err(e) => agent_sandbox::provider::ProviderHealth {
@@ -437,7 +451,7 @@ impl AgentSandboxProvider {
                 },
             };
             serde_json::to_value(health).map_err(decode)
-        })
+        }))
     }
 
     /// A no-op on Kubernetes (the kubelet pulls); an empty name is K8S_IMAGE_NOT_FOUND.

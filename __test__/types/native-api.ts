@@ -68,7 +68,7 @@ type Accepts<Native, Public> = [Public] extends [Native] ? true : false;
 export const agreeingSignatures: [
   Accepts<Parameters<Provider['cleanup']>, Parameters<pub.AgentSandboxProvider['cleanup']>>,
   Accepts<Parameters<Provider['get']>, Parameters<pub.AgentSandboxProvider['get']>>,
-  Accepts<Parameters<Instance['exec']>, Parameters<pub.AgentSandboxInstance['exec']>>,
+  Accepts<Parameters<Instance['getMetrics']>, Parameters<pub.AgentSandboxInstance['getMetrics']>>,
   Accepts<Parameters<Instance['captureTmuxPane']>, Parameters<pub.AgentSandboxInstance['captureTmuxPane']>>,
   Accepts<Awaited<ReturnType<pub.AgentSandboxInstance['refreshStatus']>>, Awaited<ReturnType<Instance['refreshStatus']>>>,
   Accepts<Awaited<ReturnType<pub.AgentSandboxProvider['recover']>>, Awaited<ReturnType<Provider['recover']>>>,

@@ -24,6 +24,7 @@ use std::time::SystemTime;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
+pub use tokio_util::sync::CancellationToken;
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::exec::{ExecOutput, ExecSession};
@@ -225,7 +226,17 @@ pub trait SandboxProvider: Send + Sync + 'static {
     /// The provider's events; subscribe before acting to see them all.
     fn events(&self) -> &Events;
 
-    async fn create(&self, config: SandboxConfig) -> Result<SandboxHandle>;
+    async fn create(&self, config: SandboxConfig) -> Result<SandboxHandle> {
+        self.create_cancellable(config, CancellationToken::new())
+            .await
+    }
+    /// `create`, ended early by `cancel`: it then removes what it made (the
+    /// Sandbox, claim and NetworkPolicy) and fails with `CANCELLED`.
+    async fn create_cancellable(
+        &self,
+        config: SandboxConfig,
+        cancel: CancellationToken,
+    ) -> Result<SandboxHandle>;
     /// The codespace's live sandbox (never another codespace's), or `None`.
     async fn get(&self, codespace_id: &str) -> Result<Option<SandboxHandle>>;
     async fn get_by_id(&self, sandbox_id: &str) -> Result<Option<SandboxHandle>>;
@@ -257,6 +268,28 @@ pub(crate) fn command_failed(
         serde_json::json!({ "command": command }),
         source,
     )
+}
+
+/// `work`, or `CANCELLED` as soon as `cancel` fires (dropping `work`).
+pub(crate) async fn until_cancelled<T>(
+    operation: &str,
+    cancel: &CancellationToken,
+    work: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    tokio::select! {
+        r = work => r,
+        _ = cancel.cancelled() => Err(Error::Cancelled { operation: operation.to_string() }),
+    }
+}
+
+/// `CANCELLED` if `cancel` has fired.
+pub(crate) fn check_cancelled(operation: &str, cancel: &CancellationToken) -> Result<()> {
+    if cancel.is_cancelled() {
+        return Err(Error::Cancelled {
+            operation: operation.to_string(),
+        });
+    }
+    Ok(())
 }
 
 /// A failed call of the cluster API as the JS client reports one:

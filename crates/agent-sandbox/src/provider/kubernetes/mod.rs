@@ -17,10 +17,11 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::lifecycle::{ClaimRequest, claim_sandbox, wait_for_ready};
 use crate::provider::{
     CleanupOptions, Events, NetworkMode, ProviderEvent, ProviderHealth, RecoverResult, Sandbox,
-    SandboxConfig, SandboxHandle, SandboxInfo, SandboxProvider, SandboxStatus, crud_failed,
-    defaults, iso_time, message_of, naming, status::status_of,
+    SandboxConfig, SandboxHandle, SandboxInfo, SandboxProvider, SandboxStatus, check_cancelled,
+    crud_failed, defaults, iso_time, message_of, naming, status::status_of, until_cancelled,
 };
 use crate::resources::{Kind, ResourceRef, Version};
+use tokio_util::sync::CancellationToken;
 
 pub use manifest::{LABEL_PROJECT_ID, LABEL_SANDBOX_ID, WARM_POOL_NAME, WARM_POOL_TEMPLATE};
 pub use sandbox::{KubernetesSandbox, SandboxRef};
@@ -212,7 +213,11 @@ impl KubernetesProvider {
         self.shared.events.emit(event);
     }
 
-    async fn create_checked(&self, config: &SandboxConfig) -> Result<SandboxHandle> {
+    async fn create_checked(
+        &self,
+        config: &SandboxConfig,
+        cancel: &CancellationToken,
+    ) -> Result<SandboxHandle> {
         let codespace = config.codespace_id.as_str();
         // A listing error propagates as the client reports it, before any event.
         let existing = self
@@ -226,10 +231,17 @@ impl KubernetesProvider {
                 return Err(already_exists(codespace));
             }
         }
-        self.create_sandbox(config).await
+        check_cancelled("create", cancel)?;
+        self.create_sandbox(config, cancel).await
     }
 
-    async fn create_sandbox(&self, config: &SandboxConfig) -> Result<SandboxHandle> {
+    /// Requests are never cut off midway (an object could be made without
+    /// our knowing); `cancel` is checked between steps and ends the waits.
+    async fn create_sandbox(
+        &self,
+        config: &SandboxConfig,
+        cancel: &CancellationToken,
+    ) -> Result<SandboxHandle> {
         let options = &self.shared.options;
         let codespace = config.codespace_id.clone();
         let sandbox_id = config.id.clone().unwrap_or_else(naming::create_id);
@@ -270,28 +282,32 @@ impl KubernetesProvider {
         let attempt = async {
             if isolate {
                 policy_created = self.create_network_policy(&name, &sandbox_id).await?;
+                check_cancelled("create", cancel)?;
             }
-            let (sandbox_name, claim_name) =
-                match self.claim_from_warm_pool(config, &name, &labels).await {
-                    Some(claimed) => claimed,
-                    None => {
-                        let body = manifest::cold_sandbox(&name, config, options, &labels);
-                        self.shared
-                            .client
-                            .create(&sandboxes(), &options.namespace, body)
-                            .await?;
-                        sandbox_created = true;
-                        wait_for_ready(
-                            &self.shared.client,
-                            &sandboxes(),
-                            &options.namespace,
-                            &name,
-                            options.ready_timeout,
-                        )
+            let (sandbox_name, claim_name) = match self
+                .claim_from_warm_pool(config, &name, &labels, cancel)
+                .await?
+            {
+                Some(claimed) => claimed,
+                None => {
+                    let body = manifest::cold_sandbox(&name, config, options, &labels);
+                    self.shared
+                        .client
+                        .create(&sandboxes(), &options.namespace, body)
                         .await?;
-                        (name.clone(), None)
-                    }
-                };
+                    sandbox_created = true;
+                    let r = sandboxes();
+                    let ready = wait_for_ready(
+                        &self.shared.client,
+                        &r,
+                        &options.namespace,
+                        &name,
+                        options.ready_timeout,
+                    );
+                    until_cancelled("create", cancel, ready).await?;
+                    (name.clone(), None)
+                }
+            };
             let handle = self.sandbox(SandboxRef {
                 id: sandbox_id.clone(),
                 sandbox_name,
@@ -338,6 +354,9 @@ impl KubernetesProvider {
                     sandbox_id,
                     error: err.clone(),
                 });
+                if err.code() == ErrorCode::Cancelled {
+                    return Err(clone_error(&err));
+                }
                 let source = Arc::try_unwrap(err).unwrap_or_else(|shared| clone_error(&shared));
                 Err(Error::provider(
                     ErrorCode::SandboxCreationFailed,
@@ -385,12 +404,13 @@ impl KubernetesProvider {
         config: &SandboxConfig,
         name: &str,
         labels: &manifest::Labels<'_>,
-    ) -> Option<(String, Option<String>)> {
+        cancel: &CancellationToken,
+    ) -> Result<Option<(String, Option<String>)>> {
         let options = &self.shared.options;
         if !options.enable_warm_pool
             || self.pool_template_image().await.as_deref() != Some(config.image.as_str())
         {
-            return None;
+            return Ok(None);
         }
         let claim_name = naming::claim_name_for(name);
         let request = ClaimRequest {
@@ -400,13 +420,13 @@ impl KubernetesProvider {
             labels: labels.map(),
         };
         let attempt = async {
-            let bound = claim_sandbox(
+            let claiming = claim_sandbox(
                 &self.shared.client,
                 &options.namespace,
                 &request,
                 options.ready_timeout,
-            )
-            .await?;
+            );
+            let bound = until_cancelled("create", cancel, claiming).await?;
             let sandbox_name = str_at(&bound.sandbox, "/metadata/name").to_string();
             let shutdown =
                 iso_time(SystemTime::now() + Duration::from_secs(config.idle_timeout_minutes * 60));
@@ -435,9 +455,12 @@ impl KubernetesProvider {
             Ok::<_, Error>(sandbox_name)
         };
         match attempt.await {
-            Ok(sandbox_name) => Some((sandbox_name, Some(claim_name))),
+            Ok(sandbox_name) => Ok(Some((sandbox_name, Some(claim_name)))),
             Err(e) => {
-                tracing::warn!(codespace = %config.codespace_id, error = %e, "no sandbox from the warm pool; creating one");
+                let cancelled = e.code() == ErrorCode::Cancelled;
+                if !cancelled {
+                    tracing::warn!(codespace = %config.codespace_id, error = %e, "no sandbox from the warm pool; creating one");
+                }
                 // A claim of this name that we did not make is not ours to delete.
                 if e.code() != ErrorCode::AlreadyExists
                     && let Err(e) = self
@@ -454,7 +477,7 @@ impl KubernetesProvider {
                 {
                     tracing::warn!(claim = %claim_name, error = %e, "deleting the failed claim failed");
                 }
-                None
+                if cancelled { Err(e) } else { Ok(None) }
             }
         }
     }
@@ -569,7 +592,11 @@ impl SandboxProvider for KubernetesProvider {
         &self.shared.events
     }
 
-    async fn create(&self, config: SandboxConfig) -> Result<SandboxHandle> {
+    async fn create_cancellable(
+        &self,
+        config: SandboxConfig,
+        cancel: CancellationToken,
+    ) -> Result<SandboxHandle> {
         manifest::check_config(&config)?;
         let codespace = config.codespace_id.clone();
         {
@@ -585,7 +612,7 @@ impl SandboxProvider for KubernetesProvider {
                 return Err(already_exists(&codespace));
             }
         }
-        let result = self.create_checked(&config).await;
+        let result = self.create_checked(&config, &cancel).await;
         lock(&self.shared.state).creating.remove(&codespace);
         result
     }

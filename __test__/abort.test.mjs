@@ -1,0 +1,116 @@
+// AbortSignal on the provider's and instance's long calls: aborted midway,
+// each rejects with CANCELLED within a second and leaves nothing behind.
+import { assert, describe, it, before, after, until } from './helpers/harness.mjs';
+import { createServer } from 'node:net';
+import * as sdk from '../index.js';
+import { kubeConfigFor, freshNamespace, sandboxManifest } from './helpers/cluster.mjs';
+
+const config = (codespaceId, extra = {}) => ({
+  codespaceId,
+  codespacePath: '',
+  image: 'busybox',
+  memoryMb: 256,
+  cpuCores: 1,
+  idleTimeoutMinutes: 30,
+  volumeMounts: [],
+  ...extra,
+});
+
+/** Rejects with CANCELLED within `withinMs` of `abort()`. */
+async function assertCancelledAfterAbort(promise, abort, withinMs = 1000) {
+  const at = Date.now();
+  abort();
+  await assert.rejects(promise, (e) => {
+    assert.ok(e instanceof sdk.AgentSandboxError, String(e));
+    assert.equal(e.code, 'CANCELLED', e.message);
+    return true;
+  });
+  const took = Date.now() - at;
+  assert.ok(took < withinMs, `rejected ${took} ms after abort()`);
+}
+
+describe('AbortSignal on the provider and instance', () => {
+  let kc;
+  let ns;
+  let client;
+  before(async () => {
+    kc = kubeConfigFor();
+    ns = await freshNamespace(kc, 'abort');
+    client = new sdk.AgentSandboxClient({ kubeConfig: kc, namespace: ns.name });
+  });
+  after(() => ns?.cleanup());
+
+  it('create(): aborted while waiting for Ready, it removes the Sandbox and the NetworkPolicy', async () => {
+    // No RuntimeClass 'kata' exists here, so the API server refuses the pod
+    // and the Sandbox stays not Ready: create() is certainly in its wait.
+    const provider = sdk.createAgentSandboxProvider({ client, namespace: ns.name, readyTimeoutSeconds: 120, runtimeClassName: 'kata' });
+    const events = [];
+    provider.on((e) => events.push(e.type));
+    const ac = new AbortController();
+    const creating = provider.create(config('cs-abort', { id: 'abortabortabort1', networkMode: 'none' }), { signal: ac.signal });
+    creating.catch(() => {});
+    const name = 'agentpane-cs-abort-abortabo';
+    await until('the Sandbox to exist', () => client.sandboxExists(name));
+    await new Promise((r) => setTimeout(r, 500));
+    await assertCancelledAfterAbort(creating, () => ac.abort());
+    assert.deepEqual(events, ['sandbox:creating', 'sandbox:error']);
+    await until('the Sandbox to be gone', async () => !(await client.sandboxExists(name)));
+    assert.equal(await client.networkPolicies.exists(ns.name, `np-${name}`), false);
+    // The codespace is free again.
+    assert.equal(await provider.get('cs-abort'), null);
+  });
+
+  it('create(): an already aborted signal rejects at once and makes nothing', async () => {
+    const provider = sdk.createAgentSandboxProvider({ client, namespace: ns.name });
+    const ac = new AbortController();
+    ac.abort(new Error('user went away'));
+    await assert.rejects(provider.create(config('cs-never'), { signal: ac.signal }), (e) => e.code === 'CANCELLED' && e.details.reason === 'user went away');
+    assert.equal((await client.listSandboxes({ labelSelector: 'agentpane.io/project-id=cs-never' })).items.length, 0);
+  });
+
+  it('exec() and execStream(): aborted midway, and before the session opens', async () => {
+    await client.createSandbox(sandboxManifest('abort-exec'), ns.name);
+    await client.waitForReady('abort-exec', { namespace: ns.name, timeoutMs: 60_000 });
+    const box = new sdk.AgentSandboxInstance('sb-a', 'abort-exec', 'cs', ns.name, client);
+    const ac = new AbortController();
+    const running = box.exec('sleep', ['30'], { signal: ac.signal });
+    running.catch(() => {});
+    await new Promise((r) => setTimeout(r, 300));
+    await assertCancelledAfterAbort(running, () => ac.abort());
+    // The instance still works after a cancelled call.
+    assert.equal((await box.exec('echo', ['ok'])).stdout, 'ok');
+
+    const before = new AbortController();
+    before.abort();
+    await assert.rejects(box.execStream({ cmd: 'true', signal: before.signal }), (e) => e.code === 'CANCELLED');
+
+    const midway = new AbortController();
+    const stream = await box.execStream({ cmd: 'sleep', args: ['30'], signal: midway.signal });
+    await assertCancelledAfterAbort(stream.wait(), () => midway.abort());
+  });
+
+  it('healthCheck(): a server that never answers, aborted', async () => {
+    // Accepts connections and never answers: without the signal the check
+    // would wait for the request deadline.
+    const sockets = new Set();
+    const server = createServer((s) => sockets.add(s));
+    await new Promise((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const kcSilent = sdk.KubeConfig.fromDocument({
+        clusters: [{ name: 'c', cluster: { server: `https://127.0.0.1:${server.address().port}` } }],
+        users: [{ name: 'u', user: { token: 't' } }],
+        contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
+        'current-context': 'x',
+      });
+      const provider = sdk.createAgentSandboxProvider({ client: new sdk.AgentSandboxClient({ kubeConfig: kcSilent }) });
+      const ac = new AbortController();
+      const checking = provider.healthCheck({ signal: ac.signal });
+      checking.catch(() => {});
+      await until('a connection to the silent server', () => sockets.size > 0);
+      await assertCancelledAfterAbort(checking, () => ac.abort());
+    } finally {
+      for (const s of sockets) s.destroy();
+      server.close();
+    }
+  });
+});

@@ -1,0 +1,50 @@
+//! `CancelToken`: how an `AbortSignal` reaches a native call. The JS layer
+//! makes one per call that has a signal and cancels it on 'abort'.
+
+use std::future::Future;
+
+use agent_sandbox::provider::CancellationToken;
+use napi_derive::napi;
+
+#[napi]
+pub struct CancelToken {
+    token: CancellationToken,
+}
+
+#[napi]
+impl CancelToken {
+    #[napi(constructor)]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        CancelToken {
+            token: CancellationToken::new(),
+        }
+    }
+
+    /// Idempotent; the call it was given to ends with CANCELLED.
+    #[napi]
+    pub fn cancel(&self) {
+        self.token.cancel();
+    }
+}
+
+/// The token of an optional `CancelToken` argument (a fresh one that never
+/// fires when there is none).
+pub(crate) fn token_of(cancel: Option<&CancelToken>) -> CancellationToken {
+    cancel.map(|c| c.token.clone()).unwrap_or_default()
+}
+
+/// `work`, or CANCELLED as soon as `token` fires (`work` is dropped: use it
+/// only where stopping midway leaves nothing behind).
+pub(crate) async fn or_cancelled<T>(
+    operation: &str,
+    token: CancellationToken,
+    work: impl Future<Output = napi::Result<T>>,
+) -> napi::Result<T> {
+    tokio::select! {
+        r = work => r,
+        _ = token.cancelled() => Err(crate::js_error::to_napi(agent_sandbox::Error::Cancelled {
+            operation: operation.to_string(),
+        })),
+    }
+}
