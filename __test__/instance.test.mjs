@@ -142,6 +142,11 @@ describe('AgentSandboxInstance', () => {
     s.kill();
     assert.deepEqual(await s.wait(), { exitCode: -1 });
     await until('the processes to be gone', async () => (await box.exec('sh', ['-c', `pgrep -f "^sleep ${n}[.]" | wc -l`])).stdout === '0');
+    // Only a signal name is accepted: anything else is refused before it runs.
+    await assert.rejects(
+      client.execStream({ sandboxName: 'inst', namespace: ns.name, command: ['true'], killSignal: 'KILL; touch x' }),
+      (e) => e.code === 'INVALID_ARGUMENT' && /signal name/.test(e.message),
+    );
   });
 
   it('stop() deletes the Sandbox; gone already counts as stopped', async () => {

@@ -3,7 +3,6 @@
 // native sessions. Output streams are Node PassThrough streams fed chunk by
 // chunk, so a consumer that stops reading stops the socket reads too.
 
-const { randomBytes } = require('node:crypto');
 const { PassThrough } = require('node:stream');
 const { nativeClientFor } = require('./crud.cjs');
 const { AgentSandboxError, ExecError, TimeoutError, fromNative, nativeFailure } = require('./errors.cjs');
@@ -116,38 +115,18 @@ function feedStdin(session, stdin, fail) {
   stdin.on('error', (err) => fail(err));
 }
 
-// With `killSignal`, the command runs under a shell that records its pid
-// (the process group leader where the runtime makes one), so that kill() can
-// also signal the remote processes: closing the connection does not stop
-// them under a real kubelet.
-function withPidFile(command) {
-  const pidFile = `/tmp/.agent-sandbox-exec-${randomBytes(8).toString('hex')}.pid`;
-  const wrapped = ['sh', '-c', 'echo $$ > "$0"; "$@"; rc=$?; rm -f "$0"; exit $rc', pidFile, ...command];
-  return { pidFile, wrapped };
-}
-
-function signalRemote(kc, o, pidFile, signal, apiVersion) {
-  const sig = String(signal).replace(/^SIG/, '');
-  if (!/^[A-Z0-9]+$/.test(sig)) return Promise.resolve();
-  // POSIX `kill -s SIG -- -PGID` (dash rejects `kill -SIG -- ...`); without a
-  // process group, the direct children and the process itself.
-  const script =
-    'p=$(cat "$0" 2>/dev/null) || exit 0; kill -s "$1" -- -"$p" 2>/dev/null || { pkill -"$1" -P "$p"; kill -s "$1" "$p"; }; rm -f "$0"';
-  return execInSandbox(kc, { ...o, command: ['sh', '-c', script, pidFile, sig], timeoutMs: 10_000, signal: undefined }, apiVersion).catch(
-    (err) => console.warn(`[agent-sandbox-sdk] could not signal the remote process: ${err.message}`),
-  );
-}
-
 /**
  * Starts a command with streamed output: `{stdout, stderr, wait, kill, resize}`.
  * Rejects only when the Sandbox's pod cannot be looked up; a session that
  * cannot open gives destroyed streams and a wait() that rejects.
  */
 async function execStreamInSandbox(kc, o, apiVersion) {
-  const remote = o.killSignal ? withPidFile(o.command) : undefined;
   let session;
   try {
-    session = await openSession(kc, remote ? { ...o, command: remote.wrapped } : o, { stdin: Boolean(o.stdin), tty: Boolean(o.tty) }, apiVersion);
+    // With `killSignal`, kill() also signals the command's process group (the
+    // core wraps the command; closing a connection does not stop it under a real kubelet).
+    const extra = { stdin: Boolean(o.stdin), tty: Boolean(o.tty), killSignal: o.killSignal || undefined };
+    session = await openSession(kc, o, extra, apiVersion);
   } catch (err) {
     if (!(err instanceof ExecError)) throw err;
     const stdout = new PassThrough();
@@ -158,17 +137,16 @@ async function execStreamInSandbox(kc, o, apiVersion) {
     failed.catch(() => {});
     return { stdout, stderr, wait: () => failed, kill: () => {}, resize: async () => {} };
   }
-  const onKill = remote ? () => void signalRemote(kc, o, remote.pidFile, o.killSignal, apiVersion) : undefined;
-  return streamSession(session, { command: o.command.join(' '), stdin: o.stdin, signal: o.signal, timeoutMs: o.timeoutMs, onKill });
+  return streamSession(session, { command: o.command.join(' '), stdin: o.stdin, signal: o.signal, timeoutMs: o.timeoutMs });
 }
 
 /**
  * Node streams over an open native session: output is pumped chunk by chunk
  * (backpressure reaches the socket), `wait()` settles once, `kill()` closes
- * the connection (and runs `onKill` while the command still runs), and an
+ * the connection, and an
  * `AbortSignal` or `timeoutMs` ends it with CANCELLED or TIMEOUT.
  */
-function streamSession(session, { command, stdin, signal, timeoutMs, onKill }) {
+function streamSession(session, { command, stdin, signal, timeoutMs }) {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let settle;
@@ -213,8 +191,7 @@ function streamSession(session, { command, stdin, signal, timeoutMs, onKill }) {
 
   const kill = () => {
     try {
-      session.kill();
-      if (onKill && !settled) onKill();
+      session.kill(); // also signals the remote process group when opened with a kill signal
     } catch {
       // kill never throws
     }

@@ -27,6 +27,9 @@ pub struct JsExecRequest {
     pub command: Vec<String>,
     pub stdin: Option<bool>,
     pub tty: Option<bool>,
+    /// Opt-in: a signal name (`SIGTERM`) that kill() also sends to the
+    /// command's process group.
+    pub kill_signal: Option<String>,
 }
 
 #[napi(object)]
@@ -61,14 +64,17 @@ impl NativeClient {
             .await
             .into_js()?;
         let session = client
-            .exec(&ExecRequest {
-                namespace: req.namespace,
-                pod,
-                container: req.container,
-                command: req.command,
-                stdin: req.stdin.unwrap_or(false),
-                tty: req.tty.unwrap_or(false),
-            })
+            .exec_killable(
+                &ExecRequest {
+                    namespace: req.namespace,
+                    pod,
+                    container: req.container,
+                    command: req.command,
+                    stdin: req.stdin.unwrap_or(false),
+                    tty: req.tty.unwrap_or(false),
+                },
+                req.kill_signal.as_deref(),
+            )
             .await
             .into_js()?;
         Ok(NativeExecSession::new(session))

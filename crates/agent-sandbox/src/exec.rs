@@ -156,6 +156,47 @@ pub fn exit_code(status: &Status) -> i32 {
 }
 
 impl Client {
+    /// Starts a command whose processes `kill_signal` (a name such as
+    /// `SIGTERM`) reaches when the session is killed: it runs under a shell
+    /// that records its pid, and the session's remote kill signals that
+    /// process group (closing a connection does not stop a process under a
+    /// real kubelet). Without a signal this is [`Client::exec`].
+    pub async fn exec_killable(
+        &self,
+        req: &ExecRequest,
+        kill_signal: Option<&str>,
+    ) -> Result<ExecSession> {
+        use crate::provider::command::{signal_argv, with_pid_file};
+        let Some(signal) = kill_signal else {
+            return self.exec(req).await;
+        };
+        let pid_file = format!(
+            "/tmp/.agent-sandbox-exec-{}.pid",
+            crate::provider::naming::create_id()
+        );
+        let kill = ExecRequest {
+            command: signal_argv(&pid_file, signal)?,
+            stdin: false,
+            tty: false,
+            ..req.clone()
+        };
+        let wrapped = ExecRequest {
+            command: with_pid_file(req.command.clone(), &pid_file),
+            ..req.clone()
+        };
+        let mut session = self.exec(&wrapped).await?;
+        let client = self.clone();
+        session.set_remote_kill(Box::pin(async move {
+            if let Err(e) = client
+                .exec_output(&kill, Some(Duration::from_secs(10)))
+                .await
+            {
+                tracing::warn!(error = %e, "could not signal the remote process");
+            }
+        }));
+        Ok(session)
+    }
+
     /// Starts a command. Fails with [`Error::Exec`] when the session cannot open.
     pub async fn exec(&self, req: &ExecRequest) -> Result<ExecSession> {
         let command = req.command.join(" ");

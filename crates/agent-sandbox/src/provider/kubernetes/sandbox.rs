@@ -11,11 +11,11 @@ use super::Shared;
 use crate::client::{Client, ListOptions, Propagation};
 use crate::error::{Error, ErrorCode, Result};
 use crate::exec::{ExecOutput, ExecRequest, ExecSession, resolve_pod_name};
-use crate::provider::command::{agent_argv, signal_argv, split_file_path, with_pid_file};
+use crate::provider::command::{agent_argv, split_file_path};
 use crate::provider::metrics::{self, SandboxMetrics};
 use crate::provider::{
     AgentCommand, ProviderEvent, Sandbox, SandboxStatus, command_failed, defaults, iso_time,
-    message_of, naming, status::status_of,
+    message_of, status::status_of,
 };
 use crate::resources::{Kind, ResourceRef, Version};
 use crate::tar;
@@ -269,37 +269,17 @@ impl Sandbox for KubernetesSandbox {
         self.touch();
         let cmd = command.cmd.as_str();
         let failed = |e: Error| command_failed(cmd, message_of(&e), Some(e));
-        let mut argv =
+        let argv =
             agent_argv(cmd, &command.args, &command.env, command.cwd.as_deref()).map_err(failed)?;
-        let kill = match &command.kill_signal {
-            Some(signal) => {
-                let pid_file = format!("/tmp/.agent-sandbox-exec-{}.pid", naming::create_id());
-                let kill_argv = signal_argv(&pid_file, signal).map_err(failed)?;
-                argv = with_pid_file(argv, &pid_file);
-                Some(kill_argv)
-            }
-            None => None,
-        };
         let pod = self.pod().await.map_err(failed)?;
-        let mut session = self
+        let session = self
             .client
-            .exec(&self.request(pod.clone(), argv, command.stdin, command.tty))
+            .exec_killable(
+                &self.request(pod, argv, command.stdin, command.tty),
+                command.kill_signal.as_deref(),
+            )
             .await
             .map_err(failed)?;
-        if let Some(kill_argv) = kill {
-            let (client, request) = (
-                self.client.clone(),
-                self.request(pod, kill_argv, false, false),
-            );
-            session.set_remote_kill(Box::pin(async move {
-                if let Err(e) = client
-                    .exec_output(&request, Some(Duration::from_secs(10)))
-                    .await
-                {
-                    tracing::warn!(error = %e, "could not signal the remote process");
-                }
-            }));
-        }
         Ok(session)
     }
 
