@@ -3,6 +3,7 @@
 // as the original does. Security defaults are opt-in: restrictedPodSecurity().
 
 const { CRD_API, CRD_EXTENSIONS_API } = require('./constants.cjs');
+const { native } = require('./native.cjs');
 
 const DEFAULT_CONTAINER = 'sandbox';
 
@@ -22,26 +23,13 @@ function firstContainer(spec) {
 }
 
 /**
- * The restricted Pod Security profile on a pod template: non-root, default
- * seccomp, no privilege escalation, all capabilities dropped, no service
- * account token. Existing explicit values are kept.
+ * The restricted Pod Security profile on a pod template (the core's rule:
+ * non-root, default seccomp, no privilege escalation, all capabilities
+ * dropped, no service account token). Explicit values are kept.
  */
 function applyRestrictedPodSecurity(podTemplate) {
-  const spec = podTemplate.spec;
-  spec.securityContext = {
-    runAsNonRoot: true,
-    seccompProfile: { type: 'RuntimeDefault' },
-    ...spec.securityContext,
-  };
-  if (spec.automountServiceAccountToken === undefined) spec.automountServiceAccountToken = false;
-  for (const c of [...(spec.initContainers || []), ...(spec.containers || [])]) {
-    const sc = c.securityContext || {};
-    c.securityContext = {
-      allowPrivilegeEscalation: false,
-      ...sc,
-      capabilities: { ...sc.capabilities, drop: sc.capabilities?.drop ?? ['ALL'] },
-    };
-  }
+  const restricted = JSON.parse(native.restrictPodSpec(JSON.stringify(podTemplate.spec ?? {})));
+  podTemplate.spec = Object.assign(podTemplate.spec ?? {}, restricted);
 }
 
 class MetadataBuilder {

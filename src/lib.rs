@@ -16,6 +16,7 @@ mod js_json;
 mod js_kubeconfig;
 mod js_lifecycle;
 mod js_logger;
+mod js_pod_security;
 mod js_provider;
 mod js_schema;
 mod js_tar;

@@ -21,6 +21,7 @@ pub mod error;
 pub mod exec;
 pub mod health;
 pub mod lifecycle;
+pub mod pod_security;
 pub mod provider;
 pub mod resources;
 pub mod schema;

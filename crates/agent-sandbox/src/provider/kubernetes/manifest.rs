@@ -94,14 +94,10 @@ pub(super) fn cold_sandbox(
             "name": defaults::CONTAINER,
             "image": config.image,
             "resources": { "limits": { "cpu": format!("{}", config.cpu_cores), "memory": format!("{}Mi", config.memory_mb) } },
-            "securityContext": { "allowPrivilegeEscalation": false, "capabilities": { "drop": ["ALL"] } },
         }],
-        "securityContext": {
-            "runAsNonRoot": true, "seccompProfile": { "type": "RuntimeDefault" },
-            "runAsUser": AGENT_UID, "runAsGroup": AGENT_UID, "fsGroup": AGENT_UID,
-        },
-        "automountServiceAccountToken": false,
+        "securityContext": { "runAsUser": AGENT_UID, "runAsGroup": AGENT_UID, "fsGroup": AGENT_UID },
     });
+    crate::pod_security::restrict(&mut pod_spec);
     if let Some(rc) = options
         .runtime_class_name
         .as_deref()
