@@ -1,8 +1,8 @@
 //! The core crate against the real local control plane (k8s/testenv), or the
 //! cluster named by AGENT_SANDBOX_TEST_KUBECONFIG.
 
-use std::path::PathBuf;
-use std::process::Command;
+mod common;
+
 use std::time::Duration;
 
 use agent_sandbox::client::{Client, JsonText, ListOptions, Propagation, VersionPolicy};
@@ -13,33 +13,9 @@ use agent_sandbox::{ErrorCode, Kind, ResourceRef, Version};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-fn test_kubeconfig() -> PathBuf {
-    if let Ok(path) = std::env::var("AGENT_SANDBOX_TEST_KUBECONFIG") {
-        return path.into();
-    }
-    let up = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../k8s/testenv/up");
-    let instance = std::env::var("AGENT_SANDBOX_TEST_INSTANCE").unwrap_or_else(|_| "test".into());
-    let out = Command::new(up)
-        .args(["--instance", &instance])
-        .output()
-        .expect("k8s/testenv/up runs");
-    assert!(
-        out.status.success(),
-        "k8s/testenv/up failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .last()
-        .unwrap()
-        .trim()
-        .into()
-}
-
 async fn client(context: &str) -> Client {
     let options = KubeconfigOptions {
-        path: Some(test_kubeconfig()),
+        path: Some(common::kubeconfig("v0.5.6")),
         context: Some(context.into()),
         skip_tls_verify: false,
     };

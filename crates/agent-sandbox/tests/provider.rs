@@ -2,8 +2,8 @@
 //! controller profiles (v0.5.6: AGENT_SANDBOX_TEST_KUBECONFIG, v0.4.6:
 //! AGENT_SANDBOX_TEST_KUBECONFIG_V046; started by k8s/testenv when unset).
 
-use std::path::PathBuf;
-use std::process::Command;
+mod common;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -21,38 +21,9 @@ use tokio::io::AsyncReadExt;
 /// The agent image the pool template names (any image runs on the test node).
 const POOL_IMAGE: &str = "agentpane/agent:test";
 
-fn kubeconfig(profile: &str) -> PathBuf {
-    let var = match profile {
-        "v0.4.6" => "AGENT_SANDBOX_TEST_KUBECONFIG_V046",
-        _ => "AGENT_SANDBOX_TEST_KUBECONFIG",
-    };
-    if let Ok(path) = std::env::var(var) {
-        return path.into();
-    }
-    let up = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../k8s/testenv/up");
-    let instance = std::env::var("AGENT_SANDBOX_TEST_INSTANCE").unwrap_or_else(|_| "test".into());
-    let out = Command::new(up)
-        .args(["--instance", &instance])
-        .env("AGENT_SANDBOX_VERSION", profile)
-        .output()
-        .expect("k8s/testenv/up runs");
-    assert!(
-        out.status.success(),
-        "k8s/testenv/up: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .last()
-        .unwrap()
-        .trim()
-        .into()
-}
-
 async fn client(profile: &str) -> Client {
     let options = KubeconfigOptions {
-        path: Some(kubeconfig(profile)),
+        path: Some(common::kubeconfig(profile)),
         context: Some("admin".into()),
         skip_tls_verify: false,
     };

@@ -284,13 +284,7 @@ impl Sandbox for KubernetesSandbox {
     }
 
     async fn write_file(&self, path: &str, content: &[u8], mode: u32) -> Result<()> {
-        let failed = |e: Error| {
-            if e.code().as_str().starts_with("K8S_") {
-                return e;
-            }
-            let msg = format!("failed to write {path}: {}", message_of(&e));
-            command_failed("writeFile", msg, Some(e))
-        };
+        let failed = |e: Error| transfer_failed("writeFile", "write", path, e);
         let file = split_file_path(path).map_err(failed)?;
         let mtime = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
@@ -305,30 +299,14 @@ impl Sandbox for KubernetesSandbox {
             .await
             .map_err(failed)?;
         if out.exit_code != 0 {
-            let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
-            let stderr = if stderr.is_empty() {
-                "no stderr".to_string()
-            } else {
-                stderr
-            };
-            let msg = format!(
-                "tar xf failed (exit {}) writing {path}: {stderr}",
-                out.exit_code
-            );
-            return Err(command_failed("writeFile", msg, None));
+            return Err(tar_failed("writeFile", "tar xf", "writing", path, &out));
         }
         self.touch();
         Ok(())
     }
 
     async fn read_file(&self, path: &str) -> Result<Vec<u8>> {
-        let failed = |e: Error| {
-            if e.code().as_str().starts_with("K8S_") {
-                return e;
-            }
-            let msg = format!("failed to read {path}: {}", message_of(&e));
-            command_failed("readFile", msg, Some(e))
-        };
+        let failed = |e: Error| transfer_failed("readFile", "read", path, e);
         let file = split_file_path(path).map_err(failed)?;
         let entry = format!("./{}", file.name);
         let argv = ["tar", "cf", "-", "-C", file.dir, entry.as_str()]
@@ -336,17 +314,7 @@ impl Sandbox for KubernetesSandbox {
             .to_vec();
         let out = self.run_with_input(argv, None).await.map_err(failed)?;
         if out.exit_code != 0 {
-            let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
-            let stderr = if stderr.is_empty() {
-                "no stderr".to_string()
-            } else {
-                stderr
-            };
-            let msg = format!(
-                "tar cf failed (exit {}) reading {path}: {stderr}",
-                out.exit_code
-            );
-            return Err(command_failed("readFile", msg, None));
+            return Err(tar_failed("readFile", "tar cf", "reading", path, &out));
         }
         self.touch();
         Ok(tar::first_file(&out.stdout).map_err(failed)?.content)
@@ -529,6 +497,30 @@ impl Sandbox for KubernetesSandbox {
 }
 
 /// `2026-12-02T06:12:52Z` (optionally with fractional seconds) as a time.
+/// A failed file transfer as K8S_EXEC_FAILED (provider errors pass as they are).
+fn transfer_failed(method: &str, verb: &str, path: &str, e: Error) -> Error {
+    if e.code().as_str().starts_with("K8S_") {
+        return e;
+    }
+    let msg = format!("failed to {verb} {path}: {}", message_of(&e));
+    command_failed(method, msg, Some(e))
+}
+
+/// `tar` exited non-zero: K8S_EXEC_FAILED with its exit code and stderr.
+fn tar_failed(method: &str, tar: &str, doing: &str, path: &str, out: &ExecOutput) -> Error {
+    let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
+    let stderr = if stderr.is_empty() {
+        "no stderr".to_string()
+    } else {
+        stderr
+    };
+    let msg = format!(
+        "{tar} failed (exit {}) {doing} {path}: {stderr}",
+        out.exit_code
+    );
+    command_failed(method, msg, None)
+}
+
 pub(crate) fn parse_rfc3339(s: &str) -> Option<SystemTime> {
     let b = s.as_bytes();
     if b.len() < 20
