@@ -475,22 +475,26 @@ export interface ControllerStatus {
   ready: boolean;
 }
 
+/** `signal` aborts a call with CANCELLED. Reads are dropped at once; an aborted create deletes what it made; other writes are aborted only before they are sent. */
+export interface CallOptions {
+  signal?: AbortSignal;
+}
 export declare class CustomResourceCrud<T extends CRDResource> {
   constructor(kc: KubeConfigLike, config: CrudConfig, options?: { apiVersion?: ApiVersionPolicy });
-  create(namespace: string, body: T): Promise<T>;
-  get(namespace: string, name: string): Promise<T>;
-  list(options?: ListOptions): Promise<CRDResourceList<T>>;
-  update(namespace: string, name: string, body: T): Promise<T>;
+  create(namespace: string, body: T, options?: CallOptions): Promise<T>;
+  get(namespace: string, name: string, options?: CallOptions): Promise<T>;
+  list(options?: ListOptions & CallOptions): Promise<CRDResourceList<T>>;
+  update(namespace: string, name: string, body: T, options?: CallOptions): Promise<T>;
   /** A JSON merge patch (application/merge-patch+json). */
-  patch(namespace: string, name: string, patch: Partial<T>): Promise<T>;
+  patch(namespace: string, name: string, patch: Partial<T>, options?: CallOptions): Promise<T>;
   /** Server-side apply with field manager `agent-sandbox-sdk`. */
-  apply(namespace: string, body: T, options?: { force?: boolean }): Promise<T>;
-  delete(namespace: string, name: string, options?: { propagationPolicy?: 'Background' | 'Foreground' | 'Orphan' }): Promise<void>;
-  exists(namespace: string, name: string): Promise<boolean>;
+  apply(namespace: string, body: T, options?: { force?: boolean } & CallOptions): Promise<T>;
+  delete(namespace: string, name: string, options?: { propagationPolicy?: 'Background' | 'Foreground' | 'Orphan' } & CallOptions): Promise<void>;
+  exists(namespace: string, name: string, options?: CallOptions): Promise<boolean>;
   /** The `scale` subresource (SandboxWarmPool in every version; Sandbox in v1alpha1). */
-  getScale(namespace: string, name: string): Promise<Scale>;
+  getScale(namespace: string, name: string, options?: CallOptions): Promise<Scale>;
   /** Sets `spec.replicas` through the `scale` subresource. */
-  setScale(namespace: string, name: string, replicas: number): Promise<Scale>;
+  setScale(namespace: string, name: string, replicas: number, options?: CallOptions): Promise<Scale>;
 }
 
 /** One log record of the SDK (never carries a secret). */

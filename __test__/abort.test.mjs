@@ -89,6 +89,49 @@ describe('AbortSignal on the provider and instance', () => {
     await assertCancelledAfterAbort(stream.wait(), () => midway.abort());
   });
 
+  it('CustomResourceCrud: create aborted with its request out leaves no object; reads are dropped; a write is not sent', async () => {
+    const crud = new sdk.CustomResourceCrud(kc, { group: 'agents.x-k8s.io', version: 'v1alpha1', plural: 'sandboxes' });
+    for (let i = 0; i < 3; i++) {
+      const name = `crud-abort-${i}`;
+      const ac = new AbortController();
+      const creating = crud.create(ns.name, sandboxManifest(name), { signal: ac.signal });
+      creating.catch(() => {});
+      await new Promise((r) => setImmediate(r)); // the request is on its way
+      await assertCancelledAfterAbort(creating, () => ac.abort());
+      // If the server made it, the SDK deletes it once the answer arrives.
+      await new Promise((r) => setTimeout(r, 1000));
+      await until(`${name} to be gone`, async () => !(await crud.exists(ns.name, name)));
+    }
+    await crud.create(ns.name, sandboxManifest('crud-kept'));
+    for (const read of [(signal) => crud.get(ns.name, 'crud-kept', { signal }), (signal) => crud.list({ namespace: ns.name, signal })]) {
+      const ac = new AbortController();
+      const reading = read(ac.signal);
+      reading.catch(() => {});
+      await assertCancelledAfterAbort(reading, () => ac.abort());
+    }
+    const aborted = AbortSignal.abort();
+    await assert.rejects(crud.patch(ns.name, 'crud-kept', { metadata: { labels: { touched: 'yes' } } }, { signal: aborted }), (e) => e.code === 'CANCELLED');
+    assert.equal((await crud.get(ns.name, 'crud-kept')).metadata.labels?.touched, undefined);
+    await assert.rejects(crud.delete(ns.name, 'crud-kept', { signal: aborted }), (e) => e.code === 'CANCELLED');
+    assert.equal(await crud.exists(ns.name, 'crud-kept'), true);
+  });
+
+  it('claimSandbox(): aborted while waiting for a bound Sandbox, it deletes its claim', async () => {
+    // A pool whose template does not exist: the claim is never bound.
+    await client.createWarmPool({
+      apiVersion: 'extensions.agents.x-k8s.io/v1alpha1',
+      kind: 'SandboxWarmPool',
+      metadata: { name: 'no-template-pool', namespace: ns.name },
+      spec: { replicas: 0, sandboxTemplateRef: { name: 'no-such-template' } },
+    });
+    const ac = new AbortController();
+    const claiming = client.claimSandbox({ name: 'claim-abort', warmPool: 'no-template-pool', template: 'no-such-template', timeoutMs: 60_000, signal: ac.signal });
+    claiming.catch(() => {});
+    await until('the claim to exist', async () => (await client.listClaims()).items.some((c) => c.metadata.name === 'claim-abort'));
+    await assertCancelledAfterAbort(claiming, () => ac.abort());
+    await until('the claim to be gone', async () => !(await client.listClaims()).items.some((c) => c.metadata.name === 'claim-abort'));
+  });
+
   it('healthCheck(): a server that never answers, aborted', async () => {
     // Accepts connections and never answers: without the signal the check
     // would wait for the request deadline.

@@ -5,6 +5,7 @@
 const { native } = require('./native.cjs');
 const { documentOf } = require('./kubeconfig.cjs');
 const { AgentSandboxError, AlreadyExistsError, NotFoundError, fromNative, nativeFailure } = require('./errors.cjs');
+const { cancelledError, withCancelToken } = require('./cancel.cjs');
 
 // One native client per serialised configuration (and wire-version policy);
 // the configuration is read at call time, so edits to a KubeConfig apply.
@@ -70,6 +71,7 @@ function messageOf(err) {
 function wrap(op, err) {
   const native = nativeFailure(err);
   if (!native && err instanceof AgentSandboxError) return err;
+  if (native?.code === 'CANCELLED') return fromNative(err);
   const details = native ? { type: native.code, ...(native.details || {}) } : undefined;
   return new AgentSandboxError(`CRUD ${op} failed: ${messageOf(err)}`, 'K8S_API_ERROR', statusOf(err), details);
 }
@@ -88,124 +90,129 @@ class CustomResourceCrud {
     this.ref = { group: config.group, version: config.version, plural: config.plural };
   }
 
-  async #call(op, fn) {
+  /** `fn(client, token)`; `signal` (optional) aborts the call: see each method. */
+  async #call(op, fn, signal) {
+    if (signal?.aborted) throw cancelledError(op, signal);
     let client;
     try {
       client = await nativeClientFor(this.kc, this.apiVersion);
     } catch (err) {
       throw err instanceof AgentSandboxError && err.code === 'KUBECONFIG_ERROR' ? err : wrap(op, err);
     }
-    return fn(client);
+    return withCancelToken(signal, op, (token) => fn(client, token));
   }
 
-  async create(namespace, body) {
-    return this.#call('create', async (c) => {
+  /** Aborted while the request is out, it rejects at once and deletes the object if it was made. */
+  async create(namespace, body, options = {}) {
+    return this.#call('create', async (c, token) => {
       try {
-        return JSON.parse(await c.create(this.ref, namespace, JSON.stringify(body)));
+        return JSON.parse(await c.create(this.ref, namespace, JSON.stringify(body), token));
       } catch (err) {
         if (statusOf(err) === 409) throw new AlreadyExistsError(body?.kind, body?.metadata?.name ?? 'unknown');
         throw wrap('create', err);
       }
-    });
+    }, options.signal);
   }
 
-  async get(namespace, name) {
-    return this.#call('get', async (c) => {
+  async get(namespace, name, options = {}) {
+    return this.#call('get', async (c, token) => {
       try {
-        return JSON.parse(await c.get(this.ref, namespace, name));
+        return JSON.parse(await c.get(this.ref, namespace, name, token));
       } catch (err) {
         throw this.#notFoundOr('get', err, namespace, name);
       }
-    });
+    }, options.signal);
   }
 
   async list(options = {}) {
-    return this.#call('list', async (c) => {
+    return this.#call('list', async (c, token) => {
       try {
         const text = await c.list(this.ref, options.namespace || '', {
           labelSelector: options.labelSelector || undefined,
           fieldSelector: options.fieldSelector || undefined,
           limit: options.limit || undefined,
           continueToken: options.continueToken || undefined,
-        });
+        }, token);
         return JSON.parse(text);
       } catch (err) {
         throw wrap('list', err);
       }
-    });
+    }, options.signal);
   }
 
-  async update(namespace, name, body) {
-    return this.#call('update', async (c) => {
+  // Writes other than create: a signal aborts them only before they are sent
+  // (a sent write cannot be taken back; it finishes and reports its result).
+  async update(namespace, name, body, options = {}) {
+    return this.#call('update', async (c, token) => {
       try {
-        return JSON.parse(await c.replace(this.ref, namespace, name, JSON.stringify(body)));
+        return JSON.parse(await c.replace(this.ref, namespace, name, JSON.stringify(body), token));
       } catch (err) {
         throw this.#notFoundOr('update', err, namespace, name);
       }
-    });
+    }, options.signal);
   }
 
   /** A JSON merge patch (application/merge-patch+json). */
-  async patch(namespace, name, patch) {
-    return this.#call('patch', async (c) => {
+  async patch(namespace, name, patch, options = {}) {
+    return this.#call('patch', async (c, token) => {
       try {
-        return JSON.parse(await c.mergePatch(this.ref, namespace, name, JSON.stringify(patch)));
+        return JSON.parse(await c.mergePatch(this.ref, namespace, name, JSON.stringify(patch), token));
       } catch (err) {
         throw this.#notFoundOr('patch', err, namespace, name);
       }
-    });
+    }, options.signal);
   }
 
   /** Server-side apply (field manager `agent-sandbox-sdk`); creates or updates. */
   async apply(namespace, body, options = {}) {
-    return this.#call('apply', async (c) => {
+    return this.#call('apply', async (c, token) => {
       try {
-        return JSON.parse(await c.apply(this.ref, namespace, body?.metadata?.name, JSON.stringify(body), options.force === true));
+        return JSON.parse(await c.apply(this.ref, namespace, body?.metadata?.name, JSON.stringify(body), options.force === true, token));
       } catch (err) {
         throw wrap('apply', err);
       }
-    });
+    }, options.signal);
   }
 
   async delete(namespace, name, options = {}) {
-    return this.#call('delete', async (c) => {
+    return this.#call('delete', async (c, token) => {
       try {
-        await c.delete(this.ref, namespace, name, options.propagationPolicy);
+        await c.delete(this.ref, namespace, name, options.propagationPolicy, token);
         return undefined;
       } catch (err) {
         throw this.#notFoundOr('delete', err, namespace, name);
       }
-    });
+    }, options.signal);
   }
 
   /** The `scale` subresource (autoscaling/v1 Scale). */
-  async getScale(namespace, name) {
-    return this.#call('getScale', async (c) => {
+  async getScale(namespace, name, options = {}) {
+    return this.#call('getScale', async (c, token) => {
       try {
-        return JSON.parse(await c.getScale(this.ref, namespace, name));
+        return JSON.parse(await c.getScale(this.ref, namespace, name, token));
       } catch (err) {
         throw this.#notFoundOr('getScale', err, namespace, name);
       }
-    });
+    }, options.signal);
   }
 
   /** Sets spec.replicas through the `scale` subresource; returns the Scale. */
-  async setScale(namespace, name, replicas) {
+  async setScale(namespace, name, replicas, options = {}) {
     if (!Number.isInteger(replicas) || replicas < 0) {
       throw new AgentSandboxError(`setScale(${name}): replicas must be a whole number ≥ 0, got ${replicas}`, 'INVALID_ARGUMENT', 400, { name });
     }
-    return this.#call('setScale', async (c) => {
+    return this.#call('setScale', async (c, token) => {
       try {
-        return JSON.parse(await c.setScale(this.ref, namespace, name, replicas));
+        return JSON.parse(await c.setScale(this.ref, namespace, name, replicas, token));
       } catch (err) {
         throw this.#notFoundOr('setScale', err, namespace, name);
       }
-    });
+    }, options.signal);
   }
 
-  async exists(namespace, name) {
+  async exists(namespace, name, options = {}) {
     try {
-      await this.get(namespace, name);
+      await this.get(namespace, name, options);
       return true;
     } catch (err) {
       if (err instanceof NotFoundError) return false;

@@ -10,6 +10,7 @@ const { AgentSandboxClient } = require('./client.cjs');
 const { AgentSandboxError, fromNative, fromFailure } = require('./errors.cjs');
 const { nativeHandleFor } = require('./crud.cjs');
 const { streamSession } = require('./exec.cjs');
+const { withCancelToken } = require('./cancel.cjs');
 
 const SANDBOX_DEFAULTS = Object.freeze(native.sandboxDefaults());
 
@@ -58,12 +59,6 @@ function withErrorClasses(Class, sync = new Set()) {
   }
 }
 
-/** CANCELLED, as the core reports it, for a call aborted before it started. */
-function cancelledError(method, signal) {
-  const reason = signal.reason instanceof Error ? signal.reason.message : signal.reason;
-  return new AgentSandboxError(`${method} was aborted`, 'CANCELLED', undefined, { operation: method, reason });
-}
-
 /**
  * `methods[name]` is the index of the `{ signal }` options argument: the
  * signal becomes a native CancelToken cancelled on 'abort'.
@@ -75,16 +70,10 @@ function withAbortSignals(Class, methods) {
       [name](...args) {
         const signal = args[at]?.signal;
         args.length = Math.max(args.length, at + 1);
-        if (!signal) {
-          args[at] = undefined;
+        return withCancelToken(signal, name, (token) => {
+          args[at] = token;
           return method.apply(this, args);
-        }
-        if (signal.aborted) return Promise.reject(cancelledError(name, signal));
-        const token = new native.CancelToken();
-        const onAbort = () => token.cancel();
-        signal.addEventListener('abort', onAbort, { once: true });
-        args[at] = token;
-        return Promise.resolve(method.apply(this, args)).finally(() => signal.removeEventListener('abort', onAbort));
+        });
       },
     }[name];
     Object.defineProperty(Class.prototype, name, { value: wrapped, writable: true, configurable: true });

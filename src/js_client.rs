@@ -1,15 +1,19 @@
 //! `NativeClient`: CRUD and health for one kubeconfig (current context).
 
+use std::future::Future;
 use std::sync::Arc;
 
 use agent_sandbox::client::{Client, JsonText, ListOptions, Propagation};
 use agent_sandbox::health;
 use agent_sandbox::{ResourceRef, Version, VersionPolicy};
 use kube::config::Kubeconfig;
+use napi::Env;
+use napi::bindgen_prelude::{PromiseRaw, ToNapiValue};
 use napi_derive::napi;
 use serde_json::Value;
 
-use crate::js_error::{IntoJs, decode};
+use crate::js_cancel::{CancelToken, or_cancelled, token_of};
+use crate::js_error::{IntoJs, decode, to_napi};
 use crate::js_json::{IntoJsonText, parse};
 
 #[napi(object)]
@@ -123,43 +127,124 @@ impl NativeClient {
     }
 }
 
+/// How a CRUD call meets its `CancelToken`.
+#[derive(Clone, Copy)]
+enum OnCancel {
+    /// Reads: dropped at once.
+    Drop,
+    /// Writes: refused if cancelled before they start; once sent, they finish
+    /// (a write cannot be taken back) and report what happened.
+    Finish,
+}
+
+impl NativeClient {
+    /// Runs one CRUD call on the runtime, connected, under `cancel`.
+    fn crud<'env, T, F, Fut>(
+        &self,
+        env: &'env Env,
+        operation: &'static str,
+        cancel: Option<&CancelToken>,
+        on_cancel: OnCancel,
+        work: F,
+    ) -> napi::Result<PromiseRaw<'env, T>>
+    where
+        T: ToNapiValue + Send + 'static,
+        F: FnOnce(Client) -> Fut + Send + 'static,
+        Fut: Future<Output = napi::Result<T>> + Send + 'static,
+    {
+        let connection = self.connection.clone();
+        let token = token_of(cancel);
+        let call = async move {
+            let client = connection.client().await.into_js()?;
+            work(client).await
+        };
+        match on_cancel {
+            OnCancel::Drop => env.spawn_future(or_cancelled(operation, token, call)),
+            OnCancel::Finish => env.spawn_future(async move {
+                if token.is_cancelled() {
+                    return Err(to_napi(agent_sandbox::Error::Cancelled {
+                        operation: operation.into(),
+                    }));
+                }
+                call.await
+            }),
+        }
+    }
+}
+
 #[napi]
 impl NativeClient {
-    #[napi]
-    pub async fn create(
+    /// Creates an object. Cancelled while the request is out, it rejects with
+    /// CANCELLED at once and deletes the object if the server made it.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn create<'env>(
         &self,
+        env: &'env Env,
         r: JsResourceRef,
         namespace: String,
         body: String,
-    ) -> napi::Result<String> {
-        self.inner()
-            .await?
-            .create_as::<JsonText>(&r.into(), &namespace, parse(&body, "the body")?)
-            .await
-            .into_json_text()
+        cancel: Option<&CancelToken>,
+    ) -> napi::Result<PromiseRaw<'env, String>> {
+        let connection = self.connection.clone();
+        let token = token_of(cancel);
+        let r: ResourceRef = r.into();
+        env.spawn_future(async move {
+            let cancelled = || {
+                to_napi(agent_sandbox::Error::Cancelled {
+                    operation: "create".into(),
+                })
+            };
+            if token.is_cancelled() {
+                return Err(cancelled());
+            }
+            let client = connection.client().await.into_js()?;
+            let body = parse(&body, "the body")?;
+            let (c, rr, ns) = (client.clone(), r.clone(), namespace.clone());
+            let mut request =
+                tokio::spawn(async move { c.create_as::<JsonText>(&rr, &ns, body).await });
+            tokio::select! {
+                done = &mut request => done.map_err(decode)?.into_json_text(),
+                _ = token.cancelled() => {
+                    // The request may still land: undo it if it does.
+                    tokio::spawn(async move {
+                        if let Ok(Ok(JsonText(made))) = request.await
+                            && let Ok(made) = serde_json::from_str::<Value>(&made)
+                            && let Some(name) = made.pointer("/metadata/name").and_then(Value::as_str)
+                        {
+                            let _ = client.delete(&r, &namespace, name, Propagation::Background).await;
+                        }
+                    });
+                    Err(cancelled())
+                }
+            }
+        })
     }
 
-    #[napi]
-    pub async fn get(
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn get<'env>(
         &self,
+        env: &'env Env,
         r: JsResourceRef,
         namespace: String,
         name: String,
-    ) -> napi::Result<String> {
-        self.inner()
-            .await?
-            .get_as::<JsonText>(&r.into(), &namespace, &name)
-            .await
-            .into_json_text()
+        cancel: Option<&CancelToken>,
+    ) -> napi::Result<PromiseRaw<'env, String>> {
+        self.crud(env, "get", cancel, OnCancel::Drop, move |c| async move {
+            c.get_as::<JsonText>(&r.into(), &namespace, &name)
+                .await
+                .into_json_text()
+        })
     }
 
-    #[napi]
-    pub async fn list(
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn list<'env>(
         &self,
+        env: &'env Env,
         r: JsResourceRef,
         namespace: String,
         options: Option<JsListOptions>,
-    ) -> napi::Result<String> {
+        cancel: Option<&CancelToken>,
+    ) -> napi::Result<PromiseRaw<'env, String>> {
         let o = options.map(|o| ListOptions {
             label_selector: o.label_selector,
             field_selector: o.field_selector,
@@ -167,132 +252,185 @@ impl NativeClient {
             continue_token: o.continue_token,
             resource_version: o.resource_version,
         });
-        self.inner()
-            .await?
-            .list_as::<JsonText>(&r.into(), &namespace, &o.unwrap_or_default())
-            .await
-            .into_json_text()
+        self.crud(env, "list", cancel, OnCancel::Drop, move |c| async move {
+            c.list_as::<JsonText>(&r.into(), &namespace, &o.unwrap_or_default())
+                .await
+                .into_json_text()
+        })
     }
 
-    #[napi]
-    pub async fn replace(
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn replace<'env>(
         &self,
+        env: &'env Env,
         r: JsResourceRef,
         namespace: String,
         name: String,
         body: String,
-    ) -> napi::Result<String> {
-        self.inner()
-            .await?
-            .replace_as::<JsonText>(&r.into(), &namespace, &name, parse(&body, "the body")?)
-            .await
-            .into_json_text()
+        cancel: Option<&CancelToken>,
+    ) -> napi::Result<PromiseRaw<'env, String>> {
+        self.crud(
+            env,
+            "replace",
+            cancel,
+            OnCancel::Finish,
+            move |c| async move {
+                c.replace_as::<JsonText>(&r.into(), &namespace, &name, parse(&body, "the body")?)
+                    .await
+                    .into_json_text()
+            },
+        )
     }
 
-    #[napi]
-    pub async fn merge_patch(
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn merge_patch<'env>(
         &self,
+        env: &'env Env,
         r: JsResourceRef,
         namespace: String,
         name: String,
         patch: String,
-    ) -> napi::Result<String> {
-        self.inner()
-            .await?
-            .merge_patch_as::<JsonText>(&r.into(), &namespace, &name, parse(&patch, "the patch")?)
-            .await
-            .into_json_text()
+        cancel: Option<&CancelToken>,
+    ) -> napi::Result<PromiseRaw<'env, String>> {
+        self.crud(
+            env,
+            "patch",
+            cancel,
+            OnCancel::Finish,
+            move |c| async move {
+                c.merge_patch_as::<JsonText>(
+                    &r.into(),
+                    &namespace,
+                    &name,
+                    parse(&patch, "the patch")?,
+                )
+                .await
+                .into_json_text()
+            },
+        )
     }
 
-    #[napi]
-    pub async fn apply(
+    #[napi(ts_return_type = "Promise<string>")]
+    #[allow(clippy::too_many_arguments)]
+    pub fn apply<'env>(
         &self,
+        env: &'env Env,
         r: JsResourceRef,
         namespace: String,
         name: String,
         body: String,
         force: Option<bool>,
-    ) -> napi::Result<String> {
-        self.inner()
-            .await?
-            .apply_as::<JsonText>(
-                &r.into(),
-                &namespace,
-                &name,
-                parse(&body, "the body")?,
-                force.unwrap_or(false),
-            )
-            .await
-            .into_json_text()
+        cancel: Option<&CancelToken>,
+    ) -> napi::Result<PromiseRaw<'env, String>> {
+        self.crud(
+            env,
+            "apply",
+            cancel,
+            OnCancel::Finish,
+            move |c| async move {
+                c.apply_as::<JsonText>(
+                    &r.into(),
+                    &namespace,
+                    &name,
+                    parse(&body, "the body")?,
+                    force.unwrap_or(false),
+                )
+                .await
+                .into_json_text()
+            },
+        )
     }
 
     /// `propagation`: "Background" | "Foreground" | "Orphan"; default: the server's.
-    #[napi]
-    pub async fn delete(
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn delete<'env>(
         &self,
+        env: &'env Env,
         r: JsResourceRef,
         namespace: String,
         name: String,
         propagation: Option<String>,
-    ) -> napi::Result<()> {
+        cancel: Option<&CancelToken>,
+    ) -> napi::Result<PromiseRaw<'env, ()>> {
         let p = match propagation.as_deref() {
             Some("Background") => Propagation::Background,
             Some("Foreground") => Propagation::Foreground,
             Some("Orphan") => Propagation::Orphan,
             _ => Propagation::ServerDefault,
         };
-        self.inner()
-            .await?
-            .delete(&r.into(), &namespace, &name, p)
-            .await
-            .into_js()
+        self.crud(
+            env,
+            "delete",
+            cancel,
+            OnCancel::Finish,
+            move |c| async move { c.delete(&r.into(), &namespace, &name, p).await.into_js() },
+        )
     }
 
-    #[napi]
-    pub async fn exists(
+    #[napi(ts_return_type = "Promise<boolean>")]
+    pub fn exists<'env>(
         &self,
+        env: &'env Env,
         r: JsResourceRef,
         namespace: String,
         name: String,
-    ) -> napi::Result<bool> {
-        self.inner()
-            .await?
-            .exists(&r.into(), &namespace, &name)
-            .await
-            .into_js()
+        cancel: Option<&CancelToken>,
+    ) -> napi::Result<PromiseRaw<'env, bool>> {
+        self.crud(env, "exists", cancel, OnCancel::Drop, move |c| async move {
+            c.exists(&r.into(), &namespace, &name).await.into_js()
+        })
     }
 
     /// The `scale` subresource of an object.
-    #[napi]
-    pub async fn get_scale(
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn get_scale<'env>(
         &self,
+        env: &'env Env,
         r: JsResourceRef,
         namespace: String,
         name: String,
-    ) -> napi::Result<String> {
-        self.inner()
-            .await?
-            .get_scale(&r.into(), &namespace, &name)
-            .await
-            .into_json_text()
+        cancel: Option<&CancelToken>,
+    ) -> napi::Result<PromiseRaw<'env, String>> {
+        self.crud(
+            env,
+            "getScale",
+            cancel,
+            OnCancel::Drop,
+            move |c| async move {
+                c.get_scale(&r.into(), &namespace, &name)
+                    .await
+                    .into_json_text()
+            },
+        )
     }
 
     /// Sets `spec.replicas` through the `scale` subresource.
-    #[napi]
-    pub async fn set_scale(
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn set_scale<'env>(
         &self,
+        env: &'env Env,
         r: JsResourceRef,
         namespace: String,
         name: String,
         replicas: i32,
-    ) -> napi::Result<String> {
-        self.inner()
-            .await?
-            .set_scale(&r.into(), &namespace, &name, replicas)
-            .await
-            .into_json_text()
+        cancel: Option<&CancelToken>,
+    ) -> napi::Result<PromiseRaw<'env, String>> {
+        self.crud(
+            env,
+            "setScale",
+            cancel,
+            OnCancel::Finish,
+            move |c| async move {
+                c.set_scale(&r.into(), &namespace, &name, replicas)
+                    .await
+                    .into_json_text()
+            },
+        )
     }
+}
 
+#[napi]
+impl NativeClient {
     /// Whether the cluster serves an API group.
     #[napi]
     pub async fn serves_group(&self, group: String) -> napi::Result<bool> {

@@ -1,0 +1,28 @@
+'use strict';
+// AbortSignal → native CancelToken: one per call that has a signal,
+// cancelled on 'abort'. The native call then rejects with CANCELLED.
+
+const { native } = require('./native.cjs');
+const { AgentSandboxError } = require('./errors.cjs');
+
+/** CANCELLED for a call whose signal was aborted before it started. */
+function cancelledError(operation, signal) {
+  const reason = signal?.reason instanceof Error ? signal.reason.message : signal?.reason;
+  return new AgentSandboxError(`${operation} was aborted`, 'CANCELLED', undefined, { operation, reason });
+}
+
+/** Runs `run(token)` with a token tied to `signal` (undefined without one). */
+async function withCancelToken(signal, operation, run) {
+  if (!signal) return run(undefined);
+  if (signal.aborted) throw cancelledError(operation, signal);
+  const token = new native.CancelToken();
+  const onAbort = () => token.cancel();
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await run(token);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
+module.exports = { cancelledError, withCancelToken };
