@@ -68,4 +68,19 @@ describe('constants', () => {
     assert.equal(expected.length, 52);
     for (const name of expected) assert.ok(sdk[name] !== undefined, name);
   });
+  it('K8sErrors: the provider\'s errors, with the messages the provider itself uses', () => {
+    const cases = [
+      [sdk.K8sErrors.POD_ALREADY_EXISTS('cs'), 'K8S_POD_ALREADY_EXISTS', 409, 'Pod already exists for codespace', { codespaceId: 'cs' }],
+      [sdk.K8sErrors.POD_CREATION_FAILED('n', 'boom'), 'K8S_POD_CREATION_FAILED', 500, 'Failed to create pod n: boom', { name: 'n' }],
+      [sdk.K8sErrors.POD_DELETION_FAILED('n', 'boom'), 'K8S_POD_DELETION_FAILED', 500, 'Failed to delete pod n: boom', { name: 'n' }],
+      [sdk.K8sErrors.EXEC_FAILED('ls', 'gone'), 'K8S_EXEC_FAILED', 500, 'Command execution failed: gone', { command: 'ls' }],
+      [sdk.K8sErrors.IMAGE_NOT_FOUND(' '), 'K8S_IMAGE_NOT_FOUND', 404, 'Image not found: " "', { image: ' ' }],
+      [sdk.K8sErrors.TMUX_SESSION_ALREADY_EXISTS('s'), 'K8S_TMUX_SESSION_EXISTS', 409, 'tmux session already exists: s', { sessionName: 's' }],
+    ];
+    for (const [err, code, status, message, details] of cases) {
+      assert.ok(err instanceof sdk.K8sError && err instanceof sdk.AgentSandboxError, code);
+      assert.deepEqual([err.code, err.statusCode, err.message, err.details], [code, status, message, details]);
+    }
+    assert.equal(sdk.K8sErrors.NETWORK_ISOLATION_UNSUPPORTED('docker', 'no bridge').details.reason, 'no bridge');
+  });
 });

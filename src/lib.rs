@@ -13,6 +13,7 @@ mod js_events;
 mod js_exec;
 mod js_instance;
 mod js_json;
+mod js_k8s_errors;
 mod js_kubeconfig;
 mod js_lifecycle;
 mod js_logger;

@@ -11,6 +11,7 @@
 //! - [`kubernetes`]: the Agent Sandbox controller implementation.
 
 pub mod command;
+pub mod errors;
 pub mod events;
 pub mod kubernetes;
 pub mod metrics;
@@ -29,6 +30,7 @@ pub use tokio_util::sync::CancellationToken;
 use crate::error::{Error, ErrorCode, Result};
 use crate::exec::{ExecOutput, ExecSession};
 
+pub(crate) use errors::command_failed;
 pub use events::{Events, ProviderEvent};
 pub use kubernetes::{KubernetesProvider, KubernetesProviderOptions, KubernetesSandbox};
 pub use metrics::SandboxMetrics;
@@ -254,20 +256,6 @@ pub trait SandboxProvider: Send + Sync + 'static {
     async fn init_warm_pool(&self) -> Result<()>;
     /// Fails when network isolation is asked for and cannot be enforced.
     async fn assert_network_isolation_support(&self) -> Result<()>;
-}
-
-/// `K8S_EXEC_FAILED` for `command`.
-pub(crate) fn command_failed(
-    command: &str,
-    message: impl std::fmt::Display,
-    source: Option<Error>,
-) -> Error {
-    Error::provider(
-        ErrorCode::CommandFailed,
-        format!("Command execution failed: {message}"),
-        serde_json::json!({ "command": command }),
-        source,
-    )
 }
 
 /// `work`, or `CANCELLED` as soon as `cancel` fires (dropping `work`).

@@ -3,8 +3,8 @@
 //! text, so a name or a key string is never read as a pattern or a key name.
 
 use super::command::{check_tmux_session_name, tmux_pane_target, tmux_session_target};
-use super::{Sandbox, TmuxSession, command_failed, iso_time};
-use crate::error::{Error, ErrorCode, Result};
+use super::{Sandbox, TmuxSession, command_failed, errors, iso_time};
+use crate::error::Result;
 use crate::exec::ExecOutput;
 
 /// tmux's ways of saying that no server runs (3.x reports a missing socket
@@ -36,12 +36,7 @@ pub(super) async fn create<S: Sandbox + ?Sized>(
     // gives the caller the distinct code.
     let (code, out, _) = tmux(sandbox, &["list-sessions", "-F", "#{session_name}"]).await?;
     if code == 0 && out.lines().any(|l| l == name) {
-        return Err(Error::provider(
-            ErrorCode::TmuxSessionExists,
-            format!("tmux session already exists: {name}"),
-            serde_json::json!({ "sessionName": name }),
-            None,
-        ));
+        return Err(errors::tmux_session_exists(name));
     }
     let (code, _, err) = tmux(sandbox, &["new-session", "-d", "-s", name]).await?;
     if code != 0 {
@@ -50,12 +45,7 @@ pub(super) async fn create<S: Sandbox + ?Sized>(
         } else {
             err
         };
-        return Err(Error::provider(
-            ErrorCode::TmuxCreationFailed,
-            format!("Failed to create tmux session {name}: {why}"),
-            serde_json::json!({ "sessionName": name }),
-            None,
-        ));
+        return Err(errors::tmux_creation_failed(name, &why));
     }
     Ok(TmuxSession {
         name: name.to_string(),

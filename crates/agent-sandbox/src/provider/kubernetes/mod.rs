@@ -18,7 +18,8 @@ use crate::lifecycle::{ClaimRequest, claim_sandbox, wait_for_ready};
 use crate::provider::{
     CleanupOptions, Events, NetworkMode, ProviderEvent, ProviderHealth, RecoverResult, Sandbox,
     SandboxConfig, SandboxHandle, SandboxInfo, SandboxProvider, SandboxStatus, check_cancelled,
-    crud_failed, defaults, iso_time, message_of, naming, status::status_of, until_cancelled,
+    crud_failed, defaults, errors, iso_time, message_of, naming, status::status_of,
+    until_cancelled,
 };
 use crate::resources::{Kind, ResourceRef, Version};
 use tokio_util::sync::CancellationToken;
@@ -228,7 +229,7 @@ impl KubernetesProvider {
             if !status_of(&item).is_gone() {
                 let adopted = self.adopt(&item).await;
                 self.remember(&adopted);
-                return Err(already_exists(codespace));
+                return Err(errors::sandbox_already_exists(codespace));
             }
         }
         check_cancelled("create", cancel)?;
@@ -358,10 +359,10 @@ impl KubernetesProvider {
                     return Err(clone_error(&err));
                 }
                 let source = Arc::try_unwrap(err).unwrap_or_else(|shared| clone_error(&shared));
-                Err(Error::provider(
-                    ErrorCode::SandboxCreationFailed,
-                    format!("Failed to create pod {name}: {}", message_of(&source)),
-                    json!({ "name": name }),
+                let message = message_of(&source);
+                Err(errors::sandbox_creation_failed(
+                    &name,
+                    &message,
                     Some(source),
                 ))
             }
@@ -382,13 +383,10 @@ impl KubernetesProvider {
             Err(e) if e.status() == Some(409) => Ok(false),
             Err(e) => {
                 let policy = naming::network_policy_name_for(name);
-                Err(Error::provider(
-                    ErrorCode::NetworkPolicyCreationFailed,
-                    format!(
-                        "Failed to create NetworkPolicy {policy}: {}",
-                        message_of(&e)
-                    ),
-                    json!({ "name": policy }),
+                let message = message_of(&e);
+                Err(errors::network_policy_creation_failed(
+                    &policy,
+                    &message,
                     Some(e),
                 ))
             }
@@ -609,7 +607,7 @@ impl SandboxProvider for KubernetesProvider {
                 .and_then(|id| state.by_id.get(id))
                 .is_some_and(|s| s.status() != SandboxStatus::Stopped);
             if cached || !state.creating.insert(codespace.clone()) {
-                return Err(already_exists(&codespace));
+                return Err(errors::sandbox_already_exists(&codespace));
             }
         }
         let result = self.create_checked(&config, &cancel).await;
@@ -815,12 +813,7 @@ impl SandboxProvider for KubernetesProvider {
     async fn pull_image(&self, image: &str) -> Result<()> {
         // The kubelet pulls; an empty name can never be pulled.
         if image.trim().is_empty() {
-            return Err(Error::provider(
-                ErrorCode::ImageNotFound,
-                format!("Image not found: {image:?}"),
-                json!({ "image": image }),
-                None,
-            ));
+            return Err(errors::image_not_found(image));
         }
         Ok(())
     }
@@ -896,12 +889,7 @@ impl SandboxProvider for KubernetesProvider {
             return Ok(());
         }
         let unsupported = |reason: String, source: Option<Error>| {
-            Error::provider(
-                ErrorCode::NetworkIsolationUnsupported,
-                format!("Network isolation is not supported by kubernetes: {reason}"),
-                json!({ "provider": "kubernetes", "reason": reason }),
-                source,
-            )
+            errors::network_isolation_unsupported("kubernetes", &reason, source)
         };
         match self.shared.client.serves_group("networking.k8s.io").await {
             Ok(true) => Ok(()),
@@ -915,15 +903,6 @@ impl SandboxProvider for KubernetesProvider {
             )),
         }
     }
-}
-
-fn already_exists(codespace_id: &str) -> Error {
-    Error::provider(
-        ErrorCode::SandboxAlreadyExists,
-        "Pod already exists for codespace",
-        json!({ "codespaceId": codespace_id }),
-        None,
-    )
 }
 
 /// An error shared with event listeners, copied for the caller.

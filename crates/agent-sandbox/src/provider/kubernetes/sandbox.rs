@@ -9,13 +9,13 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::Shared;
 use crate::client::{Client, ListOptions, Propagation};
-use crate::error::{Error, ErrorCode, Result};
+use crate::error::{Error, Result};
 use crate::exec::{ExecOutput, ExecRequest, ExecSession, resolve_pod_name};
 use crate::provider::command::{agent_argv, split_file_path};
 use crate::provider::metrics::{self, SandboxMetrics};
 use crate::provider::{
-    AgentCommand, ProviderEvent, Sandbox, SandboxStatus, command_failed, defaults, iso_time,
-    message_of, status::status_of,
+    AgentCommand, ProviderEvent, Sandbox, SandboxStatus, command_failed, defaults, errors,
+    iso_time, message_of, status::status_of,
 };
 use crate::resources::{Kind, ResourceRef, Version};
 use crate::tar;
@@ -340,14 +340,10 @@ impl Sandbox for KubernetesSandbox {
         };
         if let Err(e) = deleted.await {
             *lock(&self.status) = SandboxStatus::Error;
-            return Err(Error::provider(
-                ErrorCode::SandboxDeletionFailed,
-                format!(
-                    "Failed to delete pod {}: {}",
-                    self.sandbox_name,
-                    message_of(&e)
-                ),
-                json!({ "name": self.sandbox_name }),
+            let message = message_of(&e);
+            return Err(errors::sandbox_deletion_failed(
+                &self.sandbox_name,
+                &message,
                 Some(e),
             ));
         }
