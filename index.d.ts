@@ -485,6 +485,8 @@ export declare class CustomResourceCrud<T extends CRDResource> {
   get(namespace: string, name: string, options?: CallOptions): Promise<T>;
   list(options?: ListOptions & CallOptions): Promise<CRDResourceList<T>>;
   update(namespace: string, name: string, body: T, options?: CallOptions): Promise<T>;
+  /** A replace against the current resourceVersion, retried when someone wrote in between (409). */
+  replaceLatest(namespace: string, name: string, body: T, options?: CallOptions): Promise<T>;
   /** A JSON merge patch (application/merge-patch+json). */
   patch(namespace: string, name: string, patch: Partial<T>, options?: CallOptions): Promise<T>;
   /** Server-side apply with field manager `agent-sandbox-sdk`. */

@@ -11,7 +11,6 @@ const exec = require('./exec.cjs');
 const watch = require('./watch.cjs');
 
 const DEFAULT_NAMESPACE = 'agentpane-sandboxes';
-const REPLACE_ATTEMPTS = 5;
 
 const crudConfig = (api, plural) => ({ group: api.group, version: api.version, plural });
 
@@ -184,21 +183,12 @@ class AgentSandboxClient {
   /**
    * Full replace. Without metadata.resourceVersion the current one is read
    * first, and a 409 (the controller wrote in between) is retried with a
-   * fresh one, a few times. A caller-given resourceVersion is never retried.
+   * fresh one, a few times (the core's rule). A caller-given resourceVersion is never retried.
    */
-  async replaceWarmPool(name, pool, namespace) {
+  replaceWarmPool(name, pool, namespace) {
     const ns = namespace ?? this.namespace;
     if (pool?.metadata?.resourceVersion) return this.warmPools.update(ns, name, pool);
-    for (let attempt = 1; ; attempt++) {
-      const current = await this.warmPools.get(ns, name);
-      const body = { ...pool, metadata: { ...pool.metadata, resourceVersion: current.metadata.resourceVersion } };
-      try {
-        return await this.warmPools.update(ns, name, body);
-      } catch (err) {
-        if (err?.statusCode !== 409 || attempt >= REPLACE_ATTEMPTS) throw err;
-        await new Promise((r) => setTimeout(r, 50 * attempt + Math.random() * 50));
-      }
-    }
+    return this.warmPools.replaceLatest(ns, name, pool);
   }
   /** The pool's `scale` subresource: `{spec:{replicas}, status:{replicas, selector}}`. */
   getWarmPoolScale(name, namespace) {

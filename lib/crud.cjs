@@ -152,6 +152,17 @@ class CustomResourceCrud {
     }, options.signal);
   }
 
+  /** A full replace against the current resourceVersion, retried when someone wrote in between (409). */
+  async replaceLatest(namespace, name, body, options = {}) {
+    return this.#call('update', async (c, token) => {
+      try {
+        return JSON.parse(await c.replaceLatest(this.ref, namespace, name, JSON.stringify(body), token));
+      } catch (err) {
+        throw this.#notFoundOr('update', err, namespace, name);
+      }
+    }, options.signal);
+  }
+
   /** A JSON merge patch (application/merge-patch+json). */
   async patch(namespace, name, patch, options = {}) {
     return this.#call('patch', async (c, token) => {

@@ -282,6 +282,36 @@ impl NativeClient {
         )
     }
 
+    /// A replace against the current resourceVersion, retried on a conflict
+    /// (see `Client::replace_latest_as`).
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn replace_latest<'env>(
+        &self,
+        env: &'env Env,
+        r: JsResourceRef,
+        namespace: String,
+        name: String,
+        body: String,
+        cancel: Option<&CancelToken>,
+    ) -> napi::Result<PromiseRaw<'env, String>> {
+        self.crud(
+            env,
+            "replace",
+            cancel,
+            OnCancel::Finish,
+            move |c| async move {
+                c.replace_latest_as::<JsonText>(
+                    &r.into(),
+                    &namespace,
+                    &name,
+                    parse(&body, "the body")?,
+                )
+                .await
+                .into_json_text()
+            },
+        )
+    }
+
     #[napi(ts_return_type = "Promise<string>")]
     pub fn merge_patch<'env>(
         &self,

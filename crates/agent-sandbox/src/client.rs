@@ -110,6 +110,9 @@ pub enum Propagation {
     Orphan,
 }
 
+/// Attempts of [`Client::replace_latest_as`] (each after a 409 conflict).
+pub const REPLACE_ATTEMPTS: u64 = 5;
+
 /// A Kubernetes client for the Agent Sandbox API. Cheap to clone.
 #[derive(Clone)]
 pub struct Client {
@@ -429,6 +432,37 @@ impl Client {
             data,
         );
         self.receive(&route, req, Shape::Object).await
+    }
+
+    /// A full replace against the object's current `resourceVersion`: read
+    /// it, replace, and on a 409 (someone, often a controller, wrote in
+    /// between) read again and retry, [`REPLACE_ATTEMPTS`] times in all.
+    pub async fn replace_latest_as<T: FromJson>(
+        &self,
+        r: &ResourceRef,
+        namespace: &str,
+        name: &str,
+        body: Value,
+    ) -> Result<T> {
+        let mut attempt = 1u64;
+        loop {
+            let current = self.get(r, namespace, name).await?;
+            let mut body = body.clone();
+            if !body.is_object() {
+                return Err(Error::invalid_argument("the body must be a JSON object"));
+            }
+            body["metadata"]["resourceVersion"] = current
+                .pointer("/metadata/resourceVersion")
+                .cloned()
+                .unwrap_or(Value::Null);
+            match self.replace_as(r, namespace, name, body).await {
+                Err(e) if e.status() == Some(409) && attempt < REPLACE_ATTEMPTS => {
+                    tokio::time::sleep(Duration::from_millis(50 * attempt)).await;
+                    attempt += 1;
+                }
+                done => return done,
+            }
+        }
     }
 
     /// A JSON merge patch (`application/merge-patch+json`).

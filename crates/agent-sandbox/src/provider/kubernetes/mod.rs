@@ -840,29 +840,13 @@ impl SandboxProvider for KubernetesProvider {
         }
         // Replace with the current resourceVersion (retried on a conflict
         // with the controller); recreate when that does not work.
-        for attempt in 1..=5u64 {
-            let replaced = async {
-                let current = client
-                    .get(&pools, &options.namespace, WARM_POOL_NAME)
-                    .await?;
-                let mut body = body.clone();
-                body["metadata"]["resourceVersion"] = current
-                    .pointer("/metadata/resourceVersion")
-                    .cloned()
-                    .unwrap_or(Value::Null);
-                client
-                    .replace(&pools, &options.namespace, WARM_POOL_NAME, body)
-                    .await
-            };
-            match replaced.await {
-                Ok(_) => return Ok(()),
-                Err(e) if e.code() == ErrorCode::Conflict && attempt < 5 => {
-                    tokio::time::sleep(Duration::from_millis(50 * attempt)).await;
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "initWarmPool(): replace failed; recreating the pool");
-                    break;
-                }
+        match client
+            .replace_latest_as::<Value>(&pools, &options.namespace, WARM_POOL_NAME, body.clone())
+            .await
+        {
+            Ok(_) => return Ok(()),
+            Err(e) => {
+                tracing::warn!(error = %e, "initWarmPool(): replace failed; recreating the pool");
             }
         }
         match client
