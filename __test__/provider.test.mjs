@@ -379,6 +379,35 @@ describe('AgentSandboxProvider without a cluster', () => {
   });
 });
 
+describe('setLogger', () => {
+  it('by default warnings go to console.warn; a logger gets records; bad arguments are refused', async () => {
+    const box = new sdk.AgentSandboxInstance('i', 'n', 'cs', 'ns', new sdk.AgentSandboxClient({ kubeConfig: unreachableKubeConfig(), namespace: 'n' }));
+    const warned = [];
+    const original = console.warn;
+    console.warn = (...args) => warned.push(args.join(' '));
+    try {
+      await box.execAsRoot('true').catch(() => {});
+      await until('the execAsRoot warning on console.warn', () => warned.some((w) => w.includes('execAsRoot')));
+    } finally {
+      console.warn = original;
+    }
+    const records = [];
+    sdk.setLogger((r) => records.push(r), { level: 'warn' });
+    try {
+      await box.execAsRoot('true').catch(() => {});
+      await until('the execAsRoot record', () => records.some((r) => /execAsRoot/.test(r.message)));
+      const record = records.find((r) => /execAsRoot/.test(r.message));
+      assert.equal(record.level, 'warn');
+      assert.equal(record.fields.command, 'true');
+      assert.equal(typeof record.time, 'number');
+    } finally {
+      sdk.setLogger(null);
+    }
+    assert.throws(() => sdk.setLogger('console'), (e) => e.code === 'INVALID_ARGUMENT');
+    assert.throws(() => sdk.setLogger(() => {}, { level: 'loud' }), (e) => e.code === 'INVALID_ARGUMENT');
+  });
+});
+
 describe('AgentSandboxProvider health on the real cluster', () => {
   it('reports healthy with the provider details, and isolation support', async () => {
     const client = new sdk.AgentSandboxClient({ kubeConfig: kubeConfigFor() });

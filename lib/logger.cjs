@@ -7,7 +7,8 @@ const { native } = require('./native.cjs');
 const { AgentSandboxError, fromNative } = require('./errors.cjs');
 
 /**
- * @param logger `(record) => void`, or null to stop; a logger that throws is ignored
+ * @param logger `(record) => void`, or null for silence (the default, before any
+ *   call, sends warnings and errors to console.warn); a logger that throws is ignored
  * @param options.level 'error' | 'warn' | 'info' (default) | 'debug' | 'trace'
  */
 function setLogger(logger, options = {}) {
@@ -29,5 +30,12 @@ function setLogger(logger, options = {}) {
     throw fromNative(err);
   }
 }
+
+/** Until setLogger() is called: warnings and errors to console.warn, as a Node library does. */
+function consoleWarn(record) {
+  const fields = Object.keys(record.fields).length ? ` ${JSON.stringify(record.fields)}` : '';
+  console.warn(`[agent-sandbox-sdk] ${record.message}${fields}`);
+}
+setLogger(consoleWarn, { level: 'warn' });
 
 module.exports = { setLogger };

@@ -240,9 +240,7 @@ impl AgentSandboxInstance {
         args: Option<Vec<String>>,
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, JsExecResult>> {
-        eprintln!(
-            "[agent-sandbox-sdk] execAsRoot({cmd}): sandbox pods run as a non-root user; running as that user"
-        );
+        tracing::warn!(command = %cmd, "execAsRoot: sandbox pods run as a non-root user; running as that user");
         self.exec(env, cmd, args, cancel)
     }
 

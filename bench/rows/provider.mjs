@@ -23,9 +23,9 @@ export async function measure({ kubeconfig, namespace, mode, n, image, poolSize 
     warmPoolSize: poolSize,
     readyTimeoutSeconds: 60,
   });
+  // A claim that fails falls back to a cold Sandbox; the core logs it.
   let fallbacks = 0;
-  const originalWarn = console.warn;
-  console.warn = (...a) => (String(a[0]).includes('warm pool') ? fallbacks++ : originalWarn(...a));
+  sdk.setLogger((r) => (/warm pool/.test(r.message) ? fallbacks++ : undefined), { level: 'warn' });
   const poolFull = async () => {
     const deadline = Date.now() + 90_000;
     while (Date.now() < deadline) {
@@ -53,7 +53,7 @@ export async function measure({ kubeconfig, namespace, mode, n, image, poolSize 
     if (i >= 0) ms.push(elapsed); // the first create is a warm-up
     await instance.stop();
   }
-  console.warn = originalWarn;
+  sdk.setLogger(null);
   return { available: true, ms, fallbacks };
 }
 
