@@ -375,6 +375,9 @@ describe('AgentSandboxProvider without a cluster', () => {
     await assert.rejects(p.get(42), (e) => e.code === 'INVALID_ARGUMENT');
     // The native classes are the exports; instances keep the contract's shape.
     assert.equal(typeof p.on, 'function');
+    assert.throws(() => p.on('not a function'), (e) => e.code === 'INVALID_ARGUMENT');
+    await assert.rejects(p.create(null), (e) => e.code === 'INVALID_ARGUMENT');
+    await assert.rejects(new sdk.AgentSandboxInstance('i', 'n', 'cs', 'ns', unreachable()).exec(42), (e) => e.code === 'INVALID_ARGUMENT');
     assert.equal(p.client instanceof sdk.AgentSandboxClient, true);
   });
 });

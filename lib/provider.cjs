@@ -28,7 +28,8 @@ const NAPI_ARGUMENT_CODES = new Set(['InvalidArg', 'ObjectExpected', 'StringExpe
 
 /** A native failure as an exported error class; napi's argument refusals as INVALID_ARGUMENT. */
 function toError(err, method) {
-  if (err && NAPI_ARGUMENT_CODES.has(err.code)) {
+  // A TypeError from the native call itself is napi converting an argument.
+  if (err && (NAPI_ARGUMENT_CODES.has(err.code) || (err instanceof TypeError && err.code === undefined))) {
     return new AgentSandboxError(`${method}(): ${err.message}`, 'INVALID_ARGUMENT', 400, { reason: err.code });
   }
   return fromNative(err);
@@ -126,6 +127,9 @@ function deliverTo(listeners) {
 Object.assign(native.AgentSandboxProvider.prototype, {
   /** Registers a listener (once); returns the function that unregisters it. */
   on(listener) {
+    if (typeof listener !== 'function') {
+      throw new AgentSandboxError('on(): the listener must be a function', 'INVALID_ARGUMENT', 400);
+    }
     listenersOf.get(this)?.add(listener);
     return () => this.off(listener);
   },
@@ -150,7 +154,7 @@ native.AgentSandboxInstance.prototype.execStream = async function execStream(opt
 
 withAbortSignals(native.AgentSandboxProvider, { create: 1, healthCheck: 0 });
 withAbortSignals(native.AgentSandboxInstance, { exec: 2, execAsRoot: 2, openExecStream: 1 });
-withErrorClasses(native.AgentSandboxProvider);
+withErrorClasses(native.AgentSandboxProvider, new Set(['on', 'off']));
 withErrorClasses(native.AgentSandboxInstance, new Set(['touch', 'getLastActivity']));
 
 const AgentSandboxProvider = constructedBy(
