@@ -90,8 +90,14 @@ class CustomResourceCrud {
     this.ref = { group: config.group, version: config.version, plural: config.plural };
   }
 
-  /** `fn(client, token)`; `signal` (optional) aborts the call: see each method. */
-  async #call(op, fn, signal) {
+  /**
+   * Runs `fn(client, token)` and maps its failure: `target` names the object
+   * (`{name}` makes a 404 a NotFoundError, `{body}` a 409 an
+   * AlreadyExistsError). `signal` (optional) aborts the call: reads are
+   * dropped, an aborted create deletes what it made, other writes are aborted
+   * only before they are sent.
+   */
+  async #call(op, namespace, target, signal, fn) {
     if (signal?.aborted) throw cancelledError(op, signal);
     let client;
     try {
@@ -99,112 +105,82 @@ class CustomResourceCrud {
     } catch (err) {
       throw err instanceof AgentSandboxError && err.code === 'KUBECONFIG_ERROR' ? err : wrap(op, err);
     }
-    return withCancelToken(signal, op, (token) => fn(client, token));
+    try {
+      return await withCancelToken(signal, op, (token) => fn(client, token));
+    } catch (err) {
+      const status = statusOf(err);
+      if (status === 409 && target.body) throw new AlreadyExistsError(target.body.kind, target.body.metadata?.name ?? 'unknown');
+      if (status === 404 && target.name !== undefined) throw new NotFoundError(this.config.plural, target.name, namespace);
+      throw wrap(op, err);
+    }
   }
 
   /** Aborted while the request is out, it rejects at once and deletes the object if it was made. */
   async create(namespace, body, options = {}) {
-    return this.#call('create', async (c, token) => {
-      try {
-        return JSON.parse(await c.create(this.ref, namespace, JSON.stringify(body), token));
-      } catch (err) {
-        if (statusOf(err) === 409) throw new AlreadyExistsError(body?.kind, body?.metadata?.name ?? 'unknown');
-        throw wrap('create', err);
-      }
-    }, options.signal);
+    return this.#call('create', namespace, { body }, options.signal, async (c, token) =>
+      JSON.parse(await c.create(this.ref, namespace, JSON.stringify(body), token)),
+    );
   }
 
   async get(namespace, name, options = {}) {
-    return this.#call('get', async (c, token) => {
-      try {
-        return JSON.parse(await c.get(this.ref, namespace, name, token));
-      } catch (err) {
-        throw this.#notFoundOr('get', err, namespace, name);
-      }
-    }, options.signal);
+    return this.#call('get', namespace, { name }, options.signal, async (c, token) =>
+      JSON.parse(await c.get(this.ref, namespace, name, token)),
+    );
   }
 
   async list(options = {}) {
-    return this.#call('list', async (c, token) => {
-      try {
-        const text = await c.list(this.ref, options.namespace || '', {
-          labelSelector: options.labelSelector || undefined,
-          fieldSelector: options.fieldSelector || undefined,
-          limit: options.limit || undefined,
-          continueToken: options.continueToken || undefined,
-        }, token);
-        return JSON.parse(text);
-      } catch (err) {
-        throw wrap('list', err);
-      }
-    }, options.signal);
+    const query = {
+      labelSelector: options.labelSelector || undefined,
+      fieldSelector: options.fieldSelector || undefined,
+      limit: options.limit || undefined,
+      continueToken: options.continueToken || undefined,
+    };
+    return this.#call('list', options.namespace, {}, options.signal, async (c, token) =>
+      JSON.parse(await c.list(this.ref, options.namespace || '', query, token)),
+    );
   }
 
   // Writes other than create: a signal aborts them only before they are sent
   // (a sent write cannot be taken back; it finishes and reports its result).
   async update(namespace, name, body, options = {}) {
-    return this.#call('update', async (c, token) => {
-      try {
-        return JSON.parse(await c.replace(this.ref, namespace, name, JSON.stringify(body), token));
-      } catch (err) {
-        throw this.#notFoundOr('update', err, namespace, name);
-      }
-    }, options.signal);
+    return this.#call('update', namespace, { name }, options.signal, async (c, token) =>
+      JSON.parse(await c.replace(this.ref, namespace, name, JSON.stringify(body), token)),
+    );
   }
 
   /** A full replace against the current resourceVersion, retried when someone wrote in between (409). */
   async replaceLatest(namespace, name, body, options = {}) {
-    return this.#call('update', async (c, token) => {
-      try {
-        return JSON.parse(await c.replaceLatest(this.ref, namespace, name, JSON.stringify(body), token));
-      } catch (err) {
-        throw this.#notFoundOr('update', err, namespace, name);
-      }
-    }, options.signal);
+    return this.#call('update', namespace, { name }, options.signal, async (c, token) =>
+      JSON.parse(await c.replaceLatest(this.ref, namespace, name, JSON.stringify(body), token)),
+    );
   }
 
   /** A JSON merge patch (application/merge-patch+json). */
   async patch(namespace, name, patch, options = {}) {
-    return this.#call('patch', async (c, token) => {
-      try {
-        return JSON.parse(await c.mergePatch(this.ref, namespace, name, JSON.stringify(patch), token));
-      } catch (err) {
-        throw this.#notFoundOr('patch', err, namespace, name);
-      }
-    }, options.signal);
+    return this.#call('patch', namespace, { name }, options.signal, async (c, token) =>
+      JSON.parse(await c.mergePatch(this.ref, namespace, name, JSON.stringify(patch), token)),
+    );
   }
 
   /** Server-side apply (field manager `agent-sandbox-sdk`); creates or updates. */
   async apply(namespace, body, options = {}) {
-    return this.#call('apply', async (c, token) => {
-      try {
-        return JSON.parse(await c.apply(this.ref, namespace, body?.metadata?.name, JSON.stringify(body), options.force === true, token));
-      } catch (err) {
-        throw wrap('apply', err);
-      }
-    }, options.signal);
+    const name = body?.metadata?.name;
+    return this.#call('apply', namespace, {}, options.signal, async (c, token) =>
+      JSON.parse(await c.apply(this.ref, namespace, name, JSON.stringify(body), options.force === true, token)),
+    );
   }
 
   async delete(namespace, name, options = {}) {
-    return this.#call('delete', async (c, token) => {
-      try {
-        await c.delete(this.ref, namespace, name, options.propagationPolicy, token);
-        return undefined;
-      } catch (err) {
-        throw this.#notFoundOr('delete', err, namespace, name);
-      }
-    }, options.signal);
+    await this.#call('delete', namespace, { name }, options.signal, (c, token) =>
+      c.delete(this.ref, namespace, name, options.propagationPolicy, token),
+    );
   }
 
   /** The `scale` subresource (autoscaling/v1 Scale). */
   async getScale(namespace, name, options = {}) {
-    return this.#call('getScale', async (c, token) => {
-      try {
-        return JSON.parse(await c.getScale(this.ref, namespace, name, token));
-      } catch (err) {
-        throw this.#notFoundOr('getScale', err, namespace, name);
-      }
-    }, options.signal);
+    return this.#call('getScale', namespace, { name }, options.signal, async (c, token) =>
+      JSON.parse(await c.getScale(this.ref, namespace, name, token)),
+    );
   }
 
   /** Sets spec.replicas through the `scale` subresource; returns the Scale. */
@@ -212,13 +188,9 @@ class CustomResourceCrud {
     if (!Number.isInteger(replicas) || replicas < 0) {
       throw new AgentSandboxError(`setScale(${name}): replicas must be a whole number ≥ 0, got ${replicas}`, 'INVALID_ARGUMENT', 400, { name });
     }
-    return this.#call('setScale', async (c, token) => {
-      try {
-        return JSON.parse(await c.setScale(this.ref, namespace, name, replicas, token));
-      } catch (err) {
-        throw this.#notFoundOr('setScale', err, namespace, name);
-      }
-    }, options.signal);
+    return this.#call('setScale', namespace, { name }, options.signal, async (c, token) =>
+      JSON.parse(await c.setScale(this.ref, namespace, name, replicas, token)),
+    );
   }
 
   async exists(namespace, name, options = {}) {
@@ -229,11 +201,6 @@ class CustomResourceCrud {
       if (err instanceof NotFoundError) return false;
       throw err;
     }
-  }
-
-  #notFoundOr(op, err, namespace, name) {
-    if (statusOf(err) === 404) return new NotFoundError(this.config.plural, name, namespace);
-    return wrap(op, err);
   }
 }
 
