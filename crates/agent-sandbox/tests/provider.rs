@@ -362,3 +362,57 @@ async fn bad_input_is_refused_before_any_request() {
     }
     assert!(events.lock().unwrap().is_empty());
 }
+
+/// Cancelled while it waits for Ready (no RuntimeClass `kata` exists, so the
+/// pod is refused and the Sandbox never becomes Ready), create() removes the
+/// Sandbox and the NetworkPolicy it made and fails with CANCELLED.
+#[tokio::test]
+async fn cancelled_create_leaves_nothing_behind() {
+    let admin = client("v0.5.6").await;
+    let ns = namespace(&admin, "rs-cancel").await;
+    let p = KubernetesProvider::new(
+        admin.clone(),
+        KubernetesProviderOptions {
+            namespace: ns.clone(),
+            runtime_class_name: Some("kata".into()),
+            ready_timeout: Duration::from_secs(120),
+            default_network_mode: NetworkMode::None,
+            ..KubernetesProviderOptions::default()
+        },
+    );
+    let events = record(&p);
+    let cancel = agent_sandbox::provider::CancellationToken::new();
+    let mut cfg = config("cs-cancel", "busybox");
+    cfg.id = Some("cancelcancelcancel01".into());
+    let name = "agentpane-cs-cancel-cancelca";
+    let sandboxes = ResourceRef::of(Kind::Sandbox, Version::V1alpha1);
+    let creating = {
+        let (p, cancel) = (p.clone(), cancel.clone());
+        tokio::spawn(async move { p.create_cancellable(cfg, cancel).await })
+    };
+    until("the Sandbox to exist", || {
+        exists(&admin, &sandboxes, &ns, name)
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    cancel.cancel();
+    let err = tokio::time::timeout(Duration::from_secs(5), creating)
+        .await
+        .expect("create() ends promptly once cancelled")
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(err.code().as_str(), "CANCELLED", "{err}");
+    assert_eq!(
+        *events.lock().unwrap(),
+        ["sandbox:creating", "sandbox:error"]
+    );
+    let policies = ResourceRef::new("networking.k8s.io", "v1", "networkpolicies");
+    assert!(!exists(&admin, &policies, &ns, &format!("np-{name}")).await);
+    until("the Sandbox to be gone", || async {
+        !exists(&admin, &sandboxes, &ns, name).await
+    })
+    .await;
+    // The codespace is free again.
+    assert!(p.get("cs-cancel").await.unwrap().is_none());
+    delete_namespace(&admin, &ns).await;
+}
