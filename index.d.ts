@@ -387,29 +387,30 @@ export declare class AgentSandboxClient {
   readonly kubeConfig: KubeConfigLike;
   readonly namespace: string;
   constructor(options?: AgentSandboxClientOptions);
-  createSandbox(sandbox: Sandbox, namespace?: string): Promise<Sandbox>;
-  getSandbox(name: string, namespace?: string): Promise<Sandbox>;
-  listSandboxes(options?: { labelSelector?: string; namespace?: string }): Promise<SandboxList>;
-  deleteSandbox(name: string, namespace?: string): Promise<void>;
-  sandboxExists(name: string, namespace?: string): Promise<boolean>;
+  /** `options.signal` aborts any of these calls (see CustomResourceCrud). */
+  createSandbox(sandbox: Sandbox, namespace?: string, options?: CallOptions): Promise<Sandbox>;
+  getSandbox(name: string, namespace?: string, options?: CallOptions): Promise<Sandbox>;
+  listSandboxes(options?: { labelSelector?: string; namespace?: string } & CallOptions): Promise<SandboxList>;
+  deleteSandbox(name: string, namespace?: string, options?: CallOptions): Promise<void>;
+  sandboxExists(name: string, namespace?: string, options?: CallOptions): Promise<boolean>;
   waitForReady(name: string, options?: Partial<WaitForReadyOptions>): Promise<Sandbox>;
   pause(name: string, reason?: string, namespace?: string): Promise<Sandbox>;
   resume(name: string, namespace?: string): Promise<Sandbox>;
   exec(options: Omit<ExecOptions, 'namespace'> & { namespace?: string }): Promise<ExecResult>;
   execStream(options: Omit<ExecStreamOptions, 'namespace'> & { namespace?: string }): Promise<ExecStreamResult>;
-  createTemplate(template: SandboxTemplate, namespace?: string): Promise<SandboxTemplate>;
-  getTemplate(name: string, namespace?: string): Promise<SandboxTemplate>;
-  listTemplates(namespace?: string): Promise<SandboxTemplateList>;
-  deleteTemplate(name: string, namespace?: string): Promise<void>;
-  createClaim(claim: SandboxClaim, namespace?: string): Promise<SandboxClaim>;
-  getClaim(name: string, namespace?: string): Promise<SandboxClaim>;
-  listClaims(namespace?: string): Promise<SandboxClaimList>;
-  deleteClaim(name: string, namespace?: string): Promise<void>;
-  createWarmPool(pool: SandboxWarmPool, namespace?: string): Promise<SandboxWarmPool>;
-  getWarmPool(name: string, namespace?: string): Promise<SandboxWarmPool>;
-  listWarmPools(namespace?: string): Promise<SandboxWarmPoolList>;
+  createTemplate(template: SandboxTemplate, namespace?: string, options?: CallOptions): Promise<SandboxTemplate>;
+  getTemplate(name: string, namespace?: string, options?: CallOptions): Promise<SandboxTemplate>;
+  listTemplates(namespace?: string, options?: CallOptions): Promise<SandboxTemplateList>;
+  deleteTemplate(name: string, namespace?: string, options?: CallOptions): Promise<void>;
+  createClaim(claim: SandboxClaim, namespace?: string, options?: CallOptions): Promise<SandboxClaim>;
+  getClaim(name: string, namespace?: string, options?: CallOptions): Promise<SandboxClaim>;
+  listClaims(namespace?: string, options?: CallOptions): Promise<SandboxClaimList>;
+  deleteClaim(name: string, namespace?: string, options?: CallOptions): Promise<void>;
+  createWarmPool(pool: SandboxWarmPool, namespace?: string, options?: CallOptions): Promise<SandboxWarmPool>;
+  getWarmPool(name: string, namespace?: string, options?: CallOptions): Promise<SandboxWarmPool>;
+  listWarmPools(namespace?: string, options?: CallOptions): Promise<SandboxWarmPoolList>;
   replaceWarmPool(name: string, pool: SandboxWarmPool, namespace?: string): Promise<SandboxWarmPool>;
-  deleteWarmPool(name: string, namespace?: string): Promise<void>;
+  deleteWarmPool(name: string, namespace?: string, options?: CallOptions): Promise<void>;
   /** The pool's `scale` subresource. */
   getWarmPoolScale(name: string, namespace?: string): Promise<Scale>;
   /** Resizes a pool through its `scale` subresource. */

@@ -102,6 +102,16 @@ describe('AbortSignal on the provider and instance', () => {
       await new Promise((r) => setTimeout(r, 1000));
       await until(`${name} to be gone`, async () => !(await crud.exists(ns.name, name)));
     }
+    // The client's convenience methods take the same options.
+    const ac = new AbortController();
+    const making = client.createSandbox(sandboxManifest('client-abort'), undefined, { signal: ac.signal });
+    making.catch(() => {});
+    await new Promise((r) => setImmediate(r));
+    await assertCancelledAfterAbort(making, () => ac.abort());
+    await new Promise((r) => setTimeout(r, 1000));
+    await until('client-abort to be gone', async () => !(await client.sandboxExists('client-abort')));
+    await assert.rejects(client.listSandboxes({ signal: AbortSignal.abort() }), (e) => e.code === 'CANCELLED');
+
     await crud.create(ns.name, sandboxManifest('crud-kept'));
     for (const read of [(signal) => crud.get(ns.name, 'crud-kept', { signal }), (signal) => crud.list({ namespace: ns.name, signal })]) {
       const ac = new AbortController();

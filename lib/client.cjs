@@ -64,20 +64,21 @@ class AgentSandboxClient {
   }
 
   // Sandboxes
-  createSandbox(sandbox, namespace) {
-    return this.sandboxes.create(namespace ?? this.namespace, sandbox);
+  // `options.signal` aborts any of these calls (see CustomResourceCrud).
+  createSandbox(sandbox, namespace, options) {
+    return this.sandboxes.create(namespace ?? this.namespace, sandbox, options);
   }
-  getSandbox(name, namespace) {
-    return this.sandboxes.get(namespace ?? this.namespace, name);
+  getSandbox(name, namespace, options) {
+    return this.sandboxes.get(namespace ?? this.namespace, name, options);
   }
   listSandboxes(options = {}) {
-    return this.sandboxes.list({ namespace: options.namespace ?? this.namespace, labelSelector: options.labelSelector });
+    return this.sandboxes.list({ namespace: options.namespace ?? this.namespace, labelSelector: options.labelSelector, signal: options.signal });
   }
-  deleteSandbox(name, namespace) {
-    return this.sandboxes.delete(namespace ?? this.namespace, name);
+  deleteSandbox(name, namespace, options) {
+    return this.sandboxes.delete(namespace ?? this.namespace, name, options);
   }
-  sandboxExists(name, namespace) {
-    return this.sandboxes.exists(namespace ?? this.namespace, name);
+  sandboxExists(name, namespace, options) {
+    return this.sandboxes.exists(namespace ?? this.namespace, name, options);
   }
   waitForReady(name, options = {}) {
     return lifecycle.waitForReady(this.sandboxes, {
@@ -143,42 +144,42 @@ class AgentSandboxClient {
   }
 
   // Templates
-  createTemplate(template, namespace) {
-    return this.templates.create(namespace ?? this.namespace, template);
+  createTemplate(template, namespace, options) {
+    return this.templates.create(namespace ?? this.namespace, template, options);
   }
-  getTemplate(name, namespace) {
-    return this.templates.get(namespace ?? this.namespace, name);
+  getTemplate(name, namespace, options) {
+    return this.templates.get(namespace ?? this.namespace, name, options);
   }
-  listTemplates(namespace) {
-    return this.templates.list({ namespace: namespace ?? this.namespace });
+  listTemplates(namespace, options = {}) {
+    return this.templates.list({ namespace: namespace ?? this.namespace, signal: options.signal });
   }
-  deleteTemplate(name, namespace) {
-    return this.templates.delete(namespace ?? this.namespace, name);
+  deleteTemplate(name, namespace, options) {
+    return this.templates.delete(namespace ?? this.namespace, name, options);
   }
 
   // Claims
-  createClaim(claim, namespace) {
-    return this.claims.create(namespace ?? this.namespace, claim);
+  createClaim(claim, namespace, options) {
+    return this.claims.create(namespace ?? this.namespace, claim, options);
   }
-  getClaim(name, namespace) {
-    return this.claims.get(namespace ?? this.namespace, name);
+  getClaim(name, namespace, options) {
+    return this.claims.get(namespace ?? this.namespace, name, options);
   }
-  listClaims(namespace) {
-    return this.claims.list({ namespace: namespace ?? this.namespace });
+  listClaims(namespace, options = {}) {
+    return this.claims.list({ namespace: namespace ?? this.namespace, signal: options.signal });
   }
-  deleteClaim(name, namespace) {
-    return this.claims.delete(namespace ?? this.namespace, name);
+  deleteClaim(name, namespace, options) {
+    return this.claims.delete(namespace ?? this.namespace, name, options);
   }
 
   // Warm pools
-  createWarmPool(pool, namespace) {
-    return this.warmPools.create(namespace ?? this.namespace, pool);
+  createWarmPool(pool, namespace, options) {
+    return this.warmPools.create(namespace ?? this.namespace, pool, options);
   }
-  getWarmPool(name, namespace) {
-    return this.warmPools.get(namespace ?? this.namespace, name);
+  getWarmPool(name, namespace, options) {
+    return this.warmPools.get(namespace ?? this.namespace, name, options);
   }
-  listWarmPools(namespace) {
-    return this.warmPools.list({ namespace: namespace ?? this.namespace });
+  listWarmPools(namespace, options = {}) {
+    return this.warmPools.list({ namespace: namespace ?? this.namespace, signal: options.signal });
   }
   /**
    * Full replace. Without metadata.resourceVersion the current one is read
@@ -198,8 +199,8 @@ class AgentSandboxClient {
   scaleWarmPool(name, replicas, namespace) {
     return this.warmPools.setScale(namespace ?? this.namespace, name, replicas);
   }
-  deleteWarmPool(name, namespace) {
-    return this.warmPools.delete(namespace ?? this.namespace, name);
+  deleteWarmPool(name, namespace, options) {
+    return this.warmPools.delete(namespace ?? this.namespace, name, options);
   }
 
   // Watch
