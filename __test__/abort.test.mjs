@@ -84,6 +84,12 @@ describe('AbortSignal on the provider and instance', () => {
     before.abort();
     await assert.rejects(box.execStream({ cmd: 'true', signal: before.signal }), (e) => e.code === 'CANCELLED');
 
+    // The client's exec too, before its session opens: nothing runs.
+    const marker = `/tmp/never-${Date.now()}`;
+    await assert.rejects(client.exec({ sandboxName: 'abort-exec', namespace: ns.name, command: ['touch', marker], signal: AbortSignal.abort() }), (e) => e.code === 'CANCELLED');
+    await assert.rejects(client.execStream({ sandboxName: 'abort-exec', namespace: ns.name, command: ['touch', marker], signal: AbortSignal.abort() }), (e) => e.code === 'CANCELLED');
+    assert.equal((await box.exec('test', ['-e', marker])).exitCode, 1);
+
     const midway = new AbortController();
     const stream = await box.execStream({ cmd: 'sleep', args: ['30'], signal: midway.signal });
     await assertCancelledAfterAbort(stream.wait(), () => midway.abort());

@@ -5,6 +5,7 @@
 
 const { PassThrough } = require('node:stream');
 const { nativeClientFor } = require('./crud.cjs');
+const { withCancelToken } = require('./cancel.cjs');
 const { AgentSandboxError, ExecError, TimeoutError, fromNative, nativeFailure } = require('./errors.cjs');
 
 const DEFAULT_CONTAINER = 'sandbox';
@@ -17,21 +18,21 @@ function cancelledError(cmd, signal) {
   });
 }
 
-/** Opens a session; open failures are ExecError, pod lookup failures pass through. */
+/**
+ * Opens a session; open failures are ExecError, pod lookup failures pass
+ * through, and `o.signal` aborts the opening too (CANCELLED, nothing runs).
+ */
 async function openSession(kc, o, extra, apiVersion) {
   const cmd = o.command.join(' ');
+  if (o.signal?.aborted) throw cancelledError(cmd, o.signal);
   const client = await nativeClientFor(kc, apiVersion);
+  const request = { namespace: o.namespace, sandboxName: o.sandboxName, container: o.container ?? DEFAULT_CONTAINER, command: o.command, ...extra };
   try {
-    return await client.startExec({
-      namespace: o.namespace,
-      sandboxName: o.sandboxName,
-      container: o.container ?? DEFAULT_CONTAINER,
-      command: o.command,
-      ...extra,
-    });
+    return await withCancelToken(o.signal, `exec ${cmd}`, (token) => client.startExec(request, token));
   } catch (err) {
     const f = nativeFailure(err);
-    if (f && f.code === 'EXEC_FAILED') throw new ExecError(cmd, f.details?.message ?? f.message);
+    if (f?.code === 'EXEC_FAILED') throw new ExecError(cmd, f.details?.message ?? f.message);
+    if (f?.code === 'CANCELLED' || err?.code === 'CANCELLED') throw cancelledError(cmd, o.signal);
     throw fromNative(err);
   }
 }
@@ -39,7 +40,6 @@ async function openSession(kc, o, extra, apiVersion) {
 /** Runs a command and returns its trimmed output and exit code. */
 async function execInSandbox(kc, o, apiVersion) {
   const cmd = o.command.join(' ');
-  if (o.signal?.aborted) throw cancelledError(cmd, o.signal);
   const session = await openSession(kc, o, { stdin: false, tty: false }, apiVersion);
   let timer;
   let onAbort;

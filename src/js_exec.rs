@@ -4,11 +4,13 @@
 use agent_sandbox::exec::{ExecRequest, ExecSession};
 use futures::{FutureExt, SinkExt};
 use kube::api::TerminalSize;
-use napi::bindgen_prelude::Buffer;
+use napi::Env;
+use napi::bindgen_prelude::{Buffer, PromiseRaw};
 use napi_derive::napi;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::Mutex;
 
+use crate::js_cancel::{CancelToken, or_cancelled, token_of};
 use crate::js_client::NativeClient;
 use crate::js_error::{IntoJs, to_napi};
 use crate::js_task::CancellableTask;
@@ -57,27 +59,38 @@ pub struct NativeExecSession {
 impl NativeClient {
     /// Resolves the Sandbox's pod (errors other than 404 are returned as they
     /// are), then opens the session (open failures are EXEC_FAILED).
-    #[napi]
-    pub async fn start_exec(&self, req: JsExecRequest) -> napi::Result<NativeExecSession> {
-        let client = self.inner().await?;
-        let pod = agent_sandbox::exec::resolve_pod_name(&client, &req.namespace, &req.sandbox_name)
-            .await
-            .into_js()?;
-        let session = client
-            .exec_killable(
-                &ExecRequest {
-                    namespace: req.namespace,
-                    pod,
-                    container: req.container,
-                    command: req.command,
-                    stdin: req.stdin.unwrap_or(false),
-                    tty: req.tty.unwrap_or(false),
-                },
-                req.kill_signal.as_deref(),
-            )
-            .await
-            .into_js()?;
-        Ok(NativeExecSession::new(session))
+    /// Cancelled before the session is open, nothing runs.
+    #[napi(ts_return_type = "Promise<NativeExecSession>")]
+    pub fn start_exec<'env>(
+        &self,
+        env: &'env Env,
+        req: JsExecRequest,
+        cancel: Option<&CancelToken>,
+    ) -> napi::Result<PromiseRaw<'env, NativeExecSession>> {
+        let connection = self.connection();
+        let token = token_of(cancel);
+        env.spawn_future(or_cancelled("exec", token, async move {
+            let client = connection.client().await.into_js()?;
+            let pod =
+                agent_sandbox::exec::resolve_pod_name(&client, &req.namespace, &req.sandbox_name)
+                    .await
+                    .into_js()?;
+            let session = client
+                .exec_killable(
+                    &ExecRequest {
+                        namespace: req.namespace,
+                        pod,
+                        container: req.container,
+                        command: req.command,
+                        stdin: req.stdin.unwrap_or(false),
+                        tty: req.tty.unwrap_or(false),
+                    },
+                    req.kill_signal.as_deref(),
+                )
+                .await
+                .into_js()?;
+            Ok(NativeExecSession::new(session))
+        }))
     }
 }
 
