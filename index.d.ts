@@ -511,8 +511,8 @@ export interface LogRecord {
   /** Milliseconds since the epoch. */
   time: number;
 }
-/** Sends the SDK's log records at `level` (default 'info') and above to `logger`; `null` stops. */
-export declare function setLogger(logger: ((record: LogRecord) => void) | null, options?: { level?: LogRecord['level'] }): void;
+/** Sends the SDK's log records at `level` (default 'info') and above to `logger`; `null` silences; left out, the default (warnings to console.warn) comes back. */
+export declare function setLogger(logger?: ((record: LogRecord) => void) | null, options?: { level?: LogRecord['level'] }): void;
 export declare function execInSandbox(kc: KubeConfigLike, options: ExecOptions): Promise<ExecResult>;
 export declare function execStreamInSandbox(kc: KubeConfigLike, options: ExecStreamOptions): Promise<ExecStreamResult>;
 export declare function waitForReady(crud: CustomResourceCrud<Sandbox>, options: WaitForReadyOptions): Promise<Sandbox>;

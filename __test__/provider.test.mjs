@@ -385,6 +385,7 @@ describe('AgentSandboxProvider without a cluster', () => {
 describe('setLogger', () => {
   it('by default warnings go to console.warn; a logger gets records; bad arguments are refused', async () => {
     const box = new sdk.AgentSandboxInstance('i', 'n', 'cs', 'ns', new sdk.AgentSandboxClient({ kubeConfig: unreachableKubeConfig(), namespace: 'n' }));
+    sdk.setLogger(); // the default (another test file may have changed it: bun runs them in one process)
     const warned = [];
     const original = console.warn;
     console.warn = (...args) => warned.push(args.join(' '));
@@ -404,7 +405,7 @@ describe('setLogger', () => {
       assert.equal(record.fields.command, 'true');
       assert.equal(typeof record.time, 'number');
     } finally {
-      sdk.setLogger(null);
+      sdk.setLogger();
     }
     assert.throws(() => sdk.setLogger('console'), (e) => e.code === 'INVALID_ARGUMENT');
     assert.throws(() => sdk.setLogger(() => {}, { level: 'loud' }), (e) => e.code === 'INVALID_ARGUMENT');

@@ -6,14 +6,22 @@
 const { native } = require('./native.cjs');
 const { AgentSandboxError, fromNative } = require('./errors.cjs');
 
+/** The default: warnings and errors to console.warn, as a Node library does. */
+function consoleWarn(record) {
+  const fields = Object.keys(record.fields).length ? ` ${JSON.stringify(record.fields)}` : '';
+  console.warn(`[agent-sandbox-sdk] ${record.message}${fields}`);
+}
+
 /**
- * @param logger `(record) => void`, or null for silence (the default, before any
- *   call, sends warnings and errors to console.warn); a logger that throws is ignored
+ * @param logger `(record) => void`; `null` silences the SDK; left out, the
+ *   default comes back (warnings and errors to console.warn). A logger that
+ *   throws is ignored.
  * @param options.level 'error' | 'warn' | 'info' (default) | 'debug' | 'trace'
  */
 function setLogger(logger, options = {}) {
-  if (logger !== null && logger !== undefined && typeof logger !== 'function') {
-    throw new AgentSandboxError('setLogger(): the logger must be a function or null', 'INVALID_ARGUMENT', 400);
+  if (logger === undefined) return setLogger(consoleWarn, { level: 'warn' });
+  if (logger !== null && typeof logger !== 'function') {
+    throw new AgentSandboxError('setLogger(): the logger must be a function, null, or left out', 'INVALID_ARGUMENT', 400);
   }
   const deliver = logger
     ? (record) => {
@@ -31,11 +39,6 @@ function setLogger(logger, options = {}) {
   }
 }
 
-/** Until setLogger() is called: warnings and errors to console.warn, as a Node library does. */
-function consoleWarn(record) {
-  const fields = Object.keys(record.fields).length ? ` ${JSON.stringify(record.fields)}` : '';
-  console.warn(`[agent-sandbox-sdk] ${record.message}${fields}`);
-}
-setLogger(consoleWarn, { level: 'warn' });
+setLogger();
 
 module.exports = { setLogger };
