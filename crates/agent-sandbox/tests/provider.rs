@@ -416,3 +416,92 @@ async fn cancelled_create_leaves_nothing_behind() {
     assert!(p.get("cs-cancel").await.unwrap().is_none());
     delete_namespace(&admin, &ns).await;
 }
+
+/// Cancelled while its warm-pool claim waits (the template's pods are
+/// refused, so the claimed Sandbox never becomes Ready), create() deletes the
+/// claim, does not fall back to a cold Sandbox, and fails with CANCELLED.
+#[tokio::test]
+async fn cancelled_claim_leaves_nothing_behind() {
+    let admin = client("v0.5.6").await;
+    let ns = namespace(&admin, "rs-cancel-claim").await;
+    let templates = ResourceRef::of(Kind::SandboxTemplate, Version::V1alpha1);
+    let template = json!({"apiVersion":"extensions.agents.x-k8s.io/v1alpha1","kind":"SandboxTemplate",
+        "metadata":{"name":"agentpane-default"},
+        "spec":{"podTemplate":{"metadata":{},"spec":{
+            "runtimeClassName":"kata",
+            "containers":[{"name":"sandbox","image":POOL_IMAGE}]}}}});
+    admin.create(&templates, &ns, template).await.unwrap();
+    let p = KubernetesProvider::new(
+        admin.clone(),
+        KubernetesProviderOptions {
+            namespace: ns.clone(),
+            enable_warm_pool: true,
+            warm_pool_size: 0,
+            ready_timeout: Duration::from_secs(120),
+            default_network_mode: NetworkMode::None,
+            ..KubernetesProviderOptions::default()
+        },
+    );
+    p.init_warm_pool().await.unwrap();
+    let cancel = agent_sandbox::provider::CancellationToken::new();
+    let creating = {
+        let (p, cancel) = (p.clone(), cancel.clone());
+        tokio::spawn(async move {
+            p.create_cancellable(config("cs-claim", POOL_IMAGE), cancel)
+                .await
+        })
+    };
+    let claims = ResourceRef::of(Kind::SandboxClaim, Version::V1alpha1);
+    let count = |r: ResourceRef| {
+        let (admin, ns) = (admin.clone(), ns.clone());
+        async move {
+            admin.list(&r, &ns, &Default::default()).await.unwrap()["items"]
+                .as_array()
+                .map_or(0, Vec::len)
+        }
+    };
+    until("the claim to exist", || async {
+        count(claims.clone()).await == 1
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    cancel.cancel();
+    let err = tokio::time::timeout(Duration::from_secs(5), creating)
+        .await
+        .expect("create() ends promptly once cancelled")
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(err.code().as_str(), "CANCELLED", "{err}");
+    until("the claim to be gone", || async {
+        count(claims.clone()).await == 0
+    })
+    .await;
+    let policies = ResourceRef::new("networking.k8s.io", "v1", "networkpolicies");
+    let ours = admin
+        .list(
+            &policies,
+            &ns,
+            &agent_sandbox::client::ListOptions {
+                label_selector: Some(LABEL_SANDBOX_ID.into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(ours["items"].as_array().map_or(0, Vec::len), 0);
+    // No cold fallback was made for the codespace.
+    let sandboxes = ResourceRef::of(Kind::Sandbox, Version::V1alpha1);
+    let cold = admin
+        .list(
+            &sandboxes,
+            &ns,
+            &agent_sandbox::client::ListOptions {
+                label_selector: Some("agentpane.io/project-id=cs-claim".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(cold["items"].as_array().map_or(0, Vec::len), 0);
+    delete_namespace(&admin, &ns).await;
+}
