@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::Command;
 
@@ -75,7 +76,24 @@ fn program_name() -> impl Strategy<Value = String> {
     })
 }
 
+/// Test threads write scripts and fork at once: a child forked while another
+/// thread has a script open for writing makes that script's exec fail with
+/// ETXTBSY. Writing and spawning take turns.
+static SPAWN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn spawn_lock() -> std::sync::MutexGuard<'static, ()> {
+    SPAWN.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Writes the dumper as an executable `path`.
+fn write_dumper(path: &Path) {
+    let _turn = spawn_lock();
+    std::fs::write(path, DUMPER).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
 fn run(argv: &[String], path: &Path) -> Vec<String> {
+    let _turn = spawn_lock();
     let out = Command::new(&argv[0])
         .args(&argv[1..])
         .env_clear()
@@ -108,9 +126,7 @@ proptest! {
         let root = tempfile::tempdir().unwrap();
         let bin = root.path().join("bin");
         std::fs::create_dir(&bin).unwrap();
-        let program = bin.join(&name);
-        std::fs::write(&program, DUMPER).unwrap();
-        std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+        write_dumper(&bin.join(&name));
         let dir = cwd.as_ref().map(|c| {
             let d = root.path().join("work").join(c);
             std::fs::create_dir_all(&d).unwrap();
@@ -143,6 +159,7 @@ fn a_relative_cwd_that_looks_like_an_option_is_a_directory() {
     let root = tempfile::tempdir().unwrap();
     std::fs::create_dir(root.path().join("-P")).unwrap();
     let argv = agent_argv("pwd", &[], &BTreeMap::new(), Some("-P")).unwrap();
+    let _turn = spawn_lock();
     let out = Command::new(&argv[0])
         .args(&argv[1..])
         .current_dir(root.path())
@@ -151,4 +168,104 @@ fn a_relative_cwd_that_looks_like_an_option_is_a_directory() {
     assert!(out.status.success());
     let pwd = String::from_utf8(out.stdout).unwrap();
     assert!(pwd.trim_end().ends_with("/-P"), "{pwd}");
+}
+
+/// The same through the pid-file wrapper a `killSignal` session runs under
+/// (`with_pid_file`): the program still receives exactly the caller's bytes,
+/// and the pid file, whose name is hostile too, is written and removed.
+mod with_pid_file {
+    use super::*;
+    use agent_sandbox::provider::command::with_pid_file;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2_000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn the_wrapped_program_receives_exactly_the_callers_bytes(
+            name in program_name(),
+            args in prop::collection::vec(hostile(), 0..5),
+            values in prop::collection::vec(hostile(), 0..3),
+            pid_name in program_name(),
+        ) {
+            let root = tempfile::tempdir().unwrap();
+            let bin = root.path().join("bin");
+            std::fs::create_dir(&bin).unwrap();
+            write_dumper(&bin.join(&name));
+            let env: BTreeMap<String, String> =
+                values.iter().enumerate().map(|(i, v)| (format!("V{i}"), v.clone())).collect();
+            let pid_file = root.path().join(format!("{pid_name}.pid"));
+            let pid_file = pid_file.to_str().unwrap();
+
+            let argv = with_pid_file(agent_argv(&name, &args, &env, None).unwrap(), pid_file);
+            let path = format!("{}:/usr/bin:/bin", bin.display());
+            let fields = run(&argv, Path::new(&path));
+
+            for i in 0..3 {
+                let want = values.get(i).map(String::as_str).unwrap_or("<unset>");
+                prop_assert_eq!(&fields[1 + i], want);
+            }
+            prop_assert_eq!(&fields[4..], &args[..]);
+            prop_assert!(!Path::new(pid_file).exists(), "the pid file is removed");
+            prop_assert!(!Path::new("/pwned").exists());
+            prop_assert!(!root.path().join("pwned").exists());
+        }
+    }
+}
+
+/// `signal_argv` takes only a signal name; any other text is refused, and
+/// an accepted name travels as an argument of a fixed script.
+mod signal_argv {
+    use super::*;
+    use agent_sandbox::provider::command::{signal_argv, with_pid_file};
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 10_000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn only_signal_names_pass_and_only_as_arguments(signal in hostile(), pid_file in hostile()) {
+            let fixed = signal_argv("/p", "TERM").unwrap();
+            match signal_argv(&pid_file, &signal) {
+                Err(e) => prop_assert_eq!(e.code().as_str(), "INVALID_ARGUMENT"),
+                Ok(argv) => {
+                    let name = signal.strip_prefix("SIG").unwrap_or(&signal);
+                    prop_assert!(!name.is_empty() && name.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()));
+                    prop_assert_eq!(&argv[..3], &fixed[..3], "the script text never changes");
+                    prop_assert_eq!(&argv[3], &pid_file);
+                    prop_assert_eq!(&argv[4], name);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn kills_the_process_group_recorded_in_the_pid_file() {
+        let root = tempfile::tempdir().unwrap();
+        let pid_file = root.path().join("a 'b' $(c).pid");
+        let pid_file = pid_file.to_str().unwrap();
+        let argv = with_pid_file(vec!["sleep".into(), "30".into()], pid_file);
+        let mut child = {
+            let _turn = spawn_lock();
+            Command::new(&argv[0])
+                .args(&argv[1..])
+                .process_group(0)
+                .spawn()
+                .unwrap()
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !Path::new(pid_file).exists() {
+            assert!(std::time::Instant::now() < deadline, "the pid file appears");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let kill = signal_argv(pid_file, "SIGKILL").unwrap();
+        let status = {
+            let _turn = spawn_lock();
+            Command::new(&kill[0]).args(&kill[1..]).status().unwrap()
+        };
+        assert!(status.success());
+        let exited = child.wait().unwrap();
+        assert!(
+            !exited.success(),
+            "the wrapped command was killed: {exited:?}"
+        );
+    }
 }

@@ -96,9 +96,11 @@ fn cd_operand(dir: &str) -> String {
 }
 
 /// Runs `argv` under a shell that records its pid in `pid_file` (`$0`), so
-/// that [`signal_argv`] can signal its process group later.
+/// that [`signal_argv`] can signal its process group later. The program is
+/// `exec`ed in a subshell: run as `"$@"` a name such as `eval`, `[` or `cd`
+/// would be the shell's builtin, not the program.
 pub fn with_pid_file(argv: Vec<String>, pid_file: &str) -> Vec<String> {
-    const SCRIPT: &str = r#"echo $$ > "$0"; "$@"; rc=$?; rm -f "$0"; exit $rc"#;
+    const SCRIPT: &str = r#"echo $$ > "$0"; (exec "$@"); rc=$?; rm -f "$0"; exit $rc"#;
     ["sh", "-c", SCRIPT, pid_file]
         .into_iter()
         .map(str::to_string)
