@@ -3,7 +3,7 @@
 
 use std::future::Future;
 
-use agent_sandbox::provider::CancellationToken;
+use agent_sandbox::cancel::{CancellationToken, cancelled, unless_cancelled};
 use napi_derive::napi;
 
 #[napi]
@@ -41,10 +41,7 @@ pub(crate) async fn or_cancelled<T>(
     token: CancellationToken,
     work: impl Future<Output = napi::Result<T>>,
 ) -> napi::Result<T> {
-    tokio::select! {
-        r = work => r,
-        _ = token.cancelled() => Err(crate::js_error::to_napi(agent_sandbox::Error::Cancelled {
-            operation: operation.to_string(),
-        })),
-    }
+    unless_cancelled(&token, work)
+        .await
+        .unwrap_or_else(|| Err(crate::js_error::to_napi(cancelled(operation))))
 }

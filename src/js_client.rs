@@ -12,8 +12,10 @@ use napi::bindgen_prelude::{PromiseRaw, ToNapiValue};
 use napi_derive::napi;
 use serde_json::Value;
 
+use agent_sandbox::cancel::check_cancelled;
+
 use crate::js_cancel::{CancelToken, or_cancelled, token_of};
-use crate::js_error::{IntoJs, decode, to_napi};
+use crate::js_error::{IntoJs, decode};
 use crate::js_json::{IntoJsonText, parse};
 
 #[napi(object)]
@@ -161,11 +163,7 @@ impl NativeClient {
         match on_cancel {
             OnCancel::Drop => env.spawn_future(or_cancelled(operation, token, call)),
             OnCancel::Finish => env.spawn_future(async move {
-                if token.is_cancelled() {
-                    return Err(to_napi(agent_sandbox::Error::Cancelled {
-                        operation: operation.into(),
-                    }));
-                }
+                check_cancelled(operation, &token).into_js()?;
                 call.await
             }),
         }
@@ -187,36 +185,13 @@ impl NativeClient {
     ) -> napi::Result<PromiseRaw<'env, String>> {
         let connection = self.connection.clone();
         let token = token_of(cancel);
-        let r: ResourceRef = r.into();
         env.spawn_future(async move {
-            let cancelled = || {
-                to_napi(agent_sandbox::Error::Cancelled {
-                    operation: "create".into(),
-                })
-            };
-            if token.is_cancelled() {
-                return Err(cancelled());
-            }
             let client = connection.client().await.into_js()?;
             let body = parse(&body, "the body")?;
-            let (c, rr, ns) = (client.clone(), r.clone(), namespace.clone());
-            let mut request =
-                tokio::spawn(async move { c.create_as::<JsonText>(&rr, &ns, body).await });
-            tokio::select! {
-                done = &mut request => done.map_err(decode)?.into_json_text(),
-                _ = token.cancelled() => {
-                    // The request may still land: undo it if it does.
-                    tokio::spawn(async move {
-                        if let Ok(Ok(JsonText(made))) = request.await
-                            && let Ok(made) = serde_json::from_str::<Value>(&made)
-                            && let Some(name) = made.pointer("/metadata/name").and_then(Value::as_str)
-                        {
-                            let _ = client.delete(&r, &namespace, name, Propagation::Background).await;
-                        }
-                    });
-                    Err(cancelled())
-                }
-            }
+            client
+                .create_cancellable_as::<JsonText>(&r.into(), &namespace, body, &token)
+                .await
+                .into_json_text()
         })
     }
 

@@ -434,6 +434,41 @@ impl Client {
         self.receive(&route, req, Shape::Object).await
     }
 
+    /// [`Client::create_as`] ended early by `cancel`: the call fails with
+    /// `CANCELLED` at once, and if the request already out does make the
+    /// object, it is deleted when the answer arrives (a create is never cut
+    /// off mid-flight, so nothing is left behind unnoticed).
+    pub async fn create_cancellable_as<T: FromJson + Send + 'static>(
+        &self,
+        r: &ResourceRef,
+        namespace: &str,
+        body: Value,
+        cancel: &crate::cancel::CancellationToken,
+    ) -> Result<T> {
+        crate::cancel::check_cancelled("create", cancel)?;
+        let (client, r, namespace) = (self.clone(), r.clone(), namespace.to_string());
+        let mut request = {
+            let (client, r, namespace) = (client.clone(), r.clone(), namespace.clone());
+            tokio::spawn(async move { client.create(&r, &namespace, body).await })
+        };
+        let made = tokio::select! {
+            done = &mut request => done.map_err(|e| Error::invalid(e.to_string()))??,
+            _ = cancel.cancelled() => {
+                tokio::spawn(async move {
+                    if let Ok(Ok(made)) = request.await
+                        && let Some(name) = made.pointer("/metadata/name").and_then(Value::as_str)
+                        && let Err(e) = client.delete(&r, &namespace, name, Propagation::Background).await
+                        && !e.is_not_found()
+                    {
+                        tracing::warn!(name, error = %e, "deleting an object made by a cancelled create failed");
+                    }
+                });
+                return Err(crate::cancel::cancelled("create"));
+            }
+        };
+        T::from_json_value(made)
+    }
+
     /// A full replace against the object's current `resourceVersion`: read
     /// it, replace, and on a 409 (someone, often a controller, wrote in
     /// between) read again and retry, [`REPLACE_ATTEMPTS`] times in all.

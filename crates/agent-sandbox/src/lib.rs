@@ -14,6 +14,7 @@
 //! - [`provider`]: AgentPane's sandbox providers (Kubernetes) behind one trait;
 //! - [`error`]: one error type with stable codes.
 
+pub mod cancel;
 pub mod client;
 pub mod config;
 pub mod conversion;

@@ -23,9 +23,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::SystemTime;
 
+pub use crate::cancel::CancellationToken;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
-pub use tokio_util::sync::CancellationToken;
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::exec::{ExecOutput, ExecSession};
@@ -256,28 +256,6 @@ pub trait SandboxProvider: Send + Sync + 'static {
     async fn init_warm_pool(&self) -> Result<()>;
     /// Fails when network isolation is asked for and cannot be enforced.
     async fn assert_network_isolation_support(&self) -> Result<()>;
-}
-
-/// `work`, or `CANCELLED` as soon as `cancel` fires (dropping `work`).
-pub(crate) async fn until_cancelled<T>(
-    operation: &str,
-    cancel: &CancellationToken,
-    work: impl std::future::Future<Output = Result<T>>,
-) -> Result<T> {
-    tokio::select! {
-        r = work => r,
-        _ = cancel.cancelled() => Err(Error::Cancelled { operation: operation.to_string() }),
-    }
-}
-
-/// `CANCELLED` if `cancel` has fired.
-pub(crate) fn check_cancelled(operation: &str, cancel: &CancellationToken) -> Result<()> {
-    if cancel.is_cancelled() {
-        return Err(Error::Cancelled {
-            operation: operation.to_string(),
-        });
-    }
-    Ok(())
 }
 
 /// A failed call of the cluster API as the JS client reports one:

@@ -12,17 +12,16 @@ use std::time::{Duration, SystemTime};
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
+use crate::cancel::{CancellationToken, check_cancelled, until_cancelled};
 use crate::client::{Client, Propagation};
 use crate::error::{Error, ErrorCode, Result};
 use crate::lifecycle::{ClaimRequest, claim_sandbox, wait_for_ready};
 use crate::provider::{
     CleanupOptions, Events, NetworkMode, ProviderEvent, ProviderHealth, RecoverResult, Sandbox,
-    SandboxConfig, SandboxHandle, SandboxInfo, SandboxProvider, SandboxStatus, check_cancelled,
-    crud_failed, defaults, errors, iso_time, message_of, naming, status::status_of,
-    until_cancelled,
+    SandboxConfig, SandboxHandle, SandboxInfo, SandboxProvider, SandboxStatus, crud_failed,
+    defaults, errors, iso_time, message_of, naming, status::status_of,
 };
 use crate::resources::{Kind, ResourceRef, Version};
-use tokio_util::sync::CancellationToken;
 
 pub use manifest::{LABEL_PROJECT_ID, LABEL_SANDBOX_ID, WARM_POOL_NAME, WARM_POOL_TEMPLATE};
 pub use sandbox::{KubernetesSandbox, SandboxRef};
