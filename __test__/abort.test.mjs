@@ -3,18 +3,9 @@
 import { assert, describe, it, before, after, until } from './helpers/harness.mjs';
 import { createServer } from 'node:net';
 import * as sdk from '../index.js';
-import { kubeConfigFor, freshNamespace, sandboxManifest } from './helpers/cluster.mjs';
+import { kubeConfigFor, freshNamespace, sandboxManifest, sandboxConfig } from './helpers/cluster.mjs';
 
-const config = (codespaceId, extra = {}) => ({
-  codespaceId,
-  codespacePath: '',
-  image: 'busybox',
-  memoryMb: 256,
-  cpuCores: 1,
-  idleTimeoutMinutes: 30,
-  volumeMounts: [],
-  ...extra,
-});
+const config = sandboxConfig;
 
 /** Rejects with CANCELLED within `withinMs` of `abort()`. */
 async function assertCancelledAfterAbort(promise, abort, withinMs = 1000) {

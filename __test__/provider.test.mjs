@@ -3,19 +3,10 @@
 import { assert, describe, it, before, after, until } from './helpers/harness.mjs';
 import { createInterface } from 'node:readline';
 import * as sdk from '../index.js';
-import { kubeConfigFor, freshNamespace, unreachableKubeConfig } from './helpers/cluster.mjs';
+import { kubeConfigFor, freshNamespace, unreachableKubeConfig, sandboxConfig } from './helpers/cluster.mjs';
 
 const IMAGE = sdk.SANDBOX_DEFAULTS.image;
-const config = (codespaceId, extra = {}) => ({
-  codespaceId,
-  codespacePath: '',
-  image: 'busybox',
-  memoryMb: 512,
-  cpuCores: 1,
-  idleTimeoutMinutes: 30,
-  volumeMounts: [],
-  ...extra,
-});
+const config = sandboxConfig;
 
 const isReady = (s) => s?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
 

@@ -5,10 +5,10 @@
 const { native } = require('./native.cjs');
 const { AgentSandboxError } = require('./errors.cjs');
 
-/** CANCELLED for a call whose signal was aborted before it started. */
-function cancelledError(operation, signal) {
+/** CANCELLED for an aborted call: `<operation> was aborted`, the signal's reason and `details` in details. */
+function cancelledError(operation, signal, details = {}) {
   const reason = signal?.reason instanceof Error ? signal.reason.message : signal?.reason;
-  return new AgentSandboxError(`${operation} was aborted`, 'CANCELLED', undefined, { operation, reason });
+  return new AgentSandboxError(`${operation} was aborted`, 'CANCELLED', undefined, { operation, reason, ...details });
 }
 
 /** Runs `run(token)` with a token tied to `signal` (undefined without one). */

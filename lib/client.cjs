@@ -7,6 +7,7 @@ const { AgentSandboxError, TimeoutError, fromNative, nativeFailure } = require('
 const { CustomResourceCrud, nativeClientFor } = require('./crud.cjs');
 const { loadKubeConfig } = require('./kubeconfig.cjs');
 const lifecycle = require('./lifecycle.cjs');
+const { cancelledError } = require('./cancel.cjs');
 const exec = require('./exec.cjs');
 const watch = require('./watch.cjs');
 
@@ -240,8 +241,7 @@ class AgentSandboxClient {
     const namespace = options.namespace ?? this.namespace;
     const timeoutMs = options.timeoutMs ?? 120000;
     const signal = options.signal;
-    const cancelled = () =>
-      new AgentSandboxError(`claimSandbox(${name}) was aborted`, 'CANCELLED', undefined, { name, namespace });
+    const cancelled = () => cancelledError(`claimSandbox(${name})`, signal, { name, namespace });
     if (signal?.aborted) throw cancelled();
     const client = await nativeClientFor(this.kubeConfig, this.apiVersion);
     const task = await client.startClaimSandbox(

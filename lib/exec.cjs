@@ -5,18 +5,13 @@
 
 const { PassThrough } = require('node:stream');
 const { nativeClientFor } = require('./crud.cjs');
-const { withCancelToken } = require('./cancel.cjs');
-const { AgentSandboxError, ExecError, TimeoutError, fromNative, nativeFailure } = require('./errors.cjs');
+const { cancelledError, withCancelToken } = require('./cancel.cjs');
+const { ExecError, TimeoutError, fromNative, nativeFailure } = require('./errors.cjs');
 
 const DEFAULT_CONTAINER = 'sandbox';
 
-function cancelledError(cmd, signal) {
-  const reason = signal?.reason;
-  return new AgentSandboxError(`exec ${cmd} was aborted`, 'CANCELLED', undefined, {
-    command: cmd,
-    reason: reason instanceof Error ? reason.message : reason,
-  });
-}
+/** CANCELLED for an exec of `cmd`. */
+const cancelledExec = (cmd, signal) => cancelledError(`exec ${cmd}`, signal, { command: cmd });
 
 /**
  * Opens a session; open failures are ExecError, pod lookup failures pass
@@ -24,7 +19,7 @@ function cancelledError(cmd, signal) {
  */
 async function openSession(kc, o, extra, apiVersion) {
   const cmd = o.command.join(' ');
-  if (o.signal?.aborted) throw cancelledError(cmd, o.signal);
+  if (o.signal?.aborted) throw cancelledExec(cmd, o.signal);
   const client = await nativeClientFor(kc, apiVersion);
   const request = { namespace: o.namespace, sandboxName: o.sandboxName, container: o.container ?? DEFAULT_CONTAINER, command: o.command, ...extra };
   try {
@@ -32,7 +27,7 @@ async function openSession(kc, o, extra, apiVersion) {
   } catch (err) {
     const f = nativeFailure(err);
     if (f?.code === 'EXEC_FAILED') throw new ExecError(cmd, f.details?.message ?? f.message);
-    if (f?.code === 'CANCELLED' || err?.code === 'CANCELLED') throw cancelledError(cmd, o.signal);
+    if (f?.code === 'CANCELLED' || err?.code === 'CANCELLED') throw cancelledExec(cmd, o.signal);
     throw fromNative(err);
   }
 }
@@ -59,7 +54,7 @@ async function execInSandbox(kc, o, apiVersion) {
       new Promise((_, reject) => {
         onAbort = () => {
           session.kill();
-          reject(cancelledError(cmd, o.signal));
+          reject(cancelledExec(cmd, o.signal));
         };
         o.signal.addEventListener('abort', onAbort, { once: true });
       }),
@@ -173,7 +168,7 @@ function streamSession(session, { command, stdin, signal, timeoutMs }) {
 
   if (timeoutMs) timer = setTimeout(() => fail(new TimeoutError(`exec ${command}`, timeoutMs)), timeoutMs);
   if (signal) {
-    onAbort = () => fail(cancelledError(command, signal));
+    onAbort = () => fail(cancelledExec(command, signal));
     if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });
   }

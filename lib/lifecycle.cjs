@@ -3,6 +3,7 @@
 
 const { native } = require('./native.cjs');
 const { AgentSandboxError, NotFoundError, TimeoutError, nativeFailure } = require('./errors.cjs');
+const { cancelledError } = require('./cancel.cjs');
 
 const PAUSE_REASON = 'agents.x-k8s.io/pause-reason';
 
@@ -90,12 +91,7 @@ async function pollForReady(crud, options) {
   }
 }
 
-function abortError(signal, name) {
-  const reason = signal?.reason;
-  return new AgentSandboxError(`waitForReady(${name}) was aborted`, 'CANCELLED', undefined, {
-    reason: reason instanceof Error ? reason.message : reason,
-  });
-}
+const abortError = (signal, name) => cancelledError(`waitForReady(${name})`, signal);
 
 /** Suspends the Sandbox (merge patch `spec.replicas: 0`, and the reason annotation if given). */
 function pause(crud, namespace, name, reason) {

@@ -56,7 +56,8 @@ impl EventSink {
     }
 }
 
-fn millis(t: SystemTime) -> f64 {
+/// Milliseconds since the epoch, as JS's `Date` counts them.
+pub(crate) fn millis(t: SystemTime) -> f64 {
     t.duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.as_millis() as f64)
         .unwrap_or(0.0)

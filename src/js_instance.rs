@@ -17,7 +17,7 @@ use tokio::sync::OnceCell;
 use crate::js_cancel::{CancelToken, or_cancelled, token_of};
 use crate::js_client::{Connection, NativeClient};
 use crate::js_error::{IntoJs, decode, invalid_argument as invalid};
-use crate::js_events::EventSink;
+use crate::js_events::{EventSink, millis};
 use crate::js_exec::NativeExecSession;
 
 /// What an instance holds: the sandbox, made on first use for an instance
@@ -117,12 +117,6 @@ pub struct JsAgentCommand {
 
 fn trimmed(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).trim().to_string()
-}
-
-fn millis(t: std::time::SystemTime) -> f64 {
-    t.duration_since(std::time::SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_millis() as f64)
-        .unwrap_or(0.0)
 }
 
 #[napi]

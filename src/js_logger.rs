@@ -118,10 +118,7 @@ impl<S: Subscriber> Layer<S> for JsLayer {
         let mut fields = Map::new();
         event.record(&mut Fields(&mut fields));
         let message = fields.remove("message").unwrap_or(Value::Null);
-        let time = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map(|d| d.as_millis() as f64)
-            .unwrap_or(0.0);
+        let time = crate::js_events::millis(SystemTime::now());
         let record = json!({
             "level": metadata.level().as_str().to_ascii_lowercase(),
             "target": metadata.target(),

@@ -49,3 +49,17 @@ export async function freshNamespace(kc, prefix = 'sdk-test') {
 export function sandboxManifest(name, extra = {}) {
   return new sdk.SandboxBuilder(name).image('busybox').labels(extra.labels || {}).build();
 }
+
+/** An AgentPane SandboxConfig for the provider (busybox, small). */
+export function sandboxConfig(codespaceId, extra = {}) {
+  return {
+    codespaceId,
+    codespacePath: '',
+    image: 'busybox',
+    memoryMb: 512,
+    cpuCores: 1,
+    idleTimeoutMinutes: 30,
+    volumeMounts: [],
+    ...extra,
+  };
+}

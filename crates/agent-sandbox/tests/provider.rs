@@ -106,6 +106,17 @@ where
     panic!("timed out waiting for {what}");
 }
 
+/// How many objects of `r` in `ns` match `selector`.
+async fn labelled(client: &Client, r: &ResourceRef, ns: &str, selector: &str) -> usize {
+    let options = agent_sandbox::client::ListOptions {
+        label_selector: Some(selector.into()),
+        ..Default::default()
+    };
+    client.list(r, ns, &options).await.unwrap()["items"]
+        .as_array()
+        .map_or(0, Vec::len)
+}
+
 async fn exists(client: &Client, r: &ResourceRef, ns: &str, name: &str) -> bool {
     client.exists(r, ns, name).await.unwrap()
 }
@@ -477,31 +488,10 @@ async fn cancelled_claim_leaves_nothing_behind() {
     })
     .await;
     let policies = ResourceRef::new("networking.k8s.io", "v1", "networkpolicies");
-    let ours = admin
-        .list(
-            &policies,
-            &ns,
-            &agent_sandbox::client::ListOptions {
-                label_selector: Some(LABEL_SANDBOX_ID.into()),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    assert_eq!(ours["items"].as_array().map_or(0, Vec::len), 0);
+    assert_eq!(labelled(&admin, &policies, &ns, LABEL_SANDBOX_ID).await, 0);
     // No cold fallback was made for the codespace.
     let sandboxes = ResourceRef::of(Kind::Sandbox, Version::V1alpha1);
-    let cold = admin
-        .list(
-            &sandboxes,
-            &ns,
-            &agent_sandbox::client::ListOptions {
-                label_selector: Some("agentpane.io/project-id=cs-claim".into()),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    assert_eq!(cold["items"].as_array().map_or(0, Vec::len), 0);
+    let cold = labelled(&admin, &sandboxes, &ns, "agentpane.io/project-id=cs-claim").await;
+    assert_eq!(cold, 0);
     delete_namespace(&admin, &ns).await;
 }
