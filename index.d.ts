@@ -498,6 +498,8 @@ export declare class CustomResourceCrud<T extends CRDResource> {
   getScale(namespace: string, name: string, options?: CallOptions): Promise<Scale>;
   /** Sets `spec.replicas` through the `scale` subresource. */
   setScale(namespace: string, name: string, replicas: number, options?: CallOptions): Promise<Scale>;
+  /** Resolves once the object's Ready condition is True (watched, not polled); see waitForReady(). */
+  waitForReady(options: Omit<WaitForReadyOptions, 'pollIntervalMs'> & CallOptions): Promise<T>;
 }
 
 /** One log record of the SDK (never carries a secret). */

@@ -1,27 +1,23 @@
 'use strict';
-// The seven exported error classes, and the conversion of native failures
-// into them. One module instance: every error the SDK throws comes from here.
+// The exported error classes, and the conversion of native failures into
+// them. One module instance: every error the SDK throws comes from here.
 
 const { native } = require('./native.cjs');
 
 class AgentSandboxError extends Error {
   constructor(message, code, statusCode, details) {
     super(message);
-    Object.defineProperty(this, 'name', { value: new.target.name, enumerable: false, configurable: true, writable: true });
-    Object.defineProperty(this, 'code', { value: code, enumerable: true, configurable: true });
-    Object.defineProperty(this, 'statusCode', { value: statusCode, enumerable: true, configurable: true });
-    Object.defineProperty(this, 'details', { value: details, enumerable: true, configurable: true });
+    const set = (key, value, enumerable = true) => Object.defineProperty(this, key, { value, enumerable, configurable: true, writable: key === 'name' });
+    set('name', new.target.name, false);
+    set('code', code);
+    set('statusCode', statusCode);
+    set('details', details);
   }
 }
 
 class NotFoundError extends AgentSandboxError {
   constructor(kind, name, namespace) {
-    super(
-      `${kind} "${name}" not found${namespace ? ` in namespace "${namespace}"` : ''}`,
-      'NOT_FOUND',
-      404,
-      { kind, name, namespace },
-    );
+    super(`${kind} "${name}" not found${namespace ? ` in namespace "${namespace}"` : ''}`, 'NOT_FOUND', 404, { kind, name, namespace });
   }
 }
 
@@ -59,87 +55,47 @@ class KubeConfigError extends AgentSandboxError {
 class K8sError extends AgentSandboxError {}
 
 /** AgentPane's K8sErrors factory, for the app's own use: the core writes each message. */
-const K8sErrors = Object.fromEntries(
-  [
-    'POD_ALREADY_EXISTS',
-    'POD_CREATION_FAILED',
-    'POD_DELETION_FAILED',
-    'EXEC_FAILED',
-    'NETWORK_ISOLATION_UNSUPPORTED',
-    'NETWORK_POLICY_CREATION_FAILED',
-    'IMAGE_NOT_FOUND',
-    'TMUX_SESSION_ALREADY_EXISTS',
-    'TMUX_CREATION_FAILED',
-  ].map((name) => [name, (...args) => fromFailure(native.k8sError(name, args.map(String)))]),
-);
+const K8sErrors = Object.fromEntries(native.k8sErrorNames().map((name) => [name, (...args) => fromFailure(native.k8sError(name, args.map(String)))]));
 
 const MARKER = 'AGENT_SANDBOX_NATIVE_ERROR:';
 
-/** The structured failure carried by a native error, or undefined. */
+/** The structured failure `{code, message, statusCode, details, cause?}` a native error carries, or undefined. */
 function nativeFailure(err) {
-  const message = err && typeof err.message === 'string' ? err.message : '';
+  const message = typeof err?.message === 'string' ? err.message : '';
   const at = message.indexOf(MARKER);
-  if (at < 0) return undefined;
   try {
-    return JSON.parse(message.slice(at + MARKER.length));
+    return at < 0 ? undefined : JSON.parse(message.slice(at + MARKER.length));
   } catch {
     return undefined;
   }
 }
 
-/**
- * Turns a native failure into the matching exported class. Errors that are
- * not native (already ours, or thrown by JS) are returned unchanged.
- */
+/** A native failure as the matching exported class; anything else unchanged. */
 function fromNative(err) {
-  if (err instanceof AgentSandboxError) return err;
-  const f = nativeFailure(err);
+  const f = err instanceof AgentSandboxError ? undefined : nativeFailure(err);
   return f ? fromFailure(f) : err;
 }
 
-/** The exported error for a native failure payload `{code, message, statusCode, details, cause?}`. */
+/** The exported error for a native failure payload, its `cause` too. */
 function fromFailure(f) {
-  const err = classify(f);
+  const err = classify(f, f.details && Object.keys(f.details).length > 0 ? f.details : undefined);
   if (f.cause) Object.defineProperty(err, 'cause', { value: fromFailure(f.cause), enumerable: false, configurable: true, writable: true });
   return err;
 }
 
-function classify(f) {
-  const details = f.details && Object.keys(f.details).length > 0 ? f.details : undefined;
-  switch (f.code) {
-    case 'KUBECONFIG_ERROR':
-      return withDetails(new KubeConfigError(f.message), details);
-    case 'TIMEOUT':
-      if (details && details.operation !== undefined) return new TimeoutError(details.operation, details.timeoutMs);
-      break;
-    case 'EXEC_FAILED':
-      if (details && details.command !== undefined) return new ExecError(details.command, details.message, details.exitCode ?? undefined);
-      break;
-    case 'CONTROLLER_NOT_INSTALLED':
-      return new ControllerNotInstalledError();
-    default:
-      if (typeof f.code === 'string' && f.code.startsWith('K8S_')) return new K8sError(f.message, f.code, f.statusCode ?? undefined, details);
-      break;
-  }
-  return new AgentSandboxError(f.message, f.code, f.statusCode ?? undefined, details);
-}
-
-function withDetails(err, details) {
-  if (details) Object.defineProperty(err, 'details', { value: details, enumerable: true });
-  return err;
+function classify({ code, message, statusCode }, details) {
+  const d = details ?? {};
+  if (code === 'KUBECONFIG_ERROR') return Object.defineProperty(new KubeConfigError(message), 'details', { value: details, enumerable: true });
+  if (code === 'CONTROLLER_NOT_INSTALLED') return new ControllerNotInstalledError();
+  if (code === 'TIMEOUT' && d.operation !== undefined) return new TimeoutError(d.operation, d.timeoutMs);
+  if (code === 'EXEC_FAILED' && d.command !== undefined) return new ExecError(d.command, d.message, d.exitCode ?? undefined);
+  if (code === 'NOT_FOUND' && d.kind !== undefined) return new NotFoundError(d.kind, d.name, d.namespace);
+  if (code === 'ALREADY_EXISTS' && d.kind !== undefined) return new AlreadyExistsError(d.kind, d.name);
+  const Class = typeof code === 'string' && code.startsWith('K8S_') ? K8sError : AgentSandboxError;
+  return new Class(message, code, statusCode ?? undefined, details);
 }
 
 module.exports = {
-  AgentSandboxError,
-  NotFoundError,
-  AlreadyExistsError,
-  TimeoutError,
-  ExecError,
-  ControllerNotInstalledError,
-  KubeConfigError,
-  K8sError,
-  K8sErrors,
-  fromNative,
-  fromFailure,
-  nativeFailure,
+  AgentSandboxError, NotFoundError, AlreadyExistsError, TimeoutError, ExecError, ControllerNotInstalledError, KubeConfigError,
+  K8sError, K8sErrors, fromNative, fromFailure, nativeFailure,
 };

@@ -2,18 +2,12 @@
 // Every runtime export of the package. No cluster I/O happens at import.
 
 const errors = require('./errors.cjs');
-const constants = require('./constants.cjs');
 const kubeconfig = require('./kubeconfig.cjs');
-const { CustomResourceCrud } = require('./crud.cjs');
-const { AgentSandboxClient } = require('./client.cjs');
 const lifecycle = require('./lifecycle.cjs');
 const exec = require('./exec.cjs');
-const watch = require('./watch.cjs');
 const builders = require('./builders.cjs');
-const schemas = require('./schemas.cjs');
-const { applyBunCompat } = require('./bun-compat.cjs');
 const provider = require('./provider.cjs');
-const { setLogger } = require('./logger.cjs');
+const { applyBunCompat } = require('./bun-compat.cjs');
 
 applyBunCompat();
 
@@ -28,26 +22,18 @@ module.exports = {
   waitForReady: lifecycle.waitForReady,
   pause: lifecycle.pause,
   resume: lifecycle.resume,
-  startWatch: watch.startWatch,
-  setLogger,
+  startWatch: require('./watch.cjs').startWatch,
+  setLogger: require('./logger.cjs').setLogger,
   // Classes
-  AgentSandboxClient,
-  CustomResourceCrud,
+  AgentSandboxClient: require('./client.cjs').AgentSandboxClient,
+  CustomResourceCrud: require('./crud.cjs').CustomResourceCrud,
   KubeConfig: kubeconfig.KubeConfig,
   SandboxBuilder: builders.SandboxBuilder,
   SandboxTemplateBuilder: builders.SandboxTemplateBuilder,
   SandboxClaimBuilder: builders.SandboxClaimBuilder,
   SandboxWarmPoolBuilder: builders.SandboxWarmPoolBuilder,
-  // Constants
-  CRD_API: constants.CRD_API,
-  CRD_EXTENSIONS_API: constants.CRD_EXTENSIONS_API,
-  CRD_API_V1BETA1: constants.CRD_API_V1BETA1,
-  CRD_EXTENSIONS_API_V1BETA1: constants.CRD_EXTENSIONS_API_V1BETA1,
-  CRD_PLURALS: constants.CRD_PLURALS,
-  CRD_KINDS: constants.CRD_KINDS,
-  CRD_ANNOTATIONS: constants.CRD_ANNOTATIONS,
-  CRD_CONDITIONS: constants.CRD_CONDITIONS,
-  CRD_LABELS: constants.CRD_LABELS,
+  // Constants: CRD_API, CRD_EXTENSIONS_API, their V1BETA1 twins, CRD_PLURALS, CRD_KINDS, CRD_ANNOTATIONS, CRD_CONDITIONS, CRD_LABELS
+  ...require('./constants.cjs'),
   // Errors
   AgentSandboxError: errors.AgentSandboxError,
   NotFoundError: errors.NotFoundError,
@@ -57,7 +43,7 @@ module.exports = {
   ControllerNotInstalledError: errors.ControllerNotInstalledError,
   KubeConfigError: errors.KubeConfigError,
   // Schemas
-  ...schemas,
+  ...require('./schemas.cjs'),
   // AgentPane's provider side
   AgentSandboxProvider: provider.AgentSandboxProvider,
   createAgentSandboxProvider: provider.createAgentSandboxProvider,

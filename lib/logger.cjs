@@ -7,31 +7,17 @@ const { native } = require('./native.cjs');
 const { AgentSandboxError, fromNative } = require('./errors.cjs');
 
 /** The default: warnings and errors to console.warn, as a Node library does. */
-function consoleWarn(record) {
-  const fields = Object.keys(record.fields).length ? ` ${JSON.stringify(record.fields)}` : '';
-  console.warn(`[agent-sandbox-sdk] ${record.message}${fields}`);
-}
+const consoleWarn = ({ message, fields }) => console.warn(`[agent-sandbox-sdk] ${message}${Object.keys(fields).length ? ` ${JSON.stringify(fields)}` : ''}`);
 
 /**
  * @param logger `(record) => void`; `null` silences the SDK; left out, the
- *   default comes back (warnings and errors to console.warn). A logger that
- *   throws is ignored.
+ *   default comes back (warnings and errors to console.warn). A logger that throws is ignored.
  * @param options.level 'error' | 'warn' | 'info' (default) | 'debug' | 'trace'
  */
 function setLogger(logger, options = {}) {
   if (logger === undefined) return setLogger(consoleWarn, { level: 'warn' });
-  if (logger !== null && typeof logger !== 'function') {
-    throw new AgentSandboxError('setLogger(): the logger must be a function, null, or left out', 'INVALID_ARGUMENT', 400);
-  }
-  const deliver = logger
-    ? (record) => {
-        try {
-          logger(record);
-        } catch {
-          // the host's logger failing must not break the SDK
-        }
-      }
-    : null;
+  if (logger !== null && typeof logger !== 'function') throw new AgentSandboxError('setLogger(): the logger must be a function, null, or left out', 'INVALID_ARGUMENT', 400);
+  const deliver = logger && ((record) => { try { logger(record); } catch { /* the host's logger failing must not break the SDK */ } });
   try {
     native.setLogger(deliver, options.level);
   } catch (err) {

@@ -7,10 +7,10 @@
 
 const { native } = require('./native.cjs');
 const { AgentSandboxClient } = require('./client.cjs');
-const { AgentSandboxError, fromNative, fromFailure } = require('./errors.cjs');
-const { nativeHandleFor } = require('./crud.cjs');
+const { AgentSandboxError, fromFailure } = require('./errors.cjs');
+const { nativeClientFor } = require('./crud.cjs');
 const { streamSession } = require('./exec.cjs');
-const { withCancelToken } = require('./cancel.cjs');
+const { constructedBy, withAbortSignals, withErrorClasses } = require('./native-class.cjs');
 
 const SANDBOX_DEFAULTS = Object.freeze(native.sandboxDefaults());
 
@@ -21,115 +21,30 @@ const getDefaultSandboxNetworkMode = () => native.defaultSandboxNetworkMode(proc
 const mapConditionsToStatus = (sandbox) => native.sandboxStatus(JSON.stringify(sandbox ?? {}));
 
 /** The native connection of one of our clients; undefined for anything else (the class refuses it). */
-const handleOf = (client) => (client instanceof AgentSandboxClient ? nativeHandleFor(client.kubeConfig, client.apiVersion) : undefined);
+const handleOf = (client) => (client instanceof AgentSandboxClient ? nativeClientFor(client.kubeConfig, client.apiVersion) : undefined);
 
-// napi's own refusals of an argument (a string where a number goes, ...).
-const NAPI_ARGUMENT_CODES = new Set(['InvalidArg', 'ObjectExpected', 'StringExpected', 'NameExpected', 'FunctionExpected', 'NumberExpected', 'BooleanExpected', 'ArrayExpected', 'BigintExpected', 'DateExpected']);
-
-/** A native failure as an exported error class; napi's argument refusals as INVALID_ARGUMENT. */
-function toError(err, method) {
-  // A TypeError from the native call itself is napi converting an argument.
-  if (err && (NAPI_ARGUMENT_CODES.has(err.code) || (err instanceof TypeError && err.code === undefined))) {
-    return new AgentSandboxError(`${method}(): ${err.message}`, 'INVALID_ARGUMENT', 400, { reason: err.code });
-  }
-  return fromNative(err);
-}
-
-/**
- * Every native method throws and rejects the exported error classes; the
- * asynchronous ones (all but `sync`) reject rather than throw.
- */
-function withErrorClasses(Class, sync = new Set()) {
-  for (const name of Object.getOwnPropertyNames(Class.prototype)) {
-    const descriptor = Object.getOwnPropertyDescriptor(Class.prototype, name);
-    if (name === 'constructor' || typeof descriptor.value !== 'function') continue;
-    const method = descriptor.value;
-    const wrapped = {
-      [name](...args) {
-        let result;
-        try {
-          result = method.apply(this, args);
-        } catch (err) {
-          if (sync.has(name)) throw toError(err, name);
-          return Promise.reject(toError(err, name));
-        }
-        return result instanceof Promise ? result.catch((err) => Promise.reject(toError(err, name))) : result;
-      },
-    }[name];
-    Object.defineProperty(Class.prototype, name, { ...descriptor, value: wrapped });
-  }
-}
-
-/**
- * `methods[name]` is the index of the `{ signal }` options argument: the
- * signal becomes a native CancelToken cancelled on 'abort'.
- */
-function withAbortSignals(Class, methods) {
-  for (const [name, at] of Object.entries(methods)) {
-    const method = Class.prototype[name];
-    const wrapped = {
-      [name](...args) {
-        const signal = args[at]?.signal;
-        args.length = Math.max(args.length, at + 1);
-        return withCancelToken(signal, name, (token) => {
-          args[at] = token;
-          return method.apply(this, args);
-        });
-      },
-    }[name];
-    Object.defineProperty(Class.prototype, name, { value: wrapped, writable: true, configurable: true });
-  }
-}
-
-/** A constructor that converts the JS arguments and the native errors of construction. */
-function constructedBy(Class, toNativeArgs, after) {
-  const proxy = new Proxy(Class, {
-    construct(target, args, newTarget) {
-      const nativeArgs = toNativeArgs(...args);
-      let object;
-      try {
-        object = Reflect.construct(target, nativeArgs.args, newTarget === proxy ? target : newTarget);
-      } catch (err) {
-        throw toError(err, 'constructor');
-      }
-      after?.(object, nativeArgs);
-      return object;
-    },
-  });
-  return proxy;
-}
-
-// ── events ──────────────────────────────────────────────────────────────
+// ── events: listeners live here, the core delivers to them ───────────────
 const listenersOf = new WeakMap();
 
-/** The core's event (JSON) as AgentPane's: `idleSince` a Date, `error` an error instance. */
-function toEvent({ idleSinceMs, error, ...event }) {
+/** Delivery from the core: `idleSince` a Date, `error` an error instance; a listener's error is logged and swallowed. */
+const deliverTo = (listeners) => (raw) => {
+  if (raw === null) return; // a flush marker: everything before it was delivered
+  const { idleSinceMs, error, ...event } = raw;
   if (idleSinceMs !== undefined) event.idleSince = new Date(idleSinceMs);
   if (error !== undefined) event.error = fromFailure(error);
-  return event;
-}
-
-/** Delivery from the core: to each listener in turn; a listener's error is logged and swallowed. */
-function deliverTo(listeners) {
-  return (raw) => {
-    if (raw === null) return; // a flush marker: everything before it was delivered
-    const event = toEvent(raw);
-    for (const listener of [...listeners]) {
-      try {
-        listener(event);
-      } catch (err) {
-        console.warn(`[agent-sandbox-sdk] a sandbox event listener threw on ${event.type}: ${err instanceof Error ? err.message : String(err)}`);
-      }
+  for (const listener of [...listeners]) {
+    try {
+      listener(event);
+    } catch (err) {
+      console.warn(`[agent-sandbox-sdk] a sandbox event listener threw on ${event.type}: ${err instanceof Error ? err.message : String(err)}`);
     }
-  };
-}
+  }
+};
 
 Object.assign(native.AgentSandboxProvider.prototype, {
   /** Registers a listener (once); returns the function that unregisters it. */
   on(listener) {
-    if (typeof listener !== 'function') {
-      throw new AgentSandboxError('on(): the listener must be a function', 'INVALID_ARGUMENT', 400);
-    }
+    if (typeof listener !== 'function') throw new AgentSandboxError('on(): the listener must be a function', 'INVALID_ARGUMENT', 400);
     listenersOf.get(this)?.add(listener);
     return () => this.off(listener);
   },
@@ -152,22 +67,15 @@ native.AgentSandboxInstance.prototype.execStream = async function execStream(opt
   return { stdout: s.stdout, stderr: s.stderr, wait: s.wait, kill: async () => s.kill(), resize: s.resize };
 };
 
-withAbortSignals(native.AgentSandboxProvider, { create: 1, healthCheck: 0 });
-withAbortSignals(native.AgentSandboxInstance, { exec: 2, execAsRoot: 2, openExecStream: 1 });
 withErrorClasses(native.AgentSandboxProvider, new Set(['on', 'off']));
 withErrorClasses(native.AgentSandboxInstance, new Set(['touch', 'getLastActivity']));
+withAbortSignals(native.AgentSandboxProvider, { create: [1, 1], healthCheck: [0, 0] });
+withAbortSignals(native.AgentSandboxInstance, { exec: [2, 2], execAsRoot: [2, 2], openExecStream: [1, 1] });
 
 const AgentSandboxProvider = constructedBy(
   native.AgentSandboxProvider,
   (options = {}) => {
-    const client =
-      options?.client ??
-      new AgentSandboxClient({
-        namespace: options?.namespace,
-        kubeconfigPath: options?.kubeConfigPath,
-        context: options?.kubeContext,
-        skipTLSVerify: options?.skipTLSVerify ?? false,
-      });
+    const client = options?.client ?? new AgentSandboxClient({ namespace: options?.namespace, kubeconfigPath: options?.kubeConfigPath, context: options?.kubeContext, skipTLSVerify: options?.skipTLSVerify ?? false });
     const listeners = new Set();
     return { client, listeners, args: [options ?? {}, handleOf(client), deliverTo(listeners), process.env.SANDBOX_DEFAULT_NETWORK_MODE] };
   },
@@ -184,15 +92,6 @@ const AgentSandboxInstance = constructedBy(
   }),
 );
 
-function createAgentSandboxProvider(options) {
-  return new AgentSandboxProvider(options);
-}
+const createAgentSandboxProvider = (options) => new AgentSandboxProvider(options);
 
-module.exports = {
-  AgentSandboxProvider,
-  AgentSandboxInstance,
-  createAgentSandboxProvider,
-  SANDBOX_DEFAULTS,
-  getDefaultSandboxNetworkMode,
-  mapConditionsToStatus,
-};
+module.exports = { AgentSandboxProvider, AgentSandboxInstance, createAgentSandboxProvider, SANDBOX_DEFAULTS, getDefaultSandboxNetworkMode, mapConditionsToStatus };

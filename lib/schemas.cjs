@@ -5,40 +5,31 @@
 
 const { native } = require('./native.cjs');
 
-const TAG = '\u0000js';
+const { names, tag } = native.schemaCatalog();
 
-// JSON keeps no undefined, NaN or Infinity: tag them so the rules can tell.
+// JSON keeps no undefined, NaN, Infinity, functions, symbols or bigints: tag them so the rules can tell.
 function tagged(value) {
   return JSON.stringify(value, (_key, v) => {
     switch (typeof v) {
       case 'undefined':
-        return { [TAG]: 'undefined' };
-      case 'number':
-        if (Number.isNaN(v)) return { [TAG]: 'nan' };
-        if (!Number.isFinite(v)) return { [TAG]: v > 0 ? 'inf' : '-inf' };
-        return v;
       case 'function':
       case 'symbol':
       case 'bigint':
-        return { [TAG]: typeof v };
+        return { [tag]: typeof v };
+      case 'number':
+        if (Number.isNaN(v)) return { [tag]: 'nan' };
+        return Number.isFinite(v) ? v : { [tag]: v > 0 ? 'inf' : '-inf' };
       default:
         return v;
     }
   });
 }
 
+/** The validated output: the plan's shape, filled with the input's own values. */
 function materialize(plan, input) {
-  switch (plan.t) {
-    case 'object': {
-      const out = {};
-      for (const [key, p] of plan.keys) out[key] = materialize(p, input[key]);
-      return out;
-    }
-    case 'array':
-      return plan.items.map((p, i) => materialize(p, input[i]));
-    default:
-      return input;
-  }
+  if (plan.t === 'object') return Object.fromEntries(plan.keys.map(([key, p]) => [key, materialize(p, input[key])]));
+  if (plan.t === 'array') return plan.items.map((p, i) => materialize(p, input[i]));
+  return input;
 }
 
 /** Shaped like a ZodError: `name`, `issues: {code, path, message}[]`. */
@@ -62,8 +53,7 @@ class Schema {
   }
   safeParse(input) {
     const result = native.validateSchema(this.name, tagged(input));
-    if (result.success) return { success: true, data: materialize(result.plan, input) };
-    return { success: false, error: new SchemaValidationError(result.issues) };
+    return result.success ? { success: true, data: materialize(result.plan, input) } : { success: false, error: new SchemaValidationError(result.issues) };
   }
   parse(input) {
     const result = this.safeParse(input);
@@ -78,30 +68,4 @@ class Schema {
   }
 }
 
-const NAMES = [
-  'podMetadataSchema',
-  'podTemplateSchema',
-  'embeddedObjectMetadataSchema',
-  'persistentVolumeClaimTemplateSchema',
-  'shutdownPolicySchema',
-  'sandboxSpecSchema',
-  'sandboxStatusSchema',
-  'sandboxSchema',
-  'networkPolicySpecSchema',
-  'networkPolicyManagementSchema',
-  'sandboxTemplateSpecSchema',
-  'sandboxTemplateStatusSchema',
-  'sandboxTemplateSchema',
-  'sandboxTemplateRefSchema',
-  'lifecycleSchema',
-  'claimSandboxStatusSchema',
-  'sandboxClaimSpecSchema',
-  'sandboxClaimStatusSchema',
-  'sandboxClaimSchema',
-  'sandboxWarmPoolSpecSchema',
-  'sandboxWarmPoolStatusSchema',
-  'sandboxWarmPoolSchema',
-];
-
-module.exports = Object.fromEntries(NAMES.map((name) => [name, new Schema(name)]));
-module.exports.SchemaValidationError = SchemaValidationError;
+module.exports = { ...Object.fromEntries(names.map((name) => [name, new Schema(name)])), SchemaValidationError };

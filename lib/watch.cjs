@@ -1,28 +1,10 @@
 'use strict';
-// startWatch: the original's callback shape over the native resumable watch.
+// Watches: the original's callback shape (startWatch) and an async iterator,
+// over the native resumable watch (which reconnects, resumes and relists on
+// its own, and hands over events in batches).
 
-const { nativeClientFor } = require('./crud.cjs');
-const { AgentSandboxError, fromNative, nativeFailure } = require('./errors.cjs');
-
-function watchError(err) {
-  const f = nativeFailure(err);
-  if (!f) return fromNative(err);
-  return new AgentSandboxError(`watch failed: ${f.message}`, 'K8S_API_ERROR', f.statusCode ?? undefined, {
-    type: f.code,
-    ...(f.details || {}),
-  });
-}
-
-/** Opens the native watch for `config` in `options.namespace` ('' = cluster-wide). */
-async function openNativeWatch(kc, config, options, apiVersion) {
-  const client = await nativeClientFor(kc, apiVersion);
-  return client.watch({ group: config.group, version: config.version, plural: config.plural }, options.namespace || '', {
-    labelSelector: options.labelSelector || undefined,
-    fieldSelector: options.fieldSelector || undefined,
-    resourceVersion: options.resourceVersion || undefined,
-    timeoutSeconds: options.timeoutSeconds || undefined,
-  });
-}
+const { CustomResourceCrud } = require('./crud.cjs');
+const { fromNative } = require('./errors.cjs');
 
 /** Reads one event at a time from the native watch's batches (JSON text); null at the end. */
 function eventReader(nativeWatch) {
@@ -30,39 +12,26 @@ function eventReader(nativeWatch) {
   let index = 0;
   return async () => {
     if (index < batch.length) return batch[index++];
-    const text = await nativeWatch.nextBatch();
+    const text = await nativeWatch.nextBatch().catch((err) => Promise.reject(fromNative(err)));
     if (text === null) return null;
-    batch = JSON.parse(text);
-    index = 1;
+    [batch, index] = [JSON.parse(text), 1];
     return batch[0];
   };
 }
 
 /**
- * Watches a resource and calls `callback({type, object})` for every change,
- * in order. Without timeoutSeconds it reconnects, resumes and relists on its
- * own; `done` resolves after stop() (or when a timeoutSeconds watch ends) and
- * rejects on errors retrying cannot fix (401, 403, 404).
+ * Calls `callback({type, object})` for every change of `crud`'s resource, in
+ * order. `done` resolves after stop() (or when a timeoutSeconds watch ends)
+ * and rejects on errors retrying cannot fix (401, 403, 404).
  */
-function startWatch(kc, config, options, callback, apiVersion) {
+function watchWith(crud, options, callback) {
   let stopped = false;
   let nativeWatch;
   const done = (async () => {
-    nativeWatch = await openNativeWatch(kc, config, options, apiVersion);
-    if (stopped) {
-      nativeWatch.stop();
-      return;
-    }
+    nativeWatch = await crud.openWatch(options);
+    if (stopped) return nativeWatch.stop();
     const next = eventReader(nativeWatch);
-    for (;;) {
-      let event;
-      try {
-        event = await next();
-      } catch (err) {
-        if (stopped) return;
-        throw watchError(err);
-      }
-      if (event === null || stopped) return;
+    for (let event; (event = await next()) !== null && !stopped; ) {
       try {
         callback(event);
       } catch (err) {
@@ -70,8 +39,7 @@ function startWatch(kc, config, options, callback, apiVersion) {
       }
     }
   })().catch((err) => {
-    if (stopped) return;
-    throw err instanceof AgentSandboxError ? err : watchError(err);
+    if (!stopped) throw err;
   });
   done.catch(() => {}); // never an unhandled rejection
   return {
@@ -83,12 +51,16 @@ function startWatch(kc, config, options, callback, apiVersion) {
   };
 }
 
+/** The original's startWatch(kc, config, options, callback); `namespace: ''` is cluster-wide. */
+function startWatch(kc, config, options, callback, apiVersion) {
+  return watchWith(new CustomResourceCrud(kc, config, { apiVersion }), options, callback);
+}
+
 /**
- * An async iterator of `{type, object}`: `for await (const ev of watchEvents(...))`.
- * `break` (or `signal`) stops it; without timeoutSeconds it reconnects and
- * relists on its own; errors retrying cannot fix are thrown from the loop.
+ * An async iterator of `{type, object}`: `break`, `return()` or `signal` stop
+ * it and close the connection; errors retrying cannot fix are thrown from the loop.
  */
-function watchEvents(kc, config, options = {}, apiVersion) {
+function watchEvents(crud, options = {}) {
   let nativeWatch;
   let finished = false;
   const stop = () => {
@@ -96,39 +68,33 @@ function watchEvents(kc, config, options = {}, apiVersion) {
     nativeWatch?.stop();
   };
   options.signal?.addEventListener('abort', stop, { once: true });
-  let nextEvent;
-  const start = async () => {
-    nativeWatch = await openNativeWatch(kc, config, options, apiVersion);
-    nextEvent = eventReader(nativeWatch);
-    if (finished) nativeWatch.stop();
-  };
   let started;
+  let next;
+  const end = () => (stop(), { done: true, value: undefined });
   return {
     [Symbol.asyncIterator]() {
       return this;
     },
     async next() {
-      if (finished) return { done: true, value: undefined };
-      started ??= start();
+      if (finished) return end();
+      started ??= crud.openWatch(options).then((w) => {
+        [nativeWatch, next] = [w, eventReader(w)];
+        if (finished) w.stop();
+      });
       try {
         await started;
-        const event = await nextEvent();
-        if (event === null || finished) {
-          stop();
-          return { done: true, value: undefined };
-        }
-        return { done: false, value: event };
+        const event = await next();
+        return event === null || finished ? end() : { done: false, value: event };
       } catch (err) {
-        if (finished) return { done: true, value: undefined };
+        if (finished) return end();
         stop();
-        throw watchError(err);
+        throw err;
       }
     },
     async return() {
-      stop();
-      return { done: true, value: undefined };
+      return end();
     },
   };
 }
 
-module.exports = { startWatch, watchEvents };
+module.exports = { startWatch, watchWith, watchEvents };

@@ -1,22 +1,17 @@
 //! `NativeClient`: CRUD and health for one kubeconfig (current context).
 
-use std::future::Future;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
 
-use agent_sandbox::client::{Client, JsonText, ListOptions, Propagation};
+use agent_sandbox::client::Client;
 use agent_sandbox::health;
 use agent_sandbox::{ResourceRef, Version, VersionPolicy};
 use kube::config::Kubeconfig;
-use napi::Env;
-use napi::bindgen_prelude::{PromiseRaw, ToNapiValue};
+use napi::bindgen_prelude::{Function, JsObjectValue, Object};
 use napi_derive::napi;
 use serde_json::Value;
 
-use agent_sandbox::cancel::check_cancelled;
-
-use crate::js_cancel::{CancelToken, or_cancelled, token_of};
-use crate::js_error::{IntoJs, decode};
-use crate::js_json::{IntoJsonText, parse};
+use crate::js_error::{IntoJs, decode, to_napi};
 
 #[napi(object)]
 pub struct JsResourceRef {
@@ -29,15 +24,6 @@ impl From<JsResourceRef> for ResourceRef {
     fn from(r: JsResourceRef) -> Self {
         ResourceRef::new(r.group, r.version, r.plural)
     }
-}
-
-#[napi(object)]
-pub struct JsListOptions {
-    pub label_selector: Option<String>,
-    pub field_selector: Option<String>,
-    pub limit: Option<u32>,
-    pub continue_token: Option<String>,
-    pub resource_version: Option<String>,
 }
 
 /// The connection behind a [`NativeClient`]: made from the kubeconfig on
@@ -92,6 +78,59 @@ pub struct NativeClient {
     connection: Arc<Connection>,
 }
 
+/// One connection per kubeconfig document and wire-version policy, so that
+/// every object made from one configuration (clients, CRUD objects, exec,
+/// watch, providers) shares one. Keyed by the document's text, which is read
+/// at each call: edits to a KubeConfig apply to the next call.
+static CONNECTIONS: LazyLock<Mutex<HashMap<String, Arc<Connection>>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// The connection for a KubeConfig object (this package's, or a
+/// `@kubernetes/client-node` one): anything with `exportConfig()`, which both
+/// have, returning the standard document as JSON text.
+pub(crate) fn connection_for(
+    kube_config: &Object,
+    api_version: Option<&str>,
+) -> napi::Result<Arc<Connection>> {
+    let not_a_kubeconfig = || {
+        to_napi(agent_sandbox::Error::kubeconfig(
+            None,
+            "Expected a KubeConfig (from loadKubeConfig or @kubernetes/client-node)".to_string(),
+        ))
+    };
+    let export: Function<(), String> = kube_config
+        .get_named_property("exportConfig")
+        .map_err(|_| not_a_kubeconfig())?;
+    let text = export.apply(kube_config, ())?;
+    let api_version = api_version.filter(|v| !v.is_empty());
+    let key = format!("{}\u{0}{text}", api_version.unwrap_or("auto"));
+    let mut connections = CONNECTIONS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(c) = connections.get(&key) {
+        return Ok(c.clone());
+    }
+    let document: Value = serde_json::from_str(&text).map_err(|e| {
+        to_napi(agent_sandbox::Error::kubeconfig(
+            None,
+            format!("exportConfig() did not return a kubeconfig document: {e}"),
+        ))
+    })?;
+    let connection = Arc::new(Connection::new(document, api_version.map(str::to_string)));
+    connections.insert(key, connection.clone());
+    Ok(connection)
+}
+
+/// The native client of a KubeConfig (made without I/O; it connects on
+/// first use).
+#[napi]
+pub fn native_client_for(
+    kube_config: Object,
+    api_version: Option<String>,
+) -> napi::Result<NativeClient> {
+    Ok(NativeClient {
+        connection: connection_for(&kube_config, api_version.as_deref())?,
+    })
+}
+
 /// Builds a client from a standard kubeconfig document (its current context)
 /// and connects it. `apiVersion` forces the wire version ("v1alpha1" |
 /// "v1beta1"); otherwise the cluster is asked.
@@ -129,311 +168,6 @@ impl NativeClient {
     }
 }
 
-/// How a CRUD call meets its `CancelToken`.
-#[derive(Clone, Copy)]
-enum OnCancel {
-    /// Reads: dropped at once.
-    Drop,
-    /// Writes: refused if cancelled before they start; once sent, they finish
-    /// (a write cannot be taken back) and report what happened.
-    Finish,
-}
-
-impl NativeClient {
-    /// Runs one CRUD call on the runtime, connected, under `cancel`.
-    fn crud<'env, T, F, Fut>(
-        &self,
-        env: &'env Env,
-        operation: &'static str,
-        cancel: Option<&CancelToken>,
-        on_cancel: OnCancel,
-        work: F,
-    ) -> napi::Result<PromiseRaw<'env, T>>
-    where
-        T: ToNapiValue + Send + 'static,
-        F: FnOnce(Client) -> Fut + Send + 'static,
-        Fut: Future<Output = napi::Result<T>> + Send + 'static,
-    {
-        let connection = self.connection.clone();
-        let token = token_of(cancel);
-        let call = async move {
-            let client = connection.client().await.into_js()?;
-            work(client).await
-        };
-        match on_cancel {
-            OnCancel::Drop => env.spawn_future(or_cancelled(operation, token, call)),
-            OnCancel::Finish => env.spawn_future(async move {
-                check_cancelled(operation, &token).into_js()?;
-                call.await
-            }),
-        }
-    }
-}
-
-#[napi]
-impl NativeClient {
-    /// Creates an object. Cancelled while the request is out, it rejects with
-    /// CANCELLED at once and deletes the object if the server made it.
-    #[napi(ts_return_type = "Promise<string>")]
-    pub fn create<'env>(
-        &self,
-        env: &'env Env,
-        r: JsResourceRef,
-        namespace: String,
-        body: String,
-        cancel: Option<&CancelToken>,
-    ) -> napi::Result<PromiseRaw<'env, String>> {
-        let connection = self.connection.clone();
-        let token = token_of(cancel);
-        env.spawn_future(async move {
-            let client = connection.client().await.into_js()?;
-            let body = parse(&body, "the body")?;
-            client
-                .create_cancellable_as::<JsonText>(&r.into(), &namespace, body, &token)
-                .await
-                .into_json_text()
-        })
-    }
-
-    #[napi(ts_return_type = "Promise<string>")]
-    pub fn get<'env>(
-        &self,
-        env: &'env Env,
-        r: JsResourceRef,
-        namespace: String,
-        name: String,
-        cancel: Option<&CancelToken>,
-    ) -> napi::Result<PromiseRaw<'env, String>> {
-        self.crud(env, "get", cancel, OnCancel::Drop, move |c| async move {
-            c.get_as::<JsonText>(&r.into(), &namespace, &name)
-                .await
-                .into_json_text()
-        })
-    }
-
-    #[napi(ts_return_type = "Promise<string>")]
-    pub fn list<'env>(
-        &self,
-        env: &'env Env,
-        r: JsResourceRef,
-        namespace: String,
-        options: Option<JsListOptions>,
-        cancel: Option<&CancelToken>,
-    ) -> napi::Result<PromiseRaw<'env, String>> {
-        let o = options.map(|o| ListOptions {
-            label_selector: o.label_selector,
-            field_selector: o.field_selector,
-            limit: o.limit,
-            continue_token: o.continue_token,
-            resource_version: o.resource_version,
-        });
-        self.crud(env, "list", cancel, OnCancel::Drop, move |c| async move {
-            c.list_as::<JsonText>(&r.into(), &namespace, &o.unwrap_or_default())
-                .await
-                .into_json_text()
-        })
-    }
-
-    #[napi(ts_return_type = "Promise<string>")]
-    pub fn replace<'env>(
-        &self,
-        env: &'env Env,
-        r: JsResourceRef,
-        namespace: String,
-        name: String,
-        body: String,
-        cancel: Option<&CancelToken>,
-    ) -> napi::Result<PromiseRaw<'env, String>> {
-        self.crud(
-            env,
-            "replace",
-            cancel,
-            OnCancel::Finish,
-            move |c| async move {
-                c.replace_as::<JsonText>(&r.into(), &namespace, &name, parse(&body, "the body")?)
-                    .await
-                    .into_json_text()
-            },
-        )
-    }
-
-    /// A replace against the current resourceVersion, retried on a conflict
-    /// (see `Client::replace_latest_as`).
-    #[napi(ts_return_type = "Promise<string>")]
-    pub fn replace_latest<'env>(
-        &self,
-        env: &'env Env,
-        r: JsResourceRef,
-        namespace: String,
-        name: String,
-        body: String,
-        cancel: Option<&CancelToken>,
-    ) -> napi::Result<PromiseRaw<'env, String>> {
-        self.crud(
-            env,
-            "replace",
-            cancel,
-            OnCancel::Finish,
-            move |c| async move {
-                c.replace_latest_as::<JsonText>(
-                    &r.into(),
-                    &namespace,
-                    &name,
-                    parse(&body, "the body")?,
-                )
-                .await
-                .into_json_text()
-            },
-        )
-    }
-
-    #[napi(ts_return_type = "Promise<string>")]
-    pub fn merge_patch<'env>(
-        &self,
-        env: &'env Env,
-        r: JsResourceRef,
-        namespace: String,
-        name: String,
-        patch: String,
-        cancel: Option<&CancelToken>,
-    ) -> napi::Result<PromiseRaw<'env, String>> {
-        self.crud(
-            env,
-            "patch",
-            cancel,
-            OnCancel::Finish,
-            move |c| async move {
-                c.merge_patch_as::<JsonText>(
-                    &r.into(),
-                    &namespace,
-                    &name,
-                    parse(&patch, "the patch")?,
-                )
-                .await
-                .into_json_text()
-            },
-        )
-    }
-
-    #[napi(ts_return_type = "Promise<string>")]
-    #[allow(clippy::too_many_arguments)]
-    pub fn apply<'env>(
-        &self,
-        env: &'env Env,
-        r: JsResourceRef,
-        namespace: String,
-        name: String,
-        body: String,
-        force: Option<bool>,
-        cancel: Option<&CancelToken>,
-    ) -> napi::Result<PromiseRaw<'env, String>> {
-        self.crud(
-            env,
-            "apply",
-            cancel,
-            OnCancel::Finish,
-            move |c| async move {
-                c.apply_as::<JsonText>(
-                    &r.into(),
-                    &namespace,
-                    &name,
-                    parse(&body, "the body")?,
-                    force.unwrap_or(false),
-                )
-                .await
-                .into_json_text()
-            },
-        )
-    }
-
-    /// `propagation`: "Background" | "Foreground" | "Orphan"; default: the server's.
-    #[napi(ts_return_type = "Promise<void>")]
-    pub fn delete<'env>(
-        &self,
-        env: &'env Env,
-        r: JsResourceRef,
-        namespace: String,
-        name: String,
-        propagation: Option<String>,
-        cancel: Option<&CancelToken>,
-    ) -> napi::Result<PromiseRaw<'env, ()>> {
-        let p = match propagation.as_deref() {
-            Some("Background") => Propagation::Background,
-            Some("Foreground") => Propagation::Foreground,
-            Some("Orphan") => Propagation::Orphan,
-            _ => Propagation::ServerDefault,
-        };
-        self.crud(
-            env,
-            "delete",
-            cancel,
-            OnCancel::Finish,
-            move |c| async move { c.delete(&r.into(), &namespace, &name, p).await.into_js() },
-        )
-    }
-
-    #[napi(ts_return_type = "Promise<boolean>")]
-    pub fn exists<'env>(
-        &self,
-        env: &'env Env,
-        r: JsResourceRef,
-        namespace: String,
-        name: String,
-        cancel: Option<&CancelToken>,
-    ) -> napi::Result<PromiseRaw<'env, bool>> {
-        self.crud(env, "exists", cancel, OnCancel::Drop, move |c| async move {
-            c.exists(&r.into(), &namespace, &name).await.into_js()
-        })
-    }
-
-    /// The `scale` subresource of an object.
-    #[napi(ts_return_type = "Promise<string>")]
-    pub fn get_scale<'env>(
-        &self,
-        env: &'env Env,
-        r: JsResourceRef,
-        namespace: String,
-        name: String,
-        cancel: Option<&CancelToken>,
-    ) -> napi::Result<PromiseRaw<'env, String>> {
-        self.crud(
-            env,
-            "getScale",
-            cancel,
-            OnCancel::Drop,
-            move |c| async move {
-                c.get_scale(&r.into(), &namespace, &name)
-                    .await
-                    .into_json_text()
-            },
-        )
-    }
-
-    /// Sets `spec.replicas` through the `scale` subresource.
-    #[napi(ts_return_type = "Promise<string>")]
-    pub fn set_scale<'env>(
-        &self,
-        env: &'env Env,
-        r: JsResourceRef,
-        namespace: String,
-        name: String,
-        replicas: i32,
-        cancel: Option<&CancelToken>,
-    ) -> napi::Result<PromiseRaw<'env, String>> {
-        self.crud(
-            env,
-            "setScale",
-            cancel,
-            OnCancel::Finish,
-            move |c| async move {
-                c.set_scale(&r.into(), &namespace, &name, replicas)
-                    .await
-                    .into_json_text()
-            },
-        )
-    }
-}
-
 #[napi]
 impl NativeClient {
     /// Whether the cluster serves an API group.
@@ -442,15 +176,25 @@ impl NativeClient {
         self.inner().await?.serves_group(&group).await.into_js()
     }
 
+    /// Cluster, CRD, namespace and controller checks. Never fails: a cluster
+    /// that cannot be reached (or a kubeconfig that cannot be used) is reported
+    /// as unhealthy.
     #[napi]
     pub async fn health_check(&self, namespace: String) -> napi::Result<Value> {
-        let report = health::health_check(&self.inner().await?, &namespace).await;
+        let report = match self.connection.client().await {
+            Ok(client) => health::health_check(&client, &namespace).await,
+            Err(_) => health::HealthReport::unreachable(&namespace),
+        };
         serde_json::to_value(report).map_err(decode)
     }
 
+    /// What AgentPane's GET /api/sandbox/k8s/controller serves. Never fails.
     #[napi]
     pub async fn controller_status(&self, namespace: String) -> napi::Result<Value> {
-        let status = health::controller_status(&self.inner().await?, &namespace).await;
+        let status = match self.connection.client().await {
+            Ok(client) => health::controller_status(&client, &namespace).await,
+            Err(_) => health::ControllerStatus::unreachable(&namespace),
+        };
         serde_json::to_value(status).map_err(decode)
     }
 

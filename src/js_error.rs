@@ -10,7 +10,12 @@ use serde_json::json;
 pub const MARKER: &str = "AGENT_SANDBOX_NATIVE_ERROR:";
 
 pub fn to_napi(err: Error) -> napi::Error {
-    napi::Error::from_reason(format!("{MARKER}{}", payload(&err)))
+    failure(&payload(&err))
+}
+
+/// A failure built from its payload (see [`payload`]).
+pub fn failure(payload: &serde_json::Value) -> napi::Error {
+    napi::Error::from_reason(format!("{MARKER}{payload}"))
 }
 
 /// `{code, message, statusCode, details, cause?}`; `cause` is the error a
@@ -23,6 +28,9 @@ pub fn payload(err: &Error) -> serde_json::Value {
         }
         Error::KubeConfig { path: Some(p), .. } => {
             details.insert("path".into(), json!(p.display().to_string()));
+        }
+        Error::Cancelled { operation } => {
+            details.insert("operation".into(), json!(operation));
         }
         Error::Timeout {
             operation,

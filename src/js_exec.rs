@@ -55,42 +55,104 @@ pub struct NativeExecSession {
     remote_kill: std::sync::Mutex<Option<futures::future::BoxFuture<'static, ()>>>,
 }
 
+#[napi(object)]
+pub struct JsExecOptions {
+    /// Positive: the deadline, after which the session is closed and the
+    /// call rejects with TIMEOUT. Absent or 0: none.
+    pub timeout_ms: Option<f64>,
+}
+
+#[napi(object)]
+pub struct JsExecResult {
+    pub exit_code: i32,
+    /// UTF-8 (invalid sequences replaced), trimmed at both ends (the contract's quirk).
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Resolves the Sandbox's pod (errors other than 404 are returned as they
+/// are), then opens the session (open failures are EXEC_FAILED).
+async fn open_session(
+    connection: std::sync::Arc<crate::js_client::Connection>,
+    req: JsExecRequest,
+) -> napi::Result<NativeExecSession> {
+    let client = connection.client().await.into_js()?;
+    let pod = agent_sandbox::exec::resolve_pod_name(&client, &req.namespace, &req.sandbox_name)
+        .await
+        .into_js()?;
+    let session = client
+        .exec_killable(
+            &ExecRequest {
+                namespace: req.namespace,
+                pod,
+                container: req.container,
+                command: req.command,
+                stdin: req.stdin.unwrap_or(false),
+                tty: req.tty.unwrap_or(false),
+            },
+            req.kill_signal.as_deref(),
+        )
+        .await
+        .into_js()?;
+    Ok(NativeExecSession::new(session))
+}
+
 #[napi]
 impl NativeClient {
-    /// Resolves the Sandbox's pod (errors other than 404 are returned as they
-    /// are), then opens the session (open failures are EXEC_FAILED).
-    /// Cancelled before the session is open, nothing runs.
+    /// Opens a session for streaming. Cancelled before the session is open,
+    /// nothing runs.
     #[napi(ts_return_type = "Promise<NativeExecSession>")]
     pub fn start_exec<'env>(
         &self,
         env: &'env Env,
         req: JsExecRequest,
+        _options: Option<napi::bindgen_prelude::Object>,
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, NativeExecSession>> {
+        let operation = format!("exec {}", req.command.join(" "));
+        let (opening, token) = (open_session(self.connection(), req), token_of(cancel));
+        env.spawn_future(async move { or_cancelled(&operation, token, opening).await })
+    }
+
+    /// Runs a command to its end: output and exit code. The deadline or the
+    /// token closes the session (TIMEOUT, CANCELLED).
+    #[napi(ts_return_type = "Promise<JsExecResult>")]
+    pub fn exec<'env>(
+        &self,
+        env: &'env Env,
+        req: JsExecRequest,
+        options: Option<JsExecOptions>,
+        cancel: Option<&CancelToken>,
+    ) -> napi::Result<PromiseRaw<'env, JsExecResult>> {
+        let operation = format!("exec {}", req.command.join(" "));
+        let timeout_ms = options
+            .and_then(|o| o.timeout_ms)
+            .filter(|t| t.is_finite() && *t > 0.0)
+            .map(|t| t.min(1e15) as u64);
         let connection = self.connection();
         let token = token_of(cancel);
-        env.spawn_future(or_cancelled("exec", token, async move {
-            let client = connection.client().await.into_js()?;
-            let pod =
-                agent_sandbox::exec::resolve_pod_name(&client, &req.namespace, &req.sandbox_name)
+        env.spawn_future(async move {
+            let run = or_cancelled(&operation, token, async {
+                open_session(connection, req).await?.collect().await
+            });
+            let out = match timeout_ms {
+                None => run.await?,
+                Some(ms) => tokio::time::timeout(std::time::Duration::from_millis(ms), run)
                     .await
-                    .into_js()?;
-            let session = client
-                .exec_killable(
-                    &ExecRequest {
-                        namespace: req.namespace,
-                        pod,
-                        container: req.container,
-                        command: req.command,
-                        stdin: req.stdin.unwrap_or(false),
-                        tty: req.tty.unwrap_or(false),
-                    },
-                    req.kill_signal.as_deref(),
-                )
-                .await
-                .into_js()?;
-            Ok(NativeExecSession::new(session))
-        }))
+                    .map_err(|_| {
+                        to_napi(agent_sandbox::Error::Timeout {
+                            operation: operation.clone(),
+                            timeout_ms: ms,
+                        })
+                    })??,
+            };
+            let text = |b: &[u8]| String::from_utf8_lossy(b).trim().to_string();
+            Ok(JsExecResult {
+                exit_code: out.exit_code,
+                stdout: text(&out.stdout),
+                stderr: text(&out.stderr),
+            })
+        })
     }
 }
 

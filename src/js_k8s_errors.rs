@@ -7,6 +7,24 @@ use serde_json::Value;
 
 use crate::js_error::{invalid_argument, payload};
 
+/// The factory's names, in AgentPane's order.
+const NAMES: [&str; 9] = [
+    "POD_ALREADY_EXISTS",
+    "POD_CREATION_FAILED",
+    "POD_DELETION_FAILED",
+    "EXEC_FAILED",
+    "NETWORK_ISOLATION_UNSUPPORTED",
+    "NETWORK_POLICY_CREATION_FAILED",
+    "IMAGE_NOT_FOUND",
+    "TMUX_SESSION_ALREADY_EXISTS",
+    "TMUX_CREATION_FAILED",
+];
+
+#[napi(js_name = "k8sErrorNames")]
+pub fn k8s_error_names() -> Vec<&'static str> {
+    NAMES.to_vec()
+}
+
 /// The failure payload of `K8sErrors[name](...args)` (the JS layer makes the
 /// error object from it).
 #[napi(js_name = "k8sError")]

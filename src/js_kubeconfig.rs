@@ -8,7 +8,7 @@ use agent_sandbox::config::{
     Environment, KubeconfigOptions, KubeconfigSource, load_kubeconfig_from,
 };
 use napi_derive::napi;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use crate::js_error::{IntoJs, decode};
 
@@ -81,4 +81,139 @@ pub fn load_kubeconfig_document(options: Option<JsKubeconfigOptions>) -> napi::R
     Ok(
         json!({ "document": document, "files": source, "inCluster": loaded.source == KubeconfigSource::InCluster }),
     )
+}
+
+/// [standard kubeconfig key, client-node's property] of a cluster.
+const CLUSTER_KEYS: [(&str, &str); 5] = [
+    ("server", "server"),
+    ("certificate-authority-data", "caData"),
+    ("certificate-authority", "caFile"),
+    ("tls-server-name", "tlsServerName"),
+    ("proxy-url", "proxyUrl"),
+];
+
+/// [standard kubeconfig key, client-node's property] of a user.
+const USER_KEYS: [(&str, &str); 11] = [
+    ("token", "token"),
+    ("tokenFile", "tokenFile"),
+    ("client-certificate-data", "certData"),
+    ("client-certificate", "certFile"),
+    ("client-key-data", "keyData"),
+    ("client-key", "keyFile"),
+    ("username", "username"),
+    ("password", "password"),
+    ("exec", "exec"),
+    ("auth-provider", "authProvider"),
+    ("as", "impersonateUser"),
+];
+
+/// `keys` of `from` (given, not null) under their other names.
+fn renamed(from: &Value, keys: &[(&str, &str)], to_client_node: bool) -> Map<String, Value> {
+    let mut out = Map::new();
+    for (standard, client_node) in keys {
+        let (src, dst) = if to_client_node {
+            (standard, client_node)
+        } else {
+            (client_node, standard)
+        };
+        if let Some(v) = from.get(*src).filter(|v| !v.is_null()) {
+            out.insert(dst.to_string(), v.clone());
+        }
+    }
+    out
+}
+
+fn entries(v: &Value, key: &str) -> Vec<Value> {
+    v.get(key)
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// A standard kubeconfig document as client-node's KubeConfig fields:
+/// `{clusters, users, contexts, currentContext}`.
+#[napi(
+    ts_return_type = "{ clusters: any[]; users: any[]; contexts: any[]; currentContext: string }"
+)]
+pub fn kube_config_fields(document: Value) -> Value {
+    let name = |e: &Value| e.get("name").cloned().unwrap_or(Value::Null);
+    let clusters: Vec<Value> = entries(&document, "clusters")
+        .iter()
+        .map(|e| {
+            let c = e.get("cluster").cloned().unwrap_or_default();
+            let mut out = renamed(&c, &CLUSTER_KEYS, true);
+            out.insert("name".into(), name(e));
+            let skip = c.get("insecure-skip-tls-verify") == Some(&Value::Bool(true));
+            out.insert("skipTLSVerify".into(), skip.into());
+            out.into()
+        })
+        .collect();
+    let users: Vec<Value> = entries(&document, "users")
+        .iter()
+        .map(|e| {
+            let mut out = renamed(
+                &e.get("user").cloned().unwrap_or_default(),
+                &USER_KEYS,
+                true,
+            );
+            out.insert("name".into(), name(e));
+            out.into()
+        })
+        .collect();
+    let contexts: Vec<Value> = entries(&document, "contexts")
+        .iter()
+        .map(|e| {
+            let c = e.get("context").cloned().unwrap_or_default();
+            let keys = [
+                ("cluster", "cluster"),
+                ("user", "user"),
+                ("namespace", "namespace"),
+            ];
+            let mut out = renamed(&c, &keys, true);
+            out.insert("name".into(), name(e));
+            out.into()
+        })
+        .collect();
+    let current = document
+        .get("current-context")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    json!({ "clusters": clusters, "users": users, "contexts": contexts, "currentContext": current })
+}
+
+/// client-node's KubeConfig fields as a standard kubeconfig document (what kubectl reads).
+#[napi(ts_return_type = "Record<string, any>")]
+pub fn kube_config_document(fields: Value) -> Value {
+    let clusters: Vec<Value> = entries(&fields, "clusters")
+        .iter()
+        .map(|c| {
+            let mut cluster = renamed(c, &CLUSTER_KEYS, false);
+            if c.get("skipTLSVerify").and_then(Value::as_bool) == Some(true) {
+                cluster.insert("insecure-skip-tls-verify".into(), true.into());
+            }
+            json!({ "name": c.get("name"), "cluster": cluster })
+        })
+        .collect();
+    let users: Vec<Value> = entries(&fields, "users")
+        .iter()
+        .map(|u| json!({ "name": u.get("name"), "user": renamed(u, &USER_KEYS, false) }))
+        .collect();
+    let contexts: Vec<Value> = entries(&fields, "contexts")
+        .iter()
+        .map(|c| {
+            let mut context = renamed(c, &[("cluster", "cluster"), ("user", "user")], false);
+            if let Some(ns) = c
+                .get("namespace")
+                .filter(|n| n.as_str().is_some_and(|s| !s.is_empty()))
+            {
+                context.insert("namespace".into(), ns.clone());
+            }
+            json!({ "name": c.get("name"), "context": context })
+        })
+        .collect();
+    json!({
+        "apiVersion": "v1", "kind": "Config",
+        "clusters": clusters, "users": users, "contexts": contexts,
+        "current-context": fields.get("currentContext").cloned().unwrap_or_else(|| json!("")),
+    })
 }

@@ -1,109 +1,74 @@
-//! Long-running operations as cancellable tasks (`NativeTask`).
+//! Claims, and how far a Sandbox is from Ready (the waits themselves are on
+//! `CustomResourceCrud`).
 
-use std::time::Duration;
+use std::collections::HashMap;
 
-use agent_sandbox::lifecycle::Readiness;
+use agent_sandbox::lifecycle::{ClaimRequest, Readiness};
+use napi::Env;
+use napi::bindgen_prelude::PromiseRaw;
 use napi_derive::napi;
-use serde_json::Value;
+use serde_json::json;
 
-use crate::js_client::{JsResourceRef, NativeClient};
-use crate::js_task::CancellableTask;
-
-/// A running operation: `result()` once, `cancel()` any time.
-#[napi]
-pub struct NativeTask {
-    task: CancellableTask<Value>,
-}
-
-impl NativeTask {
-    fn spawn<F>(operation: String, work: F) -> Self
-    where
-        F: std::future::Future<Output = agent_sandbox::Result<Value>> + Send + 'static,
-    {
-        NativeTask {
-            task: CancellableTask::spawn(operation, work),
-        }
-    }
-}
-
-#[napi]
-impl NativeTask {
-    #[napi]
-    pub async fn result(&self) -> napi::Result<Value> {
-        self.task.result("result()").await
-    }
-
-    /// Stops the operation; result() then rejects with CANCELLED.
-    #[napi]
-    pub fn cancel(&self) {
-        self.task.cancel();
-    }
-}
-
-#[napi]
-impl NativeClient {
-    /// Waits (by watch) until the Sandbox is Ready, fails on a terminal
-    /// reason, or times out after `timeoutMs`.
-    #[napi]
-    pub async fn start_wait_for_ready(
-        &self,
-        r: JsResourceRef,
-        namespace: String,
-        name: String,
-        timeout_ms: u32,
-    ) -> napi::Result<NativeTask> {
-        let client = self.inner().await?;
-        let operation = format!("waitForReady({name})");
-        // Async only to run on the binding's runtime (spawn needs one).
-        Ok(NativeTask::spawn(operation, async move {
-            agent_sandbox::lifecycle::wait_for_ready(
-                &client,
-                &r.into(),
-                &namespace,
-                &name,
-                Duration::from_millis(u64::from(timeout_ms)),
-            )
-            .await
-        }))
-    }
-}
+use crate::js_cancel::{CancelToken, token_of};
+use crate::js_client::NativeClient;
+use crate::js_crud::deadline;
+use crate::js_error::IntoJs;
+use crate::js_json::{Answer, IntoAnswer};
 
 #[napi(object)]
-pub struct JsClaimRequest {
-    pub name: String,
+pub struct JsClaimOptions {
+    /// Default: `claim-` and 10 random base-36 characters.
+    pub name: Option<String>,
     pub warm_pool: Option<String>,
     pub template: Option<String>,
-    pub labels: Option<std::collections::HashMap<String, String>>,
+    pub labels: Option<HashMap<String, String>>,
+    /// Default 120,000.
+    pub timeout_ms: Option<f64>,
+}
+
+/// `claim-` and 10 base-36 characters from the OS's random source.
+fn random_claim_name() -> String {
+    let id = agent_sandbox::provider::naming::create_id();
+    format!("claim-{}", &id[1..11])
 }
 
 #[napi]
 impl NativeClient {
-    /// Creates a claim, waits until it is bound and its Sandbox is Ready:
-    /// `{claim, sandbox, podName}`.
-    #[napi]
-    pub async fn start_claim_sandbox(
+    /// Creates a SandboxClaim, waits until it is bound and its Sandbox is
+    /// Ready: `{claim, sandbox, podName}`. On failure (deadline, cancel,
+    /// terminal reason) the claim is deleted again, unless it was not ours
+    /// (a claim of that name already existed).
+    #[napi(ts_return_type = "Promise<{ claim: any; sandbox: any; podName: string }>")]
+    pub fn claim_sandbox<'env>(
         &self,
+        env: &'env Env,
         namespace: String,
-        req: JsClaimRequest,
-        timeout_ms: u32,
-    ) -> napi::Result<NativeTask> {
-        let client = self.inner().await?;
-        let operation = format!("claimSandbox({})", req.name);
-        let request = agent_sandbox::lifecycle::ClaimRequest {
-            name: req.name,
-            warm_pool: req.warm_pool,
-            template: req.template,
-            labels: req.labels.unwrap_or_default().into_iter().collect(),
+        options: JsClaimOptions,
+        cancel: Option<&CancelToken>,
+    ) -> napi::Result<PromiseRaw<'env, Answer>> {
+        let connection = self.connection();
+        let token = token_of(cancel);
+        let timeout = deadline(options.timeout_ms);
+        let request = ClaimRequest {
+            name: options
+                .name
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(random_claim_name),
+            warm_pool: options.warm_pool,
+            template: options.template,
+            labels: options.labels.unwrap_or_default().into_iter().collect(),
         };
-        Ok(NativeTask::spawn(operation, async move {
-            let timeout = Duration::from_millis(u64::from(timeout_ms));
-            let bound =
-                agent_sandbox::lifecycle::claim_sandbox(&client, &namespace, &request, timeout)
-                    .await?;
-            Ok(
-                serde_json::json!({ "claim": bound.claim, "sandbox": bound.sandbox, "podName": bound.pod_name }),
+        env.spawn_future(async move {
+            let client = connection.client().await.into_js()?;
+            let bound = agent_sandbox::lifecycle::claim_sandbox_or_clean_up(
+                &client, &namespace, &request, timeout, &token,
             )
-        }))
+            .await
+            .into_js()?;
+            json!({ "claim": bound.claim, "sandbox": bound.sandbox, "podName": bound.pod_name })
+                .into_answer()
+                .into_js()
+        })
     }
 }
 
@@ -120,21 +85,14 @@ pub struct JsReadiness {
 #[napi]
 pub fn sandbox_readiness(sandbox: String) -> napi::Result<JsReadiness> {
     let sandbox = crate::js_json::parse(&sandbox, "the Sandbox")?;
-    Ok(match agent_sandbox::lifecycle::readiness(&sandbox) {
-        Readiness::Ready => JsReadiness {
-            state: "ready".into(),
-            reason: None,
-            message: None,
-        },
-        Readiness::Failed { reason, message } => JsReadiness {
-            state: "failed".into(),
-            reason: Some(reason),
-            message: Some(message),
-        },
-        Readiness::Pending => JsReadiness {
-            state: "pending".into(),
-            reason: None,
-            message: None,
-        },
+    let (state, reason, message) = match agent_sandbox::lifecycle::readiness(&sandbox) {
+        Readiness::Ready => ("ready", None, None),
+        Readiness::Failed { reason, message } => ("failed", Some(reason), Some(message)),
+        Readiness::Pending => ("pending", None, None),
+    };
+    Ok(JsReadiness {
+        state: state.into(),
+        reason,
+        message,
     })
 }

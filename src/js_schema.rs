@@ -18,3 +18,21 @@ pub fn validate_schema(name: String, tagged_json: String) -> napi::Result<Value>
         Err(issues) => json!({ "success": false, "issues": issues }),
     })
 }
+
+/// The names of the exported schema objects, and the tag the JS layer marks
+/// values JSON cannot carry with (`undefined`, `NaN`, …).
+#[napi(object)]
+pub struct JsSchemaCatalog {
+    pub names: Vec<String>,
+    pub tag: String,
+}
+
+#[napi]
+pub fn schema_catalog() -> JsSchemaCatalog {
+    JsSchemaCatalog {
+        names: agent_sandbox::schema::SCHEMA_NAMES
+            .map(String::from)
+            .to_vec(),
+        tag: agent_sandbox::schema::JS_TAG.to_string(),
+    }
+}

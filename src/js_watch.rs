@@ -1,19 +1,19 @@
 //! `NativeWatch`: a resumable watch pulled from JS in batches of events.
 
 use agent_sandbox::client::JsonText;
-use agent_sandbox::watch::{Watch, WatchOptions};
+use agent_sandbox::watch::Watch;
 use napi_derive::napi;
 use tokio::sync::Mutex;
 
-use crate::js_client::{JsResourceRef, NativeClient};
+use crate::js_crud::{api_failure, passes_through};
 use crate::js_error::to_napi;
 
-#[napi(object)]
-pub struct JsWatchOptions {
-    pub label_selector: Option<String>,
-    pub field_selector: Option<String>,
-    pub resource_version: Option<String>,
-    pub timeout_seconds: Option<u32>,
+/// A watch's failure: `watch failed: …` (K8S_API_ERROR) unless it keeps its code.
+fn watch_error(err: agent_sandbox::Error) -> napi::Error {
+    if passes_through(err.code()) {
+        return to_napi(err);
+    }
+    api_failure("watch failed", &err)
 }
 
 #[napi]
@@ -26,31 +26,14 @@ pub struct NativeWatch {
 /// Events handed to JS in one batch at most.
 const MAX_BATCH: usize = 512;
 
-#[napi]
-impl NativeClient {
-    /// Starts watching (cluster-wide when `namespace` is empty).
-    #[napi]
-    pub async fn watch(
-        &self,
-        r: JsResourceRef,
-        namespace: String,
-        options: Option<JsWatchOptions>,
-    ) -> napi::Result<NativeWatch> {
-        let options = options
-            .map(|o| WatchOptions {
-                label_selector: o.label_selector,
-                field_selector: o.field_selector,
-                resource_version: o.resource_version.filter(|v| !v.is_empty()),
-                timeout_seconds: o.timeout_seconds.filter(|t| *t > 0),
-            })
-            .unwrap_or_default();
-        let watch = self.inner().await?.watch(&r.into(), &namespace, options);
+impl NativeWatch {
+    pub(crate) fn new(watch: Watch) -> Self {
         let abort = watch.abort_handle();
-        Ok(NativeWatch {
+        NativeWatch {
             watch: Mutex::new(watch),
             pending_error: Mutex::new(None),
             abort,
-        })
+        }
     }
 }
 
@@ -64,11 +47,11 @@ impl NativeWatch {
     pub async fn next_batch(&self) -> napi::Result<Option<String>> {
         let mut watch = self.watch.lock().await;
         if let Some(error) = self.pending_error.lock().await.take() {
-            return Err(to_napi(error));
+            return Err(watch_error(error));
         }
         let first = match watch.next_json().await {
             None => return Ok(None),
-            Some(Err(e)) => return Err(to_napi(e)),
+            Some(Err(e)) => return Err(watch_error(e)),
             Some(Ok(JsonText(event))) => event,
         };
         let mut batch = String::with_capacity(first.len() + 2);

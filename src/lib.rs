@@ -8,6 +8,8 @@
 
 mod js_cancel;
 mod js_client;
+mod js_constants;
+mod js_crud;
 mod js_error;
 mod js_events;
 mod js_exec;

@@ -21,9 +21,11 @@ pub async fn unless_cancelled<T>(
     cancel: &CancellationToken,
     work: impl Future<Output = T>,
 ) -> Option<T> {
+    // Cancellation first: a call whose token has already fired never starts.
     tokio::select! {
-        out = work => Some(out),
+        biased;
         _ = cancel.cancelled() => None,
+        out = work => Some(out),
     }
 }
 

@@ -46,6 +46,27 @@ pub struct ControllerStatus {
     pub ready: bool,
 }
 
+impl HealthReport {
+    /// The report when the cluster cannot be reached at all.
+    pub fn unreachable(namespace: &str) -> Self {
+        HealthReport {
+            namespace: namespace.to_string(),
+            ..HealthReport::default()
+        }
+    }
+}
+
+impl ControllerStatus {
+    /// The status when the cluster cannot be reached at all.
+    pub fn unreachable(namespace: &str) -> Self {
+        ControllerStatus {
+            crd_group: Kind::Sandbox.group().to_string(),
+            namespace: namespace.to_string(),
+            ..ControllerStatus::default()
+        }
+    }
+}
+
 pub async fn controller_status(client: &Client, namespace: &str) -> ControllerStatus {
     let report = health_check(client, namespace).await;
     let deployment = if report.crd_registered {

@@ -203,6 +203,37 @@ pub async fn claim_sandbox(
         .map_err(|_| timed_out())?
 }
 
+/// [`claim_sandbox`] that also ends on `cancel`, and leaves no claim behind
+/// when it fails: the claim is deleted again, unless the failure is that a
+/// claim of that name already existed (that one is someone else's).
+pub async fn claim_sandbox_or_clean_up(
+    client: &Client,
+    namespace: &str,
+    req: &ClaimRequest,
+    timeout: Duration,
+    cancel: &crate::cancel::CancellationToken,
+) -> Result<BoundClaim> {
+    let operation = format!("claimSandbox({})", req.name);
+    let claiming = claim_sandbox(client, namespace, req, timeout);
+    let err = match crate::cancel::until_cancelled(&operation, cancel, claiming).await {
+        Ok(bound) => return Ok(bound),
+        Err(e) => e,
+    };
+    if err.code() != ErrorCode::AlreadyExists {
+        use crate::resources::{Kind, Version};
+        let claims = ResourceRef::of(Kind::SandboxClaim, Version::V1alpha1);
+        let propagation = crate::client::Propagation::Background;
+        if let Err(e) = client
+            .delete(&claims, namespace, &req.name, propagation)
+            .await
+            && !e.is_not_found()
+        {
+            tracing::warn!(claim = %req.name, error = %e, "deleting a failed claim failed");
+        }
+    }
+    Err(err)
+}
+
 async fn claim(client: &Client, namespace: &str, req: &ClaimRequest) -> Result<BoundClaim> {
     use crate::resources::{Kind, Version};
     use serde_json::json;
