@@ -5,8 +5,8 @@
 
 const { PassThrough } = require('node:stream');
 const { nativeClientFor } = require('./crud.cjs');
-const { cancelledError } = require('./cancel.cjs');
-const { ExecError, TimeoutError, fromNative } = require('./errors.cjs');
+const { cancelledError } = require('./native-class.cjs');
+const { ExecError, fromNative } = require('./errors.cjs');
 
 const request = (o, extra) => ({ namespace: o.namespace, sandboxName: o.sandboxName, container: o.container, command: o.command, ...extra });
 
@@ -25,7 +25,7 @@ async function execStreamInSandbox(kc, o, apiVersion) {
   try {
     // With `killSignal`, kill() also signals the command's process group (the
     // core wraps the command; closing a connection does not stop it under a real kubelet).
-    const extra = { stdin: Boolean(o.stdin), tty: Boolean(o.tty), killSignal: o.killSignal || undefined };
+    const extra = { stdin: Boolean(o.stdin), tty: Boolean(o.tty), killSignal: o.killSignal || undefined, timeoutMs: o.timeoutMs };
     session = await nativeClientFor(kc, apiVersion).startExec(request(o, extra), { signal: o.signal });
   } catch (err) {
     if (!(err instanceof ExecError)) throw err;
@@ -36,7 +36,7 @@ async function execStreamInSandbox(kc, o, apiVersion) {
     failed.catch(() => {});
     return { stdout, stderr, wait: () => failed, kill: () => {}, resize: async () => {} };
   }
-  return streamSession(session, { command: o.command.join(' '), stdin: o.stdin, signal: o.signal, timeoutMs: o.timeoutMs });
+  return streamSession(session, { command: o.command.join(' '), stdin: o.stdin, signal: o.signal });
 }
 
 /** Copies native chunks into a PassThrough, respecting its backpressure. */
@@ -68,55 +68,39 @@ function feedStdin(session, stdin, fail) {
 /**
  * Node streams over an open native session: output is pumped chunk by chunk
  * (backpressure reaches the socket), `wait()` settles once, `kill()` closes
- * the connection, and an `AbortSignal` or `timeoutMs` ends it with CANCELLED or TIMEOUT.
+ * the connection, an `AbortSignal` ends it with CANCELLED (the deadline is the session's own).
  */
-function streamSession(session, { command, stdin, signal, timeoutMs }) {
+function streamSession(session, { command, stdin, signal }) {
   const [stdout, stderr] = [new PassThrough(), new PassThrough()];
   let settle;
-  const waitPromise = new Promise((resolve, reject) => {
-    settle = { resolve, reject };
-  });
+  const waitPromise = new Promise((resolve, reject) => (settle = { resolve, reject }));
   waitPromise.catch(() => {}); // never an unhandled rejection; awaiting callers still see it
-  let settled = false;
-  let timer;
   const onAbort = () => fail(cancelledError(`exec ${command}`, signal, { command }));
   const end = () => [stdout, stderr].forEach((s) => s.writableEnded || s.end());
   const finish = (fn, value) => {
-    if (settled) return;
-    settled = true;
-    clearTimeout(timer);
+    if (!settle) return;
     signal?.removeEventListener('abort', onAbort);
     fn(value);
+    settle = undefined;
   };
   const fail = (err) => {
     session.kill();
     end();
-    finish(settle.reject, err);
+    finish(settle?.reject, err);
   };
 
-  if (timeoutMs) timer = setTimeout(() => fail(new TimeoutError(`exec ${command}`, timeoutMs)), timeoutMs);
   if (signal?.aborted) onAbort();
   else signal?.addEventListener('abort', onAbort, { once: true });
   if (stdin) feedStdin(session, stdin, fail);
 
   const pumps = Promise.all([pump(() => session.readStdout(), stdout), pump(() => session.readStderr(), stderr)]);
-  Promise.all([pumps, session.wait()]).then(
-    ([, exitCode]) => {
-      end();
-      finish(settle.resolve, { exitCode });
-    },
-    (err) => fail(fromNative(err)),
-  );
+  Promise.all([pumps, session.wait()]).then(([, exitCode]) => (end(), finish(settle?.resolve, { exitCode })), (err) => fail(fromNative(err)));
 
   const kill = () => {
-    try {
-      session.kill(); // also signals the remote process group when opened with a kill signal
-    } catch {
-      // kill never throws
-    }
+    session.kill(); // never throws; also signals the remote process group when opened with a kill signal
     stdout.destroy();
     stderr.destroy();
-    finish(settle.resolve, { exitCode: -1 });
+    finish(settle?.resolve, { exitCode: -1 });
   };
   /** TTY sessions: the terminal's new size. */
   const resize = (columns, rows) => session.resize(columns, rows).catch(() => {});

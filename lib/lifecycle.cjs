@@ -5,7 +5,7 @@ const { native } = require('./native.cjs');
 const { CRD_ANNOTATIONS } = require('./constants.cjs');
 const { CustomResourceCrud } = require('./crud.cjs');
 const { AgentSandboxError, TimeoutError } = require('./errors.cjs');
-const { cancelledError } = require('./cancel.cjs');
+const { cancelledError } = require('./native-class.cjs');
 
 /**
  * Resolves with the Sandbox once its Ready condition is True, as soon as a

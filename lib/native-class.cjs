@@ -1,11 +1,35 @@
 'use strict';
 // What the native classes need from JS: the exported error classes on every
-// method, AbortSignals turned into native CancelTokens, and constructors
-// whose JS-side arguments (a KubeConfig to load, a client to unwrap) are
-// prepared before the native constructor runs.
+// method, AbortSignals turned into native CancelTokens (one per call that has
+// a signal, cancelled on 'abort' or at once), and constructors whose JS-side
+// arguments (a KubeConfig to load, a client to unwrap) are prepared first.
 
+const { native } = require('./native.cjs');
 const { AgentSandboxError, fromNative } = require('./errors.cjs');
-const { withCancelToken } = require('./cancel.cjs');
+
+const reasonOf = (signal) => (signal?.reason instanceof Error ? signal.reason.message : signal?.reason);
+
+/** CANCELLED for an aborted call made in JS (the native calls make their own). */
+function cancelledError(operation, signal, details = {}) {
+  return new AgentSandboxError(`${operation} was aborted`, 'CANCELLED', undefined, { operation, reason: reasonOf(signal), ...details });
+}
+
+/** Runs `run(token)` with a token tied to `signal` (undefined without one); CANCELLED errors get the signal's reason. */
+async function withCancelToken(signal, run) {
+  if (!signal) return run(undefined);
+  const token = new native.CancelToken();
+  const onAbort = () => token.cancel();
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await run(token);
+  } catch (err) {
+    if (err?.code === 'CANCELLED' && err.details && err.details.reason === undefined) err.details.reason = reasonOf(signal);
+    throw err;
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
 
 // napi's own refusals of an argument (a string where a number goes, ...).
 const NAPI_ARGUMENT_CODES = new Set(['InvalidArg', 'ObjectExpected', 'StringExpected', 'NameExpected', 'FunctionExpected', 'NumberExpected', 'BooleanExpected', 'ArrayExpected', 'BigintExpected', 'DateExpected']);
@@ -78,4 +102,4 @@ function constructedBy(Class, toNativeArgs, after) {
   return proxy;
 }
 
-module.exports = { toError, withErrorClasses, withAbortSignals, constructedBy };
+module.exports = { cancelledError, toError, withErrorClasses, withAbortSignals, constructedBy };

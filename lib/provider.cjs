@@ -62,8 +62,8 @@ Object.assign(native.AgentSandboxProvider.prototype, {
  */
 native.AgentSandboxInstance.prototype.execStream = async function execStream(options) {
   const { cmd, args, env, cwd, stdin, tty, killSignal, signal, timeoutMs } = options ?? {};
-  const session = await this.openExecStream({ cmd, args, env, cwd, stdin: Boolean(stdin), tty: Boolean(tty), killSignal }, { signal });
-  const s = streamSession(session, { command: cmd, stdin, signal, timeoutMs });
+  const session = await this.openExecStream({ cmd, args, env, cwd, stdin: Boolean(stdin), tty: Boolean(tty), killSignal, timeoutMs }, { signal });
+  const s = streamSession(session, { command: cmd, stdin, signal });
   return { stdout: s.stdout, stderr: s.stderr, wait: s.wait, kill: async () => s.kill(), resize: s.resize };
 };
 

@@ -1,100 +1,59 @@
 'use strict';
-// Watches: the original's callback shape (startWatch) and an async iterator,
-// over the native resumable watch (which reconnects, resumes and relists on
-// its own, and hands over events in batches).
+// Watches over the native resumable watch (which reconnects, resumes and
+// relists on its own, and hands over events in batches): an async iterator,
+// and the original's callback shape (startWatch).
 
 const { CustomResourceCrud } = require('./crud.cjs');
 const { fromNative } = require('./errors.cjs');
 
-/** Reads one event at a time from the native watch's batches (JSON text); null at the end. */
-function eventReader(nativeWatch) {
-  let batch = [];
-  let index = 0;
-  return async () => {
-    if (index < batch.length) return batch[index++];
-    const text = await nativeWatch.nextBatch().catch((err) => Promise.reject(fromNative(err)));
-    if (text === null) return null;
-    [batch, index] = [JSON.parse(text), 1];
-    return batch[0];
-  };
+/**
+ * `{type, object}` for every change of `crud`'s resource, in order. `break`,
+ * `return()` or `options.signal` stop it and close the connection; errors
+ * retrying cannot fix (401, 403, 404) are thrown from the loop.
+ */
+async function* watchEvents(crud, options = {}) {
+  const { signal } = options;
+  if (signal?.aborted) return;
+  const nativeWatch = await crud.openWatch(options);
+  const stop = () => nativeWatch.stop();
+  signal?.addEventListener('abort', stop, { once: true });
+  try {
+    if (signal?.aborted) return; // aborted while the watch was opening
+    for (let batch; (batch = await nativeWatch.nextBatch()) !== null; ) {
+      for (const event of JSON.parse(batch)) {
+        if (signal?.aborted) return;
+        yield event;
+      }
+    }
+  } catch (err) {
+    if (!signal?.aborted) throw fromNative(err);
+  } finally {
+    stop();
+    signal?.removeEventListener('abort', stop);
+  }
 }
 
 /**
- * Calls `callback({type, object})` for every change of `crud`'s resource, in
- * order. `done` resolves after stop() (or when a timeoutSeconds watch ends)
- * and rejects on errors retrying cannot fix (401, 403, 404).
+ * Calls `callback({type, object})` for every change. `done` resolves after
+ * stop() (or when a timeoutSeconds watch ends) and rejects on errors retrying
+ * cannot fix; a callback that throws is logged and the watch goes on.
  */
 function watchWith(crud, options, callback) {
-  let stopped = false;
-  let nativeWatch;
+  const stopped = new AbortController();
   const done = (async () => {
-    nativeWatch = await crud.openWatch(options);
-    if (stopped) return nativeWatch.stop();
-    const next = eventReader(nativeWatch);
-    for (let event; (event = await next()) !== null && !stopped; ) {
+    for await (const event of watchEvents(crud, { ...options, signal: stopped.signal })) {
       try {
         callback(event);
       } catch (err) {
         console.error('[agent-sandbox-sdk] watch callback threw; continuing', err);
       }
     }
-  })().catch((err) => {
-    if (!stopped) throw err;
-  });
+  })();
   done.catch(() => {}); // never an unhandled rejection
-  return {
-    stop() {
-      stopped = true;
-      nativeWatch?.stop();
-    },
-    done,
-  };
+  return { stop: () => stopped.abort(), done };
 }
 
 /** The original's startWatch(kc, config, options, callback); `namespace: ''` is cluster-wide. */
-function startWatch(kc, config, options, callback, apiVersion) {
-  return watchWith(new CustomResourceCrud(kc, config, { apiVersion }), options, callback);
-}
-
-/**
- * An async iterator of `{type, object}`: `break`, `return()` or `signal` stop
- * it and close the connection; errors retrying cannot fix are thrown from the loop.
- */
-function watchEvents(crud, options = {}) {
-  let nativeWatch;
-  let finished = false;
-  const stop = () => {
-    finished = true;
-    nativeWatch?.stop();
-  };
-  options.signal?.addEventListener('abort', stop, { once: true });
-  let started;
-  let next;
-  const end = () => (stop(), { done: true, value: undefined });
-  return {
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-    async next() {
-      if (finished) return end();
-      started ??= crud.openWatch(options).then((w) => {
-        [nativeWatch, next] = [w, eventReader(w)];
-        if (finished) w.stop();
-      });
-      try {
-        await started;
-        const event = await next();
-        return event === null || finished ? end() : { done: false, value: event };
-      } catch (err) {
-        if (finished) return end();
-        stop();
-        throw err;
-      }
-    },
-    async return() {
-      return end();
-    },
-  };
-}
+const startWatch = (kc, config, options, callback, apiVersion) => watchWith(new CustomResourceCrud(kc, config, { apiVersion }), options, callback);
 
 module.exports = { startWatch, watchWith, watchEvents };

@@ -181,21 +181,13 @@ impl NativeClient {
     /// as unhealthy.
     #[napi]
     pub async fn health_check(&self, namespace: String) -> napi::Result<Value> {
-        let report = match self.connection.client().await {
-            Ok(client) => health::health_check(&client, &namespace).await,
-            Err(_) => health::HealthReport::unreachable(&namespace),
-        };
-        serde_json::to_value(report).map_err(decode)
+        health_check_on(&self.connection, &namespace).await
     }
 
     /// What AgentPane's GET /api/sandbox/k8s/controller serves. Never fails.
     #[napi]
     pub async fn controller_status(&self, namespace: String) -> napi::Result<Value> {
-        let status = match self.connection.client().await {
-            Ok(client) => health::controller_status(&client, &namespace).await,
-            Err(_) => health::ControllerStatus::unreachable(&namespace),
-        };
-        serde_json::to_value(status).map_err(decode)
+        controller_status_on(&self.connection, &namespace).await
     }
 
     /// `{ sandboxes: string[], extensions: string[] }`, most preferred first.
@@ -207,4 +199,28 @@ impl NativeClient {
             serde_json::json!({ "sandboxes": names(&served.sandboxes), "extensions": names(&served.extensions) }),
         )
     }
+}
+
+/// [`NativeClient::health_check`] on a connection.
+pub(crate) async fn health_check_on(
+    connection: &Connection,
+    namespace: &str,
+) -> napi::Result<Value> {
+    let report = match connection.client().await {
+        Ok(client) => health::health_check(&client, namespace).await,
+        Err(_) => health::HealthReport::unreachable(namespace),
+    };
+    serde_json::to_value(report).map_err(decode)
+}
+
+/// [`NativeClient::controller_status`] on a connection.
+pub(crate) async fn controller_status_on(
+    connection: &Connection,
+    namespace: &str,
+) -> napi::Result<Value> {
+    let status = match connection.client().await {
+        Ok(client) => health::controller_status(&client, namespace).await,
+        Err(_) => health::ControllerStatus::unreachable(namespace),
+    };
+    serde_json::to_value(status).map_err(decode)
 }

@@ -16,7 +16,9 @@ use agent_sandbox::client::{Client, JsonText, ListOptions, Propagation};
 use agent_sandbox::watch::WatchOptions;
 use agent_sandbox::{Error, ErrorCode, ResourceRef};
 use napi::Env;
-use napi::bindgen_prelude::{JsObjectValue, Object, PromiseRaw, This, Unknown};
+use napi::bindgen_prelude::{
+    ClassInstance, JavaScriptClassExt, JsObjectValue, Object, PromiseRaw, This, Unknown,
+};
 use napi_derive::napi;
 use serde_json::json;
 
@@ -111,6 +113,80 @@ pub(crate) fn deadline(timeout_ms: Option<f64>) -> Duration {
 }
 
 impl JsCustomResourceCrud {
+    /// The JS-visible properties (`kc`, `config`, `apiVersion`) on `object`, and the native half.
+    fn init(
+        object: &mut Object,
+        kc: Object,
+        config: JsCrudConfig,
+        api_version: Option<String>,
+    ) -> napi::Result<Self> {
+        let r = ResourceRef::new(
+            config.group.clone(),
+            config.version.clone(),
+            config.plural.clone(),
+        );
+        object.set_named_property("kc", kc)?;
+        object.set_named_property("config", config)?;
+        object.set_named_property("apiVersion", api_version.clone())?;
+        Ok(JsCustomResourceCrud { r, api_version })
+    }
+
+    /// A new instance, as `new CustomResourceCrud(kc, {group, version, plural}, {apiVersion})` makes.
+    pub(crate) fn instance<'env>(
+        env: &'env Env,
+        kc: Object,
+        (group, version, plural): (&str, &str, &str),
+        api_version: Option<String>,
+    ) -> napi::Result<ClassInstance<'env, JsCustomResourceCrud>> {
+        let config = JsCrudConfig {
+            group: group.into(),
+            version: version.into(),
+            plural: plural.into(),
+        };
+        let instance = JsCustomResourceCrud {
+            r: ResourceRef::new(group, version, plural),
+            api_version: None,
+        }
+        .into_instance(env)?;
+        let mut object = instance.as_object(env);
+        let native = Self::init(&mut object, kc, config, api_version)?;
+        let mut instance = instance;
+        *instance = native;
+        Ok(instance)
+    }
+
+    /// A full replace with `body`'s resourceVersion, or (`latest`) against
+    /// the current one, retried on a conflict.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn replace_value<'env>(
+        &self,
+        env: &'env Env,
+        this: This<Object>,
+        namespace: String,
+        name: String,
+        body: serde_json::Value,
+        latest: bool,
+        cancel: Option<&CancelToken>,
+    ) -> napi::Result<PromiseRaw<'env, Answer>> {
+        let target = named(&namespace, &name);
+        self.call(
+            env,
+            this,
+            "update",
+            target,
+            cancel,
+            OnCancel::Finish,
+            move |c, r| async move {
+                if latest {
+                    c.replace_latest_as::<JsonText>(&r, &namespace, &name, body)
+                        .await
+                } else {
+                    c.replace_as::<JsonText>(&r, &namespace, &name, body).await
+                }
+            },
+        )
+    }
+
     fn connection(&self, this: &This<Object>) -> napi::Result<Arc<Connection>> {
         let kc: Object = this.object.get_named_property("kc")?;
         connection_for(&kc, self.api_version.as_deref())
@@ -214,22 +290,12 @@ impl JsCustomResourceCrud {
         config: JsCrudConfig,
         options: Option<JsCrudOptions>,
     ) -> napi::Result<Self> {
-        let api_version = options.and_then(|o| o.api_version);
-        this.object.set_named_property("kc", kc)?;
-        this.object.set_named_property(
-            "config",
-            JsCrudConfig {
-                group: config.group.clone(),
-                version: config.version.clone(),
-                plural: config.plural.clone(),
-            },
-        )?;
-        this.object
-            .set_named_property("apiVersion", api_version.clone())?;
-        Ok(JsCustomResourceCrud {
-            r: ResourceRef::new(config.group, config.version, config.plural),
-            api_version,
-        })
+        Self::init(
+            &mut this.object,
+            kc,
+            config,
+            options.and_then(|o| o.api_version),
+        )
     }
 
     /// Aborted while the request is out, it rejects at once and deletes the
@@ -340,16 +406,7 @@ impl JsCustomResourceCrud {
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, Answer>> {
         let body = crate::js_json::parse(&stringify(env, body, "the body")?, "the body")?;
-        let target = named(&namespace, &name);
-        self.call(
-            env,
-            this,
-            "update",
-            target,
-            cancel,
-            OnCancel::Finish,
-            move |c, r| async move { c.replace_as::<JsonText>(&r, &namespace, &name, body).await },
-        )
+        self.replace_value(env, this, namespace, name, body, false, cancel)
     }
 
     /// A full replace against the current resourceVersion, retried when
@@ -367,19 +424,7 @@ impl JsCustomResourceCrud {
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, Answer>> {
         let body = crate::js_json::parse(&stringify(env, body, "the body")?, "the body")?;
-        let target = named(&namespace, &name);
-        self.call(
-            env,
-            this,
-            "update",
-            target,
-            cancel,
-            OnCancel::Finish,
-            move |c, r| async move {
-                c.replace_latest_as::<JsonText>(&r, &namespace, &name, body)
-                    .await
-            },
-        )
+        self.replace_value(env, this, namespace, name, body, true, cancel)
     }
 
     /// A JSON merge patch (application/merge-patch+json).

@@ -32,6 +32,9 @@ pub struct JsExecRequest {
     /// Opt-in: a signal name (`SIGTERM`) that kill() also sends to the
     /// command's process group.
     pub kill_signal: Option<String>,
+    /// Streamed sessions: positive, the deadline after which wait() rejects
+    /// with TIMEOUT and the connection is closed.
+    pub timeout_ms: Option<f64>,
 }
 
 #[napi(object)]
@@ -80,6 +83,7 @@ async fn open_session(
     let pod = agent_sandbox::exec::resolve_pod_name(&client, &req.namespace, &req.sandbox_name)
         .await
         .into_js()?;
+    let deadline = Deadline::of(format!("exec {}", req.command.join(" ")), req.timeout_ms);
     let session = client
         .exec_killable(
             &ExecRequest {
@@ -94,7 +98,7 @@ async fn open_session(
         )
         .await
         .into_js()?;
-    Ok(NativeExecSession::new(session))
+    Ok(NativeExecSession::new(session, deadline))
 }
 
 #[napi]
@@ -156,19 +160,44 @@ impl NativeClient {
     }
 }
 
+/// When a streamed command is given up on, and how the TIMEOUT names it.
+pub(crate) struct Deadline {
+    pub operation: String,
+    pub ms: u64,
+}
+
+impl Deadline {
+    /// A positive `timeout_ms`; none for absent, 0, negative or not finite.
+    pub(crate) fn of(operation: String, timeout_ms: Option<f64>) -> Option<Deadline> {
+        let ms = timeout_ms.filter(|t| t.is_finite() && *t > 0.0)?;
+        Some(Deadline {
+            operation,
+            ms: ms.min(1e15) as u64,
+        })
+    }
+}
+
 impl NativeExecSession {
-    pub(crate) fn new(mut session: ExecSession) -> Self {
+    /// A session; with a `deadline`, wait() rejects with TIMEOUT when it
+    /// passes and the connection is closed.
+    pub(crate) fn new(mut session: ExecSession, deadline: Option<Deadline>) -> Self {
         let remote_kill = std::sync::Mutex::new(session.take_remote_kill());
         let stdout = session.stdout().map(|r| Output::new(Box::new(r)));
         let stderr = session.stderr().map(|r| Output::new(Box::new(r)));
         let stdin = session.stdin().map(|w| Box::new(w) as Writer);
         let resize = session.terminal_size();
         let command = session.command().to_string();
-        let exit =
-            CancellableTask::spawn(
-                format!("exec {command}"),
-                async move { session.wait().await },
-            );
+        let exit = CancellableTask::spawn(format!("exec {command}"), async move {
+            let Some(Deadline { operation, ms }) = deadline else {
+                return session.wait().await;
+            };
+            let waiting =
+                tokio::time::timeout(std::time::Duration::from_millis(ms), session.wait());
+            waiting.await.unwrap_or(Err(agent_sandbox::Error::Timeout {
+                operation,
+                timeout_ms: ms,
+            }))
+        });
         NativeExecSession {
             stdout: Mutex::new(stdout),
             stderr: Mutex::new(stderr),

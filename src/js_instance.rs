@@ -18,7 +18,7 @@ use crate::js_cancel::{CancelToken, or_cancelled, token_of};
 use crate::js_client::{Connection, NativeClient};
 use crate::js_error::{IntoJs, decode, invalid_argument as invalid};
 use crate::js_events::{EventSink, millis};
-use crate::js_exec::NativeExecSession;
+use crate::js_exec::{Deadline, NativeExecSession};
 
 /// What an instance holds: the sandbox, made on first use for an instance
 /// built from a client that has not connected yet.
@@ -113,6 +113,8 @@ pub struct JsAgentCommand {
     pub stdin: Option<bool>,
     pub tty: Option<bool>,
     pub kill_signal: Option<String>,
+    /// Positive: the deadline after which wait() rejects with TIMEOUT.
+    pub timeout_ms: Option<f64>,
 }
 
 fn trimmed(bytes: &[u8]) -> String {
@@ -250,6 +252,7 @@ impl AgentSandboxInstance {
     ) -> napi::Result<PromiseRaw<'env, NativeExecSession>> {
         let state = self.state.clone();
         let token = token_of(cancel);
+        let deadline = Deadline::of(format!("exec {}", command.cmd), command.timeout_ms);
         let command = AgentCommand {
             cmd: command.cmd,
             args: command.args.unwrap_or_default(),
@@ -266,7 +269,7 @@ impl AgentSandboxInstance {
         env.spawn_future(or_cancelled("execStream", token, async move {
             let sandbox = state.sandbox().await?;
             let session = sandbox.exec_stream(&command).await.into_js()?;
-            Ok(NativeExecSession::new(session))
+            Ok(NativeExecSession::new(session, deadline))
         }))
     }
 

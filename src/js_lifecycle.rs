@@ -2,6 +2,7 @@
 //! `CustomResourceCrud`).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use agent_sandbox::lifecycle::{ClaimRequest, Readiness};
 use napi::Env;
@@ -10,7 +11,7 @@ use napi_derive::napi;
 use serde_json::json;
 
 use crate::js_cancel::{CancelToken, token_of};
-use crate::js_client::NativeClient;
+use crate::js_client::{Connection, NativeClient};
 use crate::js_crud::deadline;
 use crate::js_error::IntoJs;
 use crate::js_json::{Answer, IntoAnswer};
@@ -46,30 +47,40 @@ impl NativeClient {
         options: JsClaimOptions,
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, Answer>> {
-        let connection = self.connection();
-        let token = token_of(cancel);
-        let timeout = deadline(options.timeout_ms);
-        let request = ClaimRequest {
-            name: options
-                .name
-                .filter(|n| !n.is_empty())
-                .unwrap_or_else(random_claim_name),
-            warm_pool: options.warm_pool,
-            template: options.template,
-            labels: options.labels.unwrap_or_default().into_iter().collect(),
-        };
-        env.spawn_future(async move {
-            let client = connection.client().await.into_js()?;
-            let bound = agent_sandbox::lifecycle::claim_sandbox_or_clean_up(
-                &client, &namespace, &request, timeout, &token,
-            )
-            .await
-            .into_js()?;
-            json!({ "claim": bound.claim, "sandbox": bound.sandbox, "podName": bound.pod_name })
-                .into_answer()
-                .into_js()
-        })
+        claim_sandbox_on(env, self.connection(), namespace, options, cancel)
     }
+}
+
+/// [`NativeClient::claim_sandbox`] on a connection.
+pub(crate) fn claim_sandbox_on<'env>(
+    env: &'env Env,
+    connection: Arc<Connection>,
+    namespace: String,
+    options: JsClaimOptions,
+    cancel: Option<&CancelToken>,
+) -> napi::Result<PromiseRaw<'env, Answer>> {
+    let token = token_of(cancel);
+    let timeout = deadline(options.timeout_ms);
+    let request = ClaimRequest {
+        name: options
+            .name
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(random_claim_name),
+        warm_pool: options.warm_pool,
+        template: options.template,
+        labels: options.labels.unwrap_or_default().into_iter().collect(),
+    };
+    env.spawn_future(async move {
+        let client = connection.client().await.into_js()?;
+        let bound = agent_sandbox::lifecycle::claim_sandbox_or_clean_up(
+            &client, &namespace, &request, timeout, &token,
+        )
+        .await
+        .into_js()?;
+        json!({ "claim": bound.claim, "sandbox": bound.sandbox, "podName": bound.pod_name })
+            .into_answer()
+            .into_js()
+    })
 }
 
 #[napi(object)]

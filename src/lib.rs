@@ -6,6 +6,7 @@
 //! streams, KubeConfig objects). Errors cross the boundary as
 //! [`js_error::to_napi`].
 
+mod js_agent_sandbox_client;
 mod js_cancel;
 mod js_client;
 mod js_constants;
