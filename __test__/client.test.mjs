@@ -117,6 +117,9 @@ for (const profile of ['v0.5.6', 'v0.4.6']) {
       assert.equal(r.stdout, 'claimed');
       await assert.rejects(client.claimSandbox({ name: 'never', warmPool: 'no-such-pool', timeoutMs: 1500 }), (e) => e.code === 'TIMEOUT' || e.code === 'NOT_FOUND' || e.statusCode === 404);
       assert.equal(await client.claims.exists(ns.name, 'never'), false);
+      // A claim of that name is someone else's: refused, and left alone (it was deleted before).
+      await assert.rejects(client.claimSandbox({ name: 'my-claim', warmPool: 'claim-pool', timeoutMs: 10_000 }), (e) => e.code === 'ALREADY_EXISTS' && e.statusCode === 409);
+      assert.equal(await client.claims.exists(ns.name, 'my-claim'), true);
       await client.deleteClaim('my-claim');
     });
 
@@ -184,6 +187,11 @@ for (const profile of ['v0.5.6', 'v0.4.6']) {
       const handle = client.watchSandboxes(() => assert.fail('no callback after stop'));
       handle.stop();
       await handle.done;
+      // Stopped while the watch is being opened (it used to wait for events forever).
+      const opening = client.watchSandboxes(() => {});
+      await new Promise((resolve) => setImmediate(resolve));
+      opening.stop();
+      await opening.done;
     });
 
     it('healthCheck reports the cluster, the CRDs and the namespace', async () => {

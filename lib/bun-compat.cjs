@@ -8,21 +8,17 @@
 
 let applied = false;
 
+/** The agent's TLS settings in the shape of Bun's `fetch(url, { tls })`. */
 function agentTls(agent) {
-  if (!agent) return undefined;
-  const o = agent.options || agent;
-  const tls = {};
-  for (const key of ['cert', 'key', 'ca']) if (o[key] !== undefined) tls[key] = o[key];
-  if (o.rejectUnauthorized !== undefined) tls.rejectUnauthorized = o.rejectUnauthorized;
+  const o = agent?.options || agent || {};
+  const tls = Object.fromEntries(['cert', 'key', 'ca', 'rejectUnauthorized'].filter((k) => o[k] !== undefined).map((k) => [k, o[k]]));
   return Object.keys(tls).length > 0 ? tls : undefined;
 }
 
 function applyBunCompat() {
   if (typeof globalThis.Bun === 'undefined' || applied) return;
   applied = true;
-  let fetchLib;
-  let http;
-  let rxjs;
+  let fetchLib, http, rxjs;
   try {
     fetchLib = require('@kubernetes/client-node/dist/gen/http/isomorphic-fetch.js');
     http = require('@kubernetes/client-node/dist/gen/http/http.js');
@@ -31,27 +27,14 @@ function applyBunCompat() {
     return; // client-node is not installed: nothing to patch
   }
   try {
-    const proto = fetchLib.IsomorphicFetchHttpLibrary.prototype;
-    proto.send = function send(request) {
-      const body = request.getBody();
-      const init = {
-        method: request.getHttpMethod().toString(),
-        body,
-        headers: request.getHeaders(),
-        signal: request.getSignal?.(),
-      };
+    fetchLib.IsomorphicFetchHttpLibrary.prototype.send = function send(request) {
+      const init = { method: request.getHttpMethod().toString(), body: request.getBody(), headers: request.getHeaders(), signal: request.getSignal?.() };
       const tls = agentTls(request.getAgent?.());
       if (tls) init.tls = tls;
-      const result = fetch(request.getUrl(), init).then(async (resp) => {
-        const headers = {};
-        resp.headers.forEach((value, name) => {
-          headers[name] = value;
-        });
-        const bodyWrapper = {
-          text: () => resp.text(),
-          binary: async () => Buffer.from(await resp.arrayBuffer()),
-        };
-        return new http.ResponseContext(resp.status, headers, bodyWrapper);
+      const result = fetch(request.getUrl(), init).then((resp) => {
+        const headers = Object.fromEntries(resp.headers.entries());
+        const body = { text: () => resp.text(), binary: async () => Buffer.from(await resp.arrayBuffer()) };
+        return new http.ResponseContext(resp.status, headers, body);
       });
       return rxjs.from(result);
     };

@@ -1,11 +1,11 @@
 'use strict';
-// CustomResourceCrud is native (src/js_crud.rs): requests, JSON, the
-// contract's error mapping. Here it gets the exported error classes and
+// CustomResourceCrud and NativeClient are native (src/js_crud.rs,
+// src/js_client.rs); here they get the exported error classes and
 // AbortSignals (`options.signal`: reads are dropped, an aborted create
 // deletes what it made, other writes are aborted only before they are sent).
 
 const { native } = require('./native.cjs');
-const { withAbortSignals, withErrorClasses } = require('./native-class.cjs');
+const { toError, withAbortSignals, withErrorClasses } = require('./native-class.cjs');
 
 const { CustomResourceCrud, NativeClient } = native;
 
@@ -15,14 +15,14 @@ withAbortSignals(CustomResourceCrud, {
   apply: [2, 3], delete: [2, 3], exists: [2, 3], getScale: [2, 3], setScale: [3, 4], waitForReady: [0, 1],
 });
 withErrorClasses(NativeClient);
-withAbortSignals(NativeClient, { exec: [1, 2], startExec: [1, 2], claimSandbox: [1, 2] });
+withAbortSignals(NativeClient, { exec: [1, 2], startExec: [1, 2] });
 
 /** The native client (one connection per configuration) of a KubeConfig, read now. */
 function nativeClientFor(kc, apiVersion) {
   try {
     return native.nativeClientFor(kc, apiVersion || undefined);
   } catch (err) {
-    throw require('./native-class.cjs').toError(err, 'nativeClientFor');
+    throw toError(err, 'nativeClientFor');
   }
 }
 

@@ -9,11 +9,7 @@ const { AgentSandboxError, KubeConfigError, fromNative } = require('./errors.cjs
 
 const byName = (list, name) => list.find((entry) => entry.name === name) ?? null;
 
-/**
- * A kubeconfig: clusters, users, contexts and the current context, with the
- * methods of client-node's KubeConfig that consumers call. Mutations (for
- * example setCurrentContext or skipTLSVerify) apply to the next call that uses it.
- */
+/** client-node's KubeConfig shape and the methods consumers call; edits apply to the next call that uses it. */
 class KubeConfig {
   clusters = [];
   users = [];

@@ -7,12 +7,7 @@ const { CustomResourceCrud } = require('./crud.cjs');
 const { AgentSandboxError, TimeoutError } = require('./errors.cjs');
 const { cancelledError } = require('./native-class.cjs');
 
-/**
- * Resolves with the Sandbox once its Ready condition is True, as soon as a
- * watch reports it. A terminal reason rejects with SANDBOX_FAILED, the
- * deadline (default 120 s) with TimeoutError, an AbortSignal with CANCELLED.
- * `pollIntervalMs` only matters for CRUD objects that are not this SDK's (they are polled).
- */
+/** Watched natively for this SDK's CRUD objects; others (test doubles) are polled every `pollIntervalMs`. */
 function waitForReady(crud, options) {
   if (crud instanceof CustomResourceCrud) return crud.waitForReady(options);
   return pollForReady(crud, options);

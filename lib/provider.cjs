@@ -1,9 +1,7 @@
 'use strict';
 // AgentPane's provider side: the native AgentSandboxProvider and
-// AgentSandboxInstance classes. Every rule (status, naming, defaults,
-// validation, command assembly, lifecycle) is in the Rust core; this file
-// adds only what must be JS: the exported error classes on every method,
-// Node streams for execStream, listener callbacks, and the default client.
+// AgentSandboxInstance, every rule in the Rust core. Here only what must be
+// JS: error classes, Node streams for execStream, listeners, the default client.
 
 const { native } = require('./native.cjs');
 const { AgentSandboxClient } = require('./client.cjs');
@@ -53,13 +51,8 @@ Object.assign(native.AgentSandboxProvider.prototype, {
   },
 });
 
-// ── instance: Node streams ────────────────────────────────────────────────
-/**
- * Streams an agent command: `{stdout, stderr, wait, kill}` with Node streams.
- * `cwd`, `env` and the command reach the program as argv (the core assembles
- * it); `killSignal` (opt-in) makes kill() also signal the command's process
- * group; `signal` and `timeoutMs` end it.
- */
+// ── instance: Node streams over the native session (`cwd`, `env` and the
+// command reach the program as argv; `killSignal` opt-in signals its group) ──
 native.AgentSandboxInstance.prototype.execStream = async function execStream(options) {
   const { cmd, args, env, cwd, stdin, tty, killSignal, signal, timeoutMs } = options ?? {};
   const session = await this.openExecStream({ cmd, args, env, cwd, stdin: Boolean(stdin), tty: Boolean(tty), killSignal, timeoutMs }, { signal });

@@ -33,11 +33,7 @@ async function* watchEvents(crud, options = {}) {
   }
 }
 
-/**
- * Calls `callback({type, object})` for every change. `done` resolves after
- * stop() (or when a timeoutSeconds watch ends) and rejects on errors retrying
- * cannot fix; a callback that throws is logged and the watch goes on.
- */
+/** The callback shape: `done` settles as the iterator ends; a callback that throws is logged and the watch goes on. */
 function watchWith(crud, options, callback) {
   const stopped = new AbortController();
   const done = (async () => {

@@ -26,17 +26,6 @@ pub struct JsClientWaitOptions {
     pub timeout_ms: Option<f64>,
 }
 
-#[napi(object)]
-pub struct JsClientClaimOptions {
-    pub name: Option<String>,
-    pub namespace: Option<String>,
-    pub warm_pool: Option<String>,
-    pub template: Option<String>,
-    pub labels: Option<std::collections::HashMap<String, String>>,
-    /// Default 120,000.
-    pub timeout_ms: Option<f64>,
-}
-
 #[napi(js_name = "AgentSandboxClient")]
 pub struct JsAgentSandboxClient {
     namespace: String,
@@ -441,11 +430,11 @@ impl JsAgentSandboxClient {
         &self,
         env: &'env Env,
         this: This<Object>,
-        options: Option<JsClientClaimOptions>,
+        options: Option<JsClaimOptions>,
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, Answer>> {
         let connection = self.connection(&this)?;
-        let o = options.unwrap_or(JsClientClaimOptions {
+        let mut options = options.unwrap_or(JsClaimOptions {
             name: None,
             namespace: None,
             warm_pool: None,
@@ -453,14 +442,7 @@ impl JsAgentSandboxClient {
             labels: None,
             timeout_ms: None,
         });
-        let namespace = self.ns(o.namespace);
-        let options = JsClaimOptions {
-            name: o.name,
-            warm_pool: o.warm_pool,
-            template: o.template,
-            labels: o.labels,
-            timeout_ms: o.timeout_ms,
-        };
+        let namespace = self.ns(options.namespace.take());
         claim_sandbox_on(env, connection, namespace, options, cancel)
     }
 

@@ -11,7 +11,7 @@ use napi_derive::napi;
 use serde_json::json;
 
 use crate::js_cancel::{CancelToken, token_of};
-use crate::js_client::{Connection, NativeClient};
+use crate::js_client::Connection;
 use crate::js_crud::deadline;
 use crate::js_error::IntoJs;
 use crate::js_json::{Answer, IntoAnswer};
@@ -20,6 +20,8 @@ use crate::js_json::{Answer, IntoAnswer};
 pub struct JsClaimOptions {
     /// Default: `claim-` and 10 random base-36 characters.
     pub name: Option<String>,
+    /// Default: the client's.
+    pub namespace: Option<String>,
     pub warm_pool: Option<String>,
     pub template: Option<String>,
     pub labels: Option<HashMap<String, String>>,
@@ -33,25 +35,10 @@ fn random_claim_name() -> String {
     format!("claim-{}", &id[1..11])
 }
 
-#[napi]
-impl NativeClient {
-    /// Creates a SandboxClaim, waits until it is bound and its Sandbox is
-    /// Ready: `{claim, sandbox, podName}`. On failure (deadline, cancel,
-    /// terminal reason) the claim is deleted again, unless it was not ours
-    /// (a claim of that name already existed).
-    #[napi(ts_return_type = "Promise<{ claim: any; sandbox: any; podName: string }>")]
-    pub fn claim_sandbox<'env>(
-        &self,
-        env: &'env Env,
-        namespace: String,
-        options: JsClaimOptions,
-        cancel: Option<&CancelToken>,
-    ) -> napi::Result<PromiseRaw<'env, Answer>> {
-        claim_sandbox_on(env, self.connection(), namespace, options, cancel)
-    }
-}
-
-/// [`NativeClient::claim_sandbox`] on a connection.
+/// Creates a SandboxClaim, waits until it is bound and its Sandbox is
+/// Ready: `{claim, sandbox, podName}`. On failure (deadline, cancel,
+/// terminal reason) the claim is deleted again, unless it was not ours (a
+/// claim of that name already existed).
 pub(crate) fn claim_sandbox_on<'env>(
     env: &'env Env,
     connection: Arc<Connection>,

@@ -37,7 +37,7 @@ export async function calls(): Promise<void> {
   watch.stop();
   const result: unknown = native.validateSchema('sandboxSchema', '{}');
   const readiness: { state: string; reason?: string; message?: string } = native.sandboxReadiness('{}');
-  const claimed: { podName: string } = await client.claimSandbox('ns', { name: 'c', warmPool: 'p', template: 't', labels: { a: 'b' }, timeoutMs: 1 });
+  const claimed: { podName: string } = await new native.AgentSandboxClient(kc, 'ns').claimSandbox({ name: 'c', namespace: 'ns', warmPool: 'p', template: 't', labels: { a: 'b' }, timeoutMs: 1 });
   const status: unknown = await client.controllerStatus('ns');
   const tar: Buffer = native.tarSingleFile('f', Buffer.from('x'), 0o600, 0);
   const file: { name: string; mode: number; content: Buffer } = native.tarFirstFile(tar);
@@ -54,6 +54,11 @@ type Crud = native.CustomResourceCrud;
 type NativeOnlyCrud = 'openWatch';
 export const crudHasPublic: Record<keyof pub.CustomResourceCrud<pub.Sandbox>, true> = {} as Record<keyof Crud, true>;
 export const publicHasCrud: Record<Exclude<keyof Crud, NativeOnlyCrud>, true> = {} as Record<keyof pub.CustomResourceCrud<pub.Sandbox>, true>;
+type Client = native.AgentSandboxClient;
+// Added in JS (Node streams, watch callbacks, Dates) or set as properties by the native constructor.
+type JsOnlyClient = 'pause' | 'resume' | 'setShutdown' | 'getServiceFQDN' | 'exec' | 'execStream' | 'watchSandboxes' | 'watchClaims' | 'watch' | 'kubeConfig' | 'namespace' | 'networkPolicies' | 'pods';
+export const clientHasPublic: Record<Exclude<keyof pub.AgentSandboxClient, JsOnlyClient>, true> = {} as Record<keyof Client, true>;
+export const publicHasClient: Record<keyof Client, true> = {} as Record<keyof pub.AgentSandboxClient, true>;
 type Provider = native.AgentSandboxProvider;
 type Instance = native.AgentSandboxInstance;
 type JsOnlyProvider = 'on' | 'off' | 'client';
