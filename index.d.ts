@@ -62,7 +62,12 @@ export interface NetworkPolicySpec {
 }
 /** `Name` on controllers up to v0.2; newer ones write `name`. */
 export interface ClaimSandboxStatus {
+  /** Controllers up to v0.2. */
   Name?: string;
+  name?: string;
+  podIPs?: string[];
+  /** The Sandbox's Service, mirrored by the claim (agent-sandbox v1.x). */
+  serviceFQDN?: string;
 }
 
 export interface SandboxSpec {
@@ -106,6 +111,8 @@ export type SandboxClaimList = CRDResourceList<SandboxClaim>;
 export interface SandboxWarmPoolSpec {
   replicas: number;
   sandboxTemplateRef: SandboxTemplateRef;
+  /** How long a new member may take to become Ready before the pool replaces it; at least 30 (agent-sandbox v1.0.12). */
+  readinessGracePeriodSeconds?: number;
 }
 export interface SandboxWarmPoolStatus {
   replicas?: number;
@@ -390,7 +397,7 @@ export declare class AgentSandboxClient {
   /** `options.signal` aborts any of these calls (see CustomResourceCrud). */
   createSandbox(sandbox: Sandbox, namespace?: string, options?: CallOptions): Promise<Sandbox>;
   getSandbox(name: string, namespace?: string, options?: CallOptions): Promise<Sandbox>;
-  listSandboxes(options?: { labelSelector?: string; namespace?: string } & CallOptions): Promise<SandboxList>;
+  listSandboxes(options?: ListOptions & CallOptions): Promise<SandboxList>;
   deleteSandbox(name: string, namespace?: string, options?: CallOptions): Promise<void>;
   sandboxExists(name: string, namespace?: string, options?: CallOptions): Promise<boolean>;
   waitForReady(name: string, options?: Partial<WaitForReadyOptions>): Promise<Sandbox>;
@@ -400,15 +407,16 @@ export declare class AgentSandboxClient {
   execStream(options: Omit<ExecStreamOptions, 'namespace'> & { namespace?: string }): Promise<ExecStreamResult>;
   createTemplate(template: SandboxTemplate, namespace?: string, options?: CallOptions): Promise<SandboxTemplate>;
   getTemplate(name: string, namespace?: string, options?: CallOptions): Promise<SandboxTemplate>;
-  listTemplates(namespace?: string, options?: CallOptions): Promise<SandboxTemplateList>;
+  listTemplates(namespace?: string, options?: Omit<ListOptions, 'namespace'> & CallOptions): Promise<SandboxTemplateList>;
   deleteTemplate(name: string, namespace?: string, options?: CallOptions): Promise<void>;
   createClaim(claim: SandboxClaim, namespace?: string, options?: CallOptions): Promise<SandboxClaim>;
   getClaim(name: string, namespace?: string, options?: CallOptions): Promise<SandboxClaim>;
-  listClaims(namespace?: string, options?: CallOptions): Promise<SandboxClaimList>;
+  /** `options.labelSelector` selects claims by label (e.g. the labels given to claimSandbox). */
+  listClaims(namespace?: string, options?: Omit<ListOptions, 'namespace'> & CallOptions): Promise<SandboxClaimList>;
   deleteClaim(name: string, namespace?: string, options?: CallOptions): Promise<void>;
   createWarmPool(pool: SandboxWarmPool, namespace?: string, options?: CallOptions): Promise<SandboxWarmPool>;
   getWarmPool(name: string, namespace?: string, options?: CallOptions): Promise<SandboxWarmPool>;
-  listWarmPools(namespace?: string, options?: CallOptions): Promise<SandboxWarmPoolList>;
+  listWarmPools(namespace?: string, options?: Omit<ListOptions, 'namespace'> & CallOptions): Promise<SandboxWarmPoolList>;
   replaceWarmPool(name: string, pool: SandboxWarmPool, namespace?: string): Promise<SandboxWarmPool>;
   deleteWarmPool(name: string, namespace?: string, options?: CallOptions): Promise<void>;
   /** The pool's `scale` subresource. */
@@ -446,6 +454,10 @@ export declare class AgentSandboxClient {
     template?: string;
     labels?: Record<string, string>;
     timeoutMs?: number;
+    /** Expiry: the claim and its Sandbox are deleted this many seconds after the claim is made (`shutdownTime` with policy `Delete`). */
+    shutdownAfterSeconds?: number;
+    /** Wait on an existing claim of this name (e.g. after a restart) instead of failing with ALREADY_EXISTS; it is never deleted by this call. */
+    reconnect?: boolean;
     signal?: AbortSignal;
   }): Promise<{ claim: CRDResource; sandbox: CRDResource; podName: string }>;
   /** What AgentPane's GET /api/sandbox/k8s/controller serves. Never throws. */

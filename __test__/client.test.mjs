@@ -1,10 +1,11 @@
-// AgentSandboxClient on both controller profiles: v0.5.6 (v1beta1 storage,
-// v1alpha1 through the conversion webhook) and v0.4.6 (v1alpha1 only).
+// AgentSandboxClient on every controller profile: v0.5.6 (v1beta1 storage,
+// v1alpha1 through the conversion webhook), v0.4.6 (v1alpha1 only) and
+// v1beta1-only (the API of agent-sandbox v1.x).
 import { assert, describe, it, before, after, until } from './helpers/harness.mjs';
 import * as sdk from '../index.js';
-import { kubeConfigFor, freshNamespace, sandboxManifest, unreachableKubeConfig } from './helpers/cluster.mjs';
+import { PROFILES, kubeConfigFor, kubectl, freshNamespace, sandboxManifest, unreachableKubeConfig } from './helpers/cluster.mjs';
 
-for (const profile of ['v0.5.6', 'v0.4.6']) {
+for (const profile of PROFILES) {
   describe(`AgentSandboxClient against controller ${profile}`, () => {
     let client;
     let ns;
@@ -79,6 +80,39 @@ for (const profile of ['v0.5.6', 'v0.4.6']) {
       await assert.rejects(client.waitForReady('missing-one', { timeoutMs: 5000 }), sdk.NotFoundError);
     });
 
+    it('refuses before any request what the server would: a Service name over 63 characters; v1alpha1 where only v1beta1 is served', async () => {
+      const long = sandboxManifest('s'.repeat(64));
+      long.spec.service = true;
+      await assert.rejects(client.createSandbox(long), (e) => e.code === 'INVALID_ARGUMENT' && /at most 63/.test(e.message));
+      await assert.rejects(client.sandboxes.apply(ns.name, long), (e) => e.code === 'INVALID_ARGUMENT');
+      if (profile === 'v1beta1-only') {
+        const pinned = new sdk.AgentSandboxClient({ kubeConfig: client.kubeConfig, namespace: ns.name, apiVersion: 'v1alpha1' });
+        await assert.rejects(pinned.listSandboxes(), (e) => e.code === 'UNSUPPORTED' && /serves only v1beta1/.test(e.message) && /apiVersion/.test(e.message));
+        // With no option set, everything works.
+        assert.ok(Array.isArray((await new sdk.AgentSandboxClient({ kubeConfig: client.kubeConfig, namespace: ns.name }).listSandboxes()).items));
+      }
+    });
+
+    it('Ready=False with reason InvalidConfiguration (agent-sandbox v1.0.4) fails waitForReady at once, with the reason', async () => {
+      const stuck = sandboxManifest('invalid-config');
+      stuck.spec.podTemplate.spec.nodeSelector = { 'no-such': 'node' };
+      await client.createSandbox(stuck);
+      const waiting = client.waitForReady('invalid-config', { timeoutMs: 60_000 });
+      waiting.catch(() => {});
+      await new Promise((resolve) => setTimeout(resolve, 300)); // let the wait start watching
+      // What a v1.x controller writes when the API server refuses the Sandbox's Service.
+      const message = 'Service "invalid-config" is invalid: metadata.name: must be no more than 63 characters';
+      const condition = { type: 'Ready', status: 'False', reason: 'InvalidConfiguration', message, lastTransitionTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') };
+      const at = Date.now();
+      kubectl(profile, 'patch', 'sandboxes.agents.x-k8s.io', 'invalid-config', '-n', ns.name, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { conditions: [condition] } }));
+      await assert.rejects(waiting, (e) => {
+        assert.deepEqual([e.code, e.details.reason, e.message], ['SANDBOX_FAILED', 'InvalidConfiguration', message]);
+        return true;
+      });
+      const took = Date.now() - at;
+      assert.ok(took < 1000, `rejected ${took} ms after the condition was written`);
+    });
+
     it('manages templates, claims and warm pools in the extensions group', async () => {
       const template = new sdk.SandboxTemplateBuilder('tpl')
         .podTemplate({ metadata: {}, spec: { containers: [{ name: 'sandbox', image: 'busybox' }] } })
@@ -120,6 +154,21 @@ for (const profile of ['v0.5.6', 'v0.4.6']) {
       // A claim of that name is someone else's: refused, and left alone (it was deleted before).
       await assert.rejects(client.claimSandbox({ name: 'my-claim', warmPool: 'claim-pool', timeoutMs: 10_000 }), (e) => e.code === 'ALREADY_EXISTS' && e.statusCode === 409);
       assert.equal(await client.claims.exists(ns.name, 'my-claim'), true);
+      // Reconnecting by name (after a restart, say) gives the same claim and Sandbox.
+      const again = await client.claimSandbox({ name: 'my-claim', reconnect: true, timeoutMs: 30_000 });
+      assert.deepEqual([again.claim.metadata.uid, again.sandbox.metadata.name, again.podName], [bound.claim.metadata.uid, sandboxName, bound.podName]);
+      // Labels select claims.
+      const labelled = await client.listClaims(undefined, { labelSelector: 'agentpane.io/project-id=p1' });
+      assert.deepEqual(labelled.items.map((c) => c.metadata.name), ['my-claim']);
+      // Expiry: shutdownTime with policy Delete.
+      const before = Date.now();
+      const expiring = await client.claimSandbox({ name: 'expiring', warmPool: 'claim-pool', shutdownAfterSeconds: 3600, timeoutMs: 60_000 });
+      const lifecycle = (await client.getClaim('expiring')).spec.lifecycle;
+      assert.equal(lifecycle.shutdownPolicy, 'Delete');
+      const at = Date.parse(lifecycle.shutdownTime);
+      assert.ok(at >= before + 3_599_000 && at <= Date.now() + 3_601_000, lifecycle.shutdownTime);
+      assert.ok(expiring.podName);
+      await client.deleteClaim('expiring');
       await client.deleteClaim('my-claim');
     });
 
@@ -205,7 +254,8 @@ for (const profile of ['v0.5.6', 'v0.4.6']) {
       assert.equal(status.ready, true);
       assert.equal(status.crdReady, true);
       assert.equal(status.clusterVersion, 'v1.36.3');
-      assert.deepEqual(status.servedVersions['agents.x-k8s.io'], profile === 'v0.5.6' ? ['v1beta1', 'v1alpha1'] : ['v1alpha1']);
+      const served = { 'v0.5.6': ['v1beta1', 'v1alpha1'], 'v0.4.6': ['v1alpha1'], 'v1beta1-only': ['v1beta1'] }[profile];
+      assert.deepEqual(status.servedVersions['agents.x-k8s.io'], served);
       assert.equal(status.installed, false); // the test controller runs outside the cluster: no Deployment
       const elsewhere = new sdk.AgentSandboxClient({ kubeConfig: client.kubeConfig, namespace: 'does-not-exist' });
       assert.equal((await elsewhere.healthCheck()).healthy, false);

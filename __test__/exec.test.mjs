@@ -1,16 +1,16 @@
 // Exec against the real API server; under the test environment the command
 // runs on this host through the node's exec endpoint.
-import { assert, describe, it, before, after } from './helpers/harness.mjs';
+import { assert, describe, it, before, after, until } from './helpers/harness.mjs';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import * as sdk from '../index.js';
-import { kubeConfigFor, freshNamespace, sandboxManifest } from './helpers/cluster.mjs';
+import { V1BETA1_PROFILES, kubeConfigFor, freshNamespace, sandboxManifest } from './helpers/cluster.mjs';
 
-describe('exec', () => {
+for (const profile of V1BETA1_PROFILES) describe(`exec (${profile})`, () => {
   let client;
   let ns;
   before(async () => {
-    const kc = kubeConfigFor();
+    const kc = kubeConfigFor(profile);
     ns = await freshNamespace(kc, 'exec');
     client = new sdk.AgentSandboxClient({ kubeConfig: kc, namespace: ns.name });
     await client.createSandbox(sandboxManifest('box'));
@@ -172,5 +172,51 @@ describe('exec', () => {
     const h = await client.execStream({ sandboxName: 'gone-box', command: ['true'] });
     assert.equal(h.stdout.destroyed, true);
     await assert.rejects(h.wait(), (e) => e instanceof sdk.ExecError && !/undefined/.test(e.message) && !/Exec failed.*Exec failed/.test(e.message));
+  });
+
+  it('needs only get on the Sandbox and pods/exec: no pod-name annotation, a service account that cannot list pods', async () => {
+    const kc = client.kubeConfig;
+    const crud = (group, version, plural) => new sdk.CustomResourceCrud(kc, { group, version, plural });
+    const rbac = (plural) => crud('rbac.authorization.k8s.io', 'v1', plural);
+    const meta = { name: 'runner', namespace: ns.name };
+    await crud('', 'v1', 'serviceaccounts').create(ns.name, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta });
+    await rbac('roles').create(ns.name, {
+      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: meta,
+      // What the original SDK needed for exec, nothing more.
+      rules: [
+        { apiGroups: ['agents.x-k8s.io'], resources: ['sandboxes'], verbs: ['get'] },
+        { apiGroups: [''], resources: ['pods/exec'], verbs: ['create', 'get'] },
+      ],
+    });
+    await rbac('rolebindings').create(ns.name, {
+      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: meta,
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'runner' },
+      subjects: [{ kind: 'ServiceAccount', name: 'runner', namespace: ns.name }],
+    });
+    const secrets = crud('', 'v1', 'secrets');
+    await secrets.create(ns.name, {
+      apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/service-account-token',
+      metadata: { name: 'runner-token', annotations: { 'kubernetes.io/service-account.name': 'runner' } },
+    });
+    let token;
+    await until('the service account token', async () => (token = (await secrets.get(ns.name, 'runner-token')).data?.token));
+    const doc = kc.toDocument();
+    const asRunner = sdk.KubeConfig.fromDocument({
+      ...doc,
+      users: [{ name: 'runner', user: { token: Buffer.from(token, 'base64').toString('utf8') } }],
+      contexts: [{ name: 'runner', context: { cluster: kc.getCurrentContext() && kc.getContextObject(kc.getCurrentContext()).cluster, user: 'runner' } }],
+      'current-context': 'runner',
+    });
+    const runner = new sdk.AgentSandboxClient({ kubeConfig: asRunner, namespace: ns.name });
+
+    // v1.x writes no pod-name annotation (the pod is named after the Sandbox).
+    // The v0.5.6 controller of these profiles writes it back on its next
+    // reconcile, so the exec below may see either; with or without it, exec
+    // must need no pod read (the rule itself: exec.rs pod_name_of tests).
+    await client.sandboxes.patch(ns.name, 'box', { metadata: { annotations: { 'agents.x-k8s.io/pod-name': null } } });
+    await assert.rejects(runner.pods.list({ namespace: ns.name }), (e) => e.statusCode === 403);
+    await assert.rejects(runner.pods.get(ns.name, 'box'), (e) => e.statusCode === 403);
+    const r = await runner.exec({ sandboxName: 'box', command: ['echo', 'as the runner'] });
+    assert.deepEqual(r, { exitCode: 0, stdout: 'as the runner', stderr: '' });
   });
 });

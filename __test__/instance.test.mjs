@@ -3,7 +3,7 @@
 import { assert, describe, it, before, after, until } from './helpers/harness.mjs';
 import { randomBytes } from 'node:crypto';
 import * as sdk from '../index.js';
-import { kubeConfigFor, freshNamespace, sandboxManifest } from './helpers/cluster.mjs';
+import { V1BETA1_PROFILES, kubeConfigFor, freshNamespace, sandboxManifest } from './helpers/cluster.mjs';
 
 const collect = async (stream) => {
   const chunks = [];
@@ -12,13 +12,13 @@ const collect = async (stream) => {
 };
 const tag = () => randomBytes(4).toString('hex');
 
-describe('AgentSandboxInstance', () => {
+for (const profile of V1BETA1_PROFILES) describe(`AgentSandboxInstance (${profile})`, () => {
   let client;
   let ns;
   let box;
   let home;
   before(async () => {
-    const kc = kubeConfigFor();
+    const kc = kubeConfigFor(profile);
     ns = await freshNamespace(kc, 'inst');
     client = new sdk.AgentSandboxClient({ kubeConfig: kc, namespace: 'default' }); // the instance must use its own namespace
     await client.createSandbox(sandboxManifest('inst'), ns.name);

@@ -3,7 +3,7 @@
 import { assert, describe, it, before, after, until } from './helpers/harness.mjs';
 import { createInterface } from 'node:readline';
 import * as sdk from '../index.js';
-import { kubeConfigFor, freshNamespace, unreachableKubeConfig, sandboxConfig } from './helpers/cluster.mjs';
+import { PROFILES, V1BETA1_PROFILES, kubeConfigFor, freshNamespace, unreachableKubeConfig, sandboxConfig } from './helpers/cluster.mjs';
 
 const IMAGE = sdk.SANDBOX_DEFAULTS.image;
 const config = sandboxConfig;
@@ -23,12 +23,12 @@ function poolTemplate(namespace) {
   return template;
 }
 
-describe('AgentSandboxProvider end to end', () => {
+for (const profile of V1BETA1_PROFILES) describe(`AgentSandboxProvider end to end (${profile})`, () => {
   let kc;
   let ns;
   let client;
   before(async () => {
-    kc = kubeConfigFor();
+    kc = kubeConfigFor(profile);
     ns = await freshNamespace(kc, 'prov');
     // As agentpane-sandboxes: pods must meet the restricted Pod Security level.
     const namespaces = new sdk.CustomResourceCrud(kc, { group: '', version: 'v1', plural: 'namespaces' });
@@ -220,7 +220,7 @@ describe('AgentSandboxProvider end to end', () => {
   });
 });
 
-for (const profile of ['v0.5.6', 'v0.4.6']) {
+for (const profile of PROFILES) {
   describe(`AgentSandboxProvider with a warm pool (controller ${profile})`, () => {
     let ns;
     let client;

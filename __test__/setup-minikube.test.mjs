@@ -135,6 +135,32 @@ describe('k8s/setup-minikube.sh', () => {
     const dry = run('--version', 'v0.4.9', '--dry-run');
     assert.equal(dry.status, 0, dry.stderr);
     assert.match(dry.stdout, /\[dry-run\] kubectl --context minikube apply --server-side --force-conflicts -f .*manifest\.yaml/);
-    assert.match(dry.stdout, /\[dry-run\] kubectl --context minikube apply -f .*k8s\/manifests\//);
+    // Before v0.5 the manifests are rewritten to v1alpha1 (the only version served).
+    assert.match(dry.stdout, /\[dry-run\] kubectl --context minikube apply -f .*\/manifests\//);
+  });
+
+  it('--dry-run with the default version: v1.0.12, after migrating a v0.5.x cluster to v1beta1 storage', async () => {
+    await deployments.patch('agent-sandbox-system', 'agent-sandbox-controller', { metadata: { labels: { 'app.kubernetes.io/version': 'v0.5.6' } } });
+    try {
+      const dry = run('--dry-run');
+      assert.equal(dry.status, 0, dry.stderr);
+      assert.match(dry.stderr, /migrating stored objects to v1beta1 before v1\.0\.12 \(from v0\.5\.6\)/);
+      for (const crd of ['sandboxes.agents.x-k8s.io', 'sandboxtemplates.extensions.agents.x-k8s.io', 'sandboxclaims.extensions.agents.x-k8s.io', 'sandboxwarmpools.extensions.agents.x-k8s.io']) {
+        assert.ok(dry.stdout.includes(`get ${crd} --all-namespaces -o json | kubectl --context 'minikube' replace -f -`), crd);
+        assert.ok(dry.stdout.includes(`patch crd ${crd} --subresource=status --type=merge -p {"status":{"storedVersions":["v1beta1"]}}`), crd);
+      }
+      assert.match(dry.stdout, /\[dry-run\] kubectl --context minikube apply --server-side --force-conflicts -f .*manifest\.yaml/);
+      assert.match(calls(), /curl .*releases\/download\/v1\.0\.12\/manifest\.yaml/);
+      assert.match(dry.stdout, /\[dry-run\] kubectl --context minikube apply -f .*k8s\/manifests\//);
+      // The migration comes before the new CRDs.
+      assert.ok(dry.stdout.indexOf('storedVersions') < dry.stdout.indexOf('--server-side'));
+      // From v0.4.x there is no direct way.
+      await deployments.patch('agent-sandbox-system', 'agent-sandbox-controller', { metadata: { labels: { 'app.kubernetes.io/version': 'v0.4.6' } } });
+      const refused = run('--dry-run');
+      assert.equal(refused.status, 1);
+      assert.match(refused.stderr, /install v0\.5\.6 first/);
+    } finally {
+      await deployments.patch('agent-sandbox-system', 'agent-sandbox-controller', { metadata: { labels: { 'app.kubernetes.io/version': 'v0.4.6' } } });
+    }
   });
 });

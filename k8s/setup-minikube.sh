@@ -28,10 +28,17 @@ Options:
 Release manifests are downloaded from GitHub and their SHA-256 printed; set
 AGENT_SANDBOX_MANIFEST_SHA256 and AGENT_SANDBOX_EXTENSIONS_SHA256 to refuse
 anything else.
+
+Versions: v1.x (default) serves only the v1beta1 API. Upgrading a cluster
+from v0.5.x first migrates the stored objects to v1beta1 and drops v1alpha1
+from each CRD's status.storedVersions (the v1.x CRDs are refused otherwise);
+a cluster on v0.4.x or older must go to v0.5.6 first. v0.5.6 and v0.4.6 stay
+installable with --version.
 EOF
 }
 
-DEFAULT_VERSION=v0.5.6
+DEFAULT_VERSION=v1.0.12
+CRDS=(sandboxes.agents.x-k8s.io sandboxtemplates.extensions.agents.x-k8s.io sandboxclaims.extensions.agents.x-k8s.io sandboxwarmpools.extensions.agents.x-k8s.io)
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PROFILE=${MINIKUBE_PROFILE:-minikube}
 CPUS=${MINIKUBE_CPUS:-2}
@@ -55,6 +62,8 @@ while (($#)); do
 done
 [[ $VERSION =~ ^v[0-9]+\.[0-9]+\.[0-9]+$ ]] || { echo "setup-minikube: --version must look like v0.5.6, got $VERSION" >&2; exit 2; }
 
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
 say() { printf '[setup-minikube] %s\n' "$*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
 # run CMD...: runs a command that changes the cluster (printed only with --dry-run).
@@ -62,6 +71,8 @@ run() {
   if [[ -n $DRY_RUN ]]; then printf '[dry-run] %s\n' "$*"; else "$@"; fi
 }
 kc() { kubectl --context "$PROFILE" "$@"; }
+# at_least A B: version A is B or newer.
+at_least() { [[ $(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1) == "$2" ]]; }
 
 # 1. Tools.
 for tool in minikube kubectl curl sha256sum; do
@@ -101,9 +112,19 @@ have=$(installed_version)
 if kc get crd sandboxes.agents.x-k8s.io >/dev/null 2>&1 && [[ $have == "$VERSION" ]]; then
   say "agent-sandbox $VERSION already installed"
 else
+  if at_least "$VERSION" v1.0.0 && [[ -n $have ]] && ! at_least "$have" v1.0.0; then
+    at_least "$have" v0.5.0 || die "agent-sandbox $have is installed: v1.x needs the objects stored as v1beta1, which v0.4.x cannot do; install v0.5.6 first (--version v0.5.6), then $VERSION"
+    # v1.x serves only v1beta1; Kubernetes refuses CRDs that drop a version
+    # still listed in status.storedVersions. Rewrite every object (stored as
+    # v1beta1 by v0.5.x, the storage version), then record that.
+    say "migrating stored objects to v1beta1 before $VERSION (from $have)"
+    for crd in "${CRDS[@]}"; do
+      run bash -c "kubectl --context '$PROFILE' get $crd --all-namespaces -o json | kubectl --context '$PROFILE' replace -f -"
+      run kubectl --context "$PROFILE" patch crd "$crd" --subresource=status --type=merge -p '{"status":{"storedVersions":["v1beta1"]}}'
+    done
+  fi
   say "installing agent-sandbox $VERSION (found: ${have:-none})"
-  tmp=$(mktemp -d)
-  trap 'rm -rf "$tmp"' EXIT
+  tmp=$work
   base=https://github.com/kubernetes-sigs/agent-sandbox/releases/download/$VERSION
   for file in manifest extensions; do
     curl -fsSL --retry 3 -o "$tmp/$file.yaml" "$base/$file.yaml" || die "could not download $base/$file.yaml"
@@ -117,9 +138,7 @@ else
   done
 fi
 if [[ -z $DRY_RUN ]]; then
-  kc wait --for=condition=Established --timeout=120s \
-    crd/sandboxes.agents.x-k8s.io crd/sandboxtemplates.extensions.agents.x-k8s.io \
-    crd/sandboxclaims.extensions.agents.x-k8s.io crd/sandboxwarmpools.extensions.agents.x-k8s.io >/dev/null
+  kc wait --for=condition=Established --timeout=120s "${CRDS[@]/#/crd/}" >/dev/null
   say "waiting for the controller in $CONTROLLER_NS"
   if kc -n "$CONTROLLER_NS" get deployment/agent-sandbox-controller >/dev/null 2>&1; then
     kc -n "$CONTROLLER_NS" rollout status deployment/agent-sandbox-controller --timeout=300s
@@ -130,9 +149,16 @@ if [[ -z $DRY_RUN ]]; then
   fi
 fi
 
-# 4. Our manifests (file names give the order; apply is idempotent).
+# 4. Our manifests (file names give the order; apply is idempotent). They
+# speak v1beta1; releases before v0.5 serve v1alpha1 only (same fields).
 say "applying k8s/manifests"
-run kubectl --context "$PROFILE" apply -f "$ROOT/k8s/manifests/"
+manifests=$ROOT/k8s/manifests
+if ! at_least "$VERSION" v0.5.0; then
+  mkdir -p "$work/manifests"
+  for f in "$manifests"/*.yaml; do sed 's#agents.x-k8s.io/v1beta1#agents.x-k8s.io/v1alpha1#' "$f" >"$work/manifests/${f##*/}"; done
+  manifests=$work/manifests
+fi
+run kubectl --context "$PROFILE" apply -f "$manifests/"
 
 # 5. Summary.
 if [[ -z $DRY_RUN ]]; then

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite: hygiene, Rust (unit and cluster), the JS suite under
 # node's test runner, vitest and bun, and the TypeScript consumer check.
-# Cluster tests use local control planes from k8s/testenv (both controller
-# profiles), or AGENT_SANDBOX_TEST_KUBECONFIG (and ..._V046) if set.
+# Cluster tests use local control planes from k8s/testenv (the three controller
+# profiles: v0.5.6, v0.4.6, v1beta1-only), or AGENT_SANDBOX_TEST_KUBECONFIG
+# (and ..._V046, ..._V1BETA1_ONLY) if set.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 require_tools go cargo node npm openssl curl python3
@@ -34,11 +35,15 @@ cleanup() {
 }
 trap cleanup EXIT
 if [[ -z ${AGENT_SANDBOX_TEST_KUBECONFIG:-} ]]; then
-  for profile in v0.5.6 v0.4.6; do
+  for profile in v0.5.6 v0.4.6 v1beta1-only; do
     step "local control plane, controller $profile (instance $TESTENV_INSTANCE)"
     started+=("$profile")
     kc=$(AGENT_SANDBOX_VERSION=$profile "$ROOT/k8s/testenv/up" --instance "$TESTENV_INSTANCE" | tail -n1)
-    if [[ $profile == v0.5.6 ]]; then export AGENT_SANDBOX_TEST_KUBECONFIG=$kc; else export AGENT_SANDBOX_TEST_KUBECONFIG_V046=$kc; fi
+    case $profile in
+      v0.5.6) export AGENT_SANDBOX_TEST_KUBECONFIG=$kc ;;
+      v0.4.6) export AGENT_SANDBOX_TEST_KUBECONFIG_V046=$kc ;;
+      v1beta1-only) export AGENT_SANDBOX_TEST_KUBECONFIG_V1BETA1_ONLY=$kc ;;
+    esac
   done
 fi
 

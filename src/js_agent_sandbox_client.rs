@@ -50,22 +50,26 @@ impl JsAgentSandboxClient {
         Ok((crud, This::from(object)))
     }
 
+    /// A list in `namespace` (default: the client's), with `options`'
+    /// selectors and paging.
     fn list_in<'env>(
         &self,
         env: &'env Env,
         this: &This<Object>,
         field: &str,
         namespace: Option<String>,
+        options: Option<JsListOptions>,
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, Answer>> {
         let (crud, this) = Self::crud(env, this, field)?;
-        let options = JsListOptions {
-            namespace: Some(self.ns(namespace)),
+        let mut options = options.unwrap_or(JsListOptions {
+            namespace: None,
             label_selector: None,
             field_selector: None,
             limit: None,
             continue_token: None,
-        };
+        });
+        options.namespace = Some(self.ns(namespace.or(options.namespace.take())));
         crud.list(env, this, Some(options), cancel)
     }
 }
@@ -151,16 +155,7 @@ impl JsAgentSandboxClient {
         options: Option<JsListOptions>,
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, Answer>> {
-        let (crud, this) = Self::crud(env, &this, "sandboxes")?;
-        let mut options = options.unwrap_or(JsListOptions {
-            namespace: None,
-            label_selector: None,
-            field_selector: None,
-            limit: None,
-            continue_token: None,
-        });
-        options.namespace = Some(self.ns(options.namespace.take()));
-        crud.list(env, this, Some(options), cancel)
+        self.list_in(env, &this, "sandboxes", None, options, cancel)
     }
 
     #[napi(ts_return_type = "Promise<void>")]
@@ -245,10 +240,10 @@ impl JsAgentSandboxClient {
         env: &'env Env,
         this: This<Object>,
         namespace: Option<String>,
-        _options: Option<Object>,
+        options: Option<JsListOptions>,
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, Answer>> {
-        self.list_in(env, &this, "templates", namespace, cancel)
+        self.list_in(env, &this, "templates", namespace, options, cancel)
     }
 
     #[napi(ts_return_type = "Promise<void>")]
@@ -299,10 +294,10 @@ impl JsAgentSandboxClient {
         env: &'env Env,
         this: This<Object>,
         namespace: Option<String>,
-        _options: Option<Object>,
+        options: Option<JsListOptions>,
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, Answer>> {
-        self.list_in(env, &this, "claims", namespace, cancel)
+        self.list_in(env, &this, "claims", namespace, options, cancel)
     }
 
     #[napi(ts_return_type = "Promise<void>")]
@@ -353,10 +348,10 @@ impl JsAgentSandboxClient {
         env: &'env Env,
         this: This<Object>,
         namespace: Option<String>,
-        _options: Option<Object>,
+        options: Option<JsListOptions>,
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, Answer>> {
-        self.list_in(env, &this, "warmPools", namespace, cancel)
+        self.list_in(env, &this, "warmPools", namespace, options, cancel)
     }
 
     #[napi(ts_return_type = "Promise<void>")]
@@ -441,6 +436,8 @@ impl JsAgentSandboxClient {
             template: None,
             labels: None,
             timeout_ms: None,
+            shutdown_after_seconds: None,
+            reconnect: None,
         });
         let namespace = self.ns(options.namespace.take());
         claim_sandbox_on(env, connection, namespace, options, cancel)

@@ -255,6 +255,7 @@ pub(crate) fn passes_through(code: ErrorCode) -> bool {
             | ErrorCode::Timeout
             | ErrorCode::SandboxFailed
             | ErrorCode::InvalidArgument
+            | ErrorCode::Unsupported
     )
 }
 

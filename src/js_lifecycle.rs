@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use agent_sandbox::lifecycle::{ClaimRequest, Readiness};
 use napi::Env;
@@ -27,6 +28,13 @@ pub struct JsClaimOptions {
     pub labels: Option<HashMap<String, String>>,
     /// Default 120,000.
     pub timeout_ms: Option<f64>,
+    /// Expiry: the claim and its Sandbox are deleted this many seconds after
+    /// the claim is made (`lifecycle.shutdownTime` with policy `Delete`).
+    pub shutdown_after_seconds: Option<f64>,
+    /// Wait on an existing claim of this name (after a restart, say) instead
+    /// of failing with ALREADY_EXISTS; a claim reconnected to is never deleted
+    /// by this call.
+    pub reconnect: Option<bool>,
 }
 
 /// `claim-` and 10 base-36 characters from the OS's random source.
@@ -56,6 +64,11 @@ pub(crate) fn claim_sandbox_on<'env>(
         warm_pool: options.warm_pool,
         template: options.template,
         labels: options.labels.unwrap_or_default().into_iter().collect(),
+        shutdown_after: options
+            .shutdown_after_seconds
+            .filter(|s| s.is_finite() && *s > 0.0)
+            .map(|s| Duration::from_secs_f64(s.min(1e12))),
+        reconnect: options.reconnect.unwrap_or(false),
     };
     env.spawn_future(async move {
         let client = connection.client().await.into_js()?;

@@ -8,9 +8,23 @@ import * as sdk from '../../index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
+/**
+ * The controller profiles of k8s/testenv: v0.5.6 (v1beta1 stored, v1alpha1
+ * served through the conversion webhook), v0.4.6 (v1alpha1 only), and
+ * v1beta1-only (the API as agent-sandbox v1.x serves it).
+ */
+export const PROFILES = ['v0.5.6', 'v0.4.6', 'v1beta1-only'];
+/** The profiles that serve v1beta1 (what the exec and instance suites run on). */
+export const V1BETA1_PROFILES = ['v0.5.6', 'v1beta1-only'];
+const KUBECONFIG_VARS = {
+  'v0.5.6': 'AGENT_SANDBOX_TEST_KUBECONFIG',
+  'v0.4.6': 'AGENT_SANDBOX_TEST_KUBECONFIG_V046',
+  'v1beta1-only': 'AGENT_SANDBOX_TEST_KUBECONFIG_V1BETA1_ONLY',
+};
+
 /** Kubeconfig path of the test cluster for a controller profile. */
 export function testKubeconfig(profile = 'v0.5.6') {
-  const fromEnv = profile === 'v0.5.6' ? process.env.AGENT_SANDBOX_TEST_KUBECONFIG : process.env.AGENT_SANDBOX_TEST_KUBECONFIG_V046;
+  const fromEnv = process.env[KUBECONFIG_VARS[profile]];
   if (fromEnv) return fromEnv;
   const out = execFileSync(join(root, 'k8s/testenv/up'), ['--instance', process.env.AGENT_SANDBOX_TEST_INSTANCE || 'test'], {
     env: { ...process.env, AGENT_SANDBOX_VERSION: profile },
@@ -18,6 +32,16 @@ export function testKubeconfig(profile = 'v0.5.6') {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return out.trim().split('\n').pop();
+}
+
+/** Runs the test environment's kubectl on a profile's cluster; returns its output. */
+export function kubectl(profile, ...args) {
+  const bin = execFileSync('bash', ['-c', 'source k8s/testenv/lib.sh && echo "$BIN/kubectl"'], {
+    cwd: root,
+    env: { ...process.env, AGENT_SANDBOX_VERSION: profile },
+    encoding: 'utf8',
+  }).trim();
+  return execFileSync(bin, ['--kubeconfig', testKubeconfig(profile), '--context', 'admin', ...args], { encoding: 'utf8' });
 }
 
 /** The admin KubeConfig, or the one of the user without RBAC rights. */

@@ -2,7 +2,10 @@
 #
 # Versions are pinned here and nowhere else. AGENT_SANDBOX_VERSION selects the
 # controller profile: v0.5.6 (default; v1beta1 storage with v1alpha1 served
-# through the real conversion webhook) or v0.4.6 (v1alpha1 only).
+# through the real conversion webhook), v0.4.6 (v1alpha1 only), or
+# v1beta1-only: the API as agent-sandbox v1.x serves it (v1beta1 alone, no
+# conversion webhook) with the newest controller the Go proxy here serves,
+# v0.5.6 (v1.x itself cannot be built here).
 
 K8S_VERSION=v1.36.3
 K8S_STAGING_VERSION=v0.36.3
@@ -10,10 +13,12 @@ ETCD_VERSION=v3.6.14
 KWOK_VERSION=v0.8.0
 AGENT_SANDBOX_VERSION=${AGENT_SANDBOX_VERSION:-v0.5.6}
 
+# AS_BUILD: the controller release built for the profile.
 case "$AGENT_SANDBOX_VERSION" in
-  v0.5.6) AS_PROFILE=v1beta1 ;;
-  v0.4.6) AS_PROFILE=v1alpha1 ;;
-  *) echo "testenv: unsupported AGENT_SANDBOX_VERSION=$AGENT_SANDBOX_VERSION (use v0.5.6 or v0.4.6)" >&2; exit 2 ;;
+  v0.5.6) AS_PROFILE=v1beta1 AS_BUILD=v0.5.6 ;;
+  v0.4.6) AS_PROFILE=v1alpha1 AS_BUILD=v0.4.6 ;;
+  v1beta1-only) AS_PROFILE=v1beta1-only AS_BUILD=v0.5.6 ;;
+  *) echo "testenv: unsupported AGENT_SANDBOX_VERSION=$AGENT_SANDBOX_VERSION (use v0.5.6, v0.4.6 or v1beta1-only)" >&2; exit 2 ;;
 esac
 
 TESTENV_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -33,7 +38,7 @@ VERSION_KEY=k8s${K8S_VERSION#v}-etcd${ETCD_VERSION#v}-kwok${KWOK_VERSION#v}-${GO
 BUILD_DIR=$CACHE_ROOT/testenv/$VERSION_KEY
 BIN=$BUILD_DIR/bin
 SRC=$BUILD_DIR/src
-AS_DIR=$BUILD_DIR/agent-sandbox-$AGENT_SANDBOX_VERSION
+AS_DIR=$BUILD_DIR/agent-sandbox-$AS_BUILD
 
 # Per-instance runtime state lives outside the cache: it is thrown away by down.
 INSTANCE=${TESTENV_INSTANCE:-default}

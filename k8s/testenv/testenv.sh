@@ -172,11 +172,28 @@ EOF
 
 api_ready() { curl -sf --max-time 2 --cacert "$W/pki/ca.crt" -H "Authorization: Bearer $ADMIN_TOKEN" "https://127.0.0.1:$API_PORT/readyz"; }
 
+# v1beta1-only: what agent-sandbox v1.x installs; v1alpha1 gone from every
+# CRD, no conversion (a fresh cluster has nothing stored as v1alpha1, so
+# status.storedVersions is [v1beta1] as after the v0.5.x storage migration).
+v1beta1_only() {
+  python3 -c '
+import json, sys
+crd = json.load(sys.stdin)
+crd["spec"]["versions"] = [v for v in crd["spec"]["versions"] if v["name"] != "v1alpha1"]
+crd["spec"]["conversion"] = {"strategy": "None"}
+json.dump(crd, sys.stdout)'
+}
+
 install_crds() {
   local f
   for f in "$AS_DIR"/crds/*.yaml; do
     # The CRDs exceed the 256 KiB client-side apply limit: create (or server-side apply).
-    kubectl_ apply --server-side --force-conflicts -f "$f" >>"$W/logs/crds.log" 2>&1 || { cat "$W/logs/crds.log" >&2; die "creating CRD $f failed"; }
+    if [[ $AS_PROFILE == v1beta1-only ]]; then
+      kubectl_ create --dry-run=client -o json -f "$f" 2>>"$W/logs/crds.log" | v1beta1_only | kubectl_ apply --server-side --force-conflicts -f - >>"$W/logs/crds.log" 2>&1 \
+        || { cat "$W/logs/crds.log" >&2; die "creating the v1beta1-only CRD from $f failed"; }
+    else
+      kubectl_ apply --server-side --force-conflicts -f "$f" >>"$W/logs/crds.log" 2>&1 || { cat "$W/logs/crds.log" >&2; die "creating CRD $f failed"; }
+    fi
   done
   if [[ $AS_PROFILE == v1beta1 ]]; then
     # Point the conversion at the loopback webhook, trusting our CA.
@@ -314,19 +331,31 @@ cmd_up() {
   wait_for "kwok node" 60 kubectl_ wait --for=condition=Ready --timeout=1s node/kwok-node-0
 
   local as_args=(--kubeconfig="$W/kubeconfig" --leader-elect=false --extensions --metrics-bind-address=0 --health-probe-bind-address=0)
-  [[ $AS_PROFILE == v1beta1 ]] && as_args+=(--enable-webhook=false)
+  [[ $AS_PROFILE == v1beta1* ]] && as_args+=(--enable-webhook=false)
   start agent-sandbox-controller "$AS_DIR/agent-sandbox-controller" "${as_args[@]}"
 
-  kubectl_ apply -f "$TESTENV_DIR/../manifests/" >>"$W/logs/manifests.log" 2>&1 || { cat "$W/logs/manifests.log" >&2; die "applying k8s/manifests failed"; }
+  # The manifests speak v1beta1; controllers before v0.5 serve v1alpha1 only
+  # (same fields for the template and the pool).
+  local manifests=$TESTENV_DIR/../manifests
+  if [[ $AS_PROFILE == v1alpha1 ]]; then
+    mkdir -p "$W/manifests"
+    for f in "$manifests"/*.yaml; do sed 's#agents.x-k8s.io/v1beta1#agents.x-k8s.io/v1alpha1#' "$f" >"$W/manifests/${f##*/}"; done
+    manifests=$W/manifests
+  fi
+  kubectl_ apply -f "$manifests/" >>"$W/logs/manifests.log" 2>&1 || { cat "$W/logs/manifests.log" >&2; die "applying k8s/manifests failed"; }
   say "k8s/manifests applied"
 
-  # The controller is ready when it takes a Sandbox to Ready=True.
-  kubectl_ apply -f - >>"$W/logs/manifests.log" 2>&1 <<'EOF'
+  # The controller is ready when it takes a Sandbox to Ready=True (the probe
+  # is written as v1alpha1 where that is served: on v0.5.6 it also exercises
+  # the conversion webhook).
+  local probe_version=v1alpha1
+  [[ $AS_PROFILE == v1beta1-only ]] && probe_version=v1beta1
+  kubectl_ apply -f - >>"$W/logs/manifests.log" 2>&1 <<EOF
 apiVersion: v1
 kind: Namespace
 metadata: {name: testenv-system}
 ---
-apiVersion: agents.x-k8s.io/v1alpha1
+apiVersion: agents.x-k8s.io/$probe_version
 kind: Sandbox
 metadata: {name: testenv-probe, namespace: testenv-system}
 spec:

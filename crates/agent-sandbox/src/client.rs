@@ -261,7 +261,26 @@ impl Client {
             return Ok(direct());
         };
         let wire = match self.policy {
-            VersionPolicy::Fixed(v) => v,
+            VersionPolicy::Fixed(v) => {
+                // Asked for a version the cluster no longer serves (v1.x
+                // removed v1alpha1): say so now, not as a 404 later.
+                let served = self.served_versions().await?;
+                let versions = served.for_group(kind.group());
+                if !versions.is_empty() && !versions.contains(&v) {
+                    let names: Vec<&str> = versions.iter().map(|v| v.as_str()).collect();
+                    return Err(Error::Unsupported {
+                        message: format!(
+                            "apiVersion {} was asked for, but this cluster serves only {} of {}: leave apiVersion \
+                             unset (or 'auto') or set it to one of those. Objects still stored as v1alpha1 must be \
+                             migrated on agent-sandbox v0.5.x before upgrading to v1.x (see the README's upgrade notes)",
+                            v.as_str(),
+                            names.join(", "),
+                            kind.group()
+                        ),
+                    });
+                }
+                v
+            }
             VersionPolicy::Auto => {
                 let served = self.served_versions().await?;
                 let versions = served.for_group(kind.group());
@@ -339,6 +358,7 @@ impl Client {
         namespace: &str,
         body: Value,
     ) -> Result<T> {
+        crate::resources::check_body(r, &body)?;
         let route = self.route(r).await?;
         let data =
             serde_json::to_vec(&route.to_wire(body)).map_err(|e| Error::invalid(e.to_string()))?;
@@ -423,6 +443,7 @@ impl Client {
         name: &str,
         body: Value,
     ) -> Result<T> {
+        crate::resources::check_body(r, &body)?;
         let route = self.route(r).await?;
         let data =
             serde_json::to_vec(&route.to_wire(body)).map_err(|e| Error::invalid(e.to_string()))?;
@@ -550,6 +571,7 @@ impl Client {
         body: Value,
         force: bool,
     ) -> Result<T> {
+        crate::resources::check_body(r, &body)?;
         let route = self.route(r).await?;
         let mut pp = PatchParams::apply(FIELD_MANAGER);
         pp.force = force;

@@ -13,7 +13,7 @@ use serde_json::Value;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
-use crate::client::{Client, ListOptions};
+use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::resources::{Kind, POD_NAME_ANNOTATION, ResourceRef, Version};
 
@@ -87,49 +87,30 @@ pub struct ExecOutput {
     pub stderr: Vec<u8>,
 }
 
-/// The pod behind a Sandbox: the pod-name annotation; else, for Sandboxes
-/// of newer controllers, the pod matching `status.selector` when it is
-/// exactly one; else the Sandbox name (also when the Sandbox does not exist,
-/// for bare pods). Errors other than 404 are returned as they are.
+/// The pod of a Sandbox: the legacy `agents.x-k8s.io/pod-name` annotation
+/// when it is set and not empty (controllers before v1.0 write it, and a
+/// warm-pool Sandbox's pod has another name there), else the Sandbox's own
+/// name (v1.x: the pod is named after the Sandbox; also bare pods, when the
+/// Sandbox does not exist). Reads the Sandbox only: no pod permission is
+/// needed beyond `pods/exec`. Errors other than 404 are returned as they are.
 pub async fn resolve_pod_name(client: &Client, namespace: &str, sandbox: &str) -> Result<String> {
     let r = ResourceRef::of(Kind::Sandbox, Version::V1alpha1);
-    let obj = match client.get(&r, namespace, sandbox).await {
-        Ok(obj) => obj,
-        Err(e) if e.is_not_found() => return Ok(sandbox.to_string()),
-        Err(e) => return Err(e),
-    };
-    if let Some(pod) = obj
-        .pointer("/metadata/annotations")
+    match client.get(&r, namespace, sandbox).await {
+        Ok(obj) => Ok(pod_name_of(&obj, sandbox)),
+        Err(e) if e.is_not_found() => Ok(sandbox.to_string()),
+        Err(e) => Err(e),
+    }
+}
+
+/// [`resolve_pod_name`]'s rule on a Sandbox object named `sandbox`.
+pub fn pod_name_of(obj: &Value, sandbox: &str) -> String {
+    obj.pointer("/metadata/annotations")
         .and_then(|a| a.get(POD_NAME_ANNOTATION))
         .and_then(Value::as_str)
+        .map(str::trim)
         .filter(|s| !s.is_empty())
-    {
-        return Ok(pod.to_string());
-    }
-    if let Some(selector) = obj
-        .pointer("/status/selector")
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-    {
-        let pods = ResourceRef::new("", "v1", "pods");
-        let options = ListOptions {
-            label_selector: Some(selector.to_string()),
-            ..ListOptions::default()
-        };
-        let list = client.list(&pods, namespace, &options).await?;
-        let names: Vec<&str> = list
-            .get("items")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter(|p| p.pointer("/metadata/deletionTimestamp").is_none())
-            .filter_map(|p| p.pointer("/metadata/name").and_then(Value::as_str))
-            .collect();
-        if let [only] = names.as_slice() {
-            return Ok(only.to_string());
-        }
-    }
-    Ok(sandbox.to_string())
+        .unwrap_or(sandbox)
+        .to_string()
 }
 
 /// The exit code carried by the status frame: `Success` is 0; a failure whose
@@ -377,6 +358,20 @@ impl ExecSession {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_pod_is_the_legacy_annotation_when_set_else_the_sandbox_name() {
+        let with = |v: Value| serde_json::json!({ "metadata": { "annotations": { POD_NAME_ANNOTATION: v } } });
+        assert_eq!(pod_name_of(&with("warm-abc12".into()), "box"), "warm-abc12");
+        // v1.x writes none; an emptied or blank one is unset (upstream #1467).
+        assert_eq!(
+            pod_name_of(&serde_json::json!({ "metadata": {} }), "box"),
+            "box"
+        );
+        assert_eq!(pod_name_of(&with("".into()), "box"), "box");
+        assert_eq!(pod_name_of(&with("  ".into()), "box"), "box");
+        assert_eq!(pod_name_of(&with(Value::Null), "box"), "box");
+    }
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::{StatusCause, StatusDetails};
 
     fn failure(causes: Vec<StatusCause>) -> Status {

@@ -13,8 +13,11 @@ use crate::resources::ResourceRef;
 use crate::watch::WatchOptions;
 
 /// `Ready=False` reasons after which waiting is pointless: the original
-/// SDK's and the upstream controller's.
-pub const TERMINAL_REASONS: [&str; 6] = [
+/// SDK's and the upstream controller's (`InvalidConfiguration` since v1.0.4:
+/// the API server refuses what the Sandbox asks for, e.g. a Service name
+/// longer than 63 characters).
+pub const TERMINAL_REASONS: [&str; 7] = [
+    "InvalidConfiguration",
     "PodCreationFailed",
     "TemplateNotFound",
     "SandboxExpired",
@@ -167,6 +170,12 @@ pub struct ClaimRequest {
     /// The template (v1alpha1 servers; read from the pool when absent).
     pub template: Option<String>,
     pub labels: std::collections::BTreeMap<String, String>,
+    /// Expiry: the claim (and its Sandbox) is deleted this long after it is
+    /// made (`spec.lifecycle`: `shutdownTime` with policy `Delete`).
+    pub shutdown_after: Option<Duration>,
+    /// A claim of this name that already exists is waited on (reconnecting
+    /// to it, e.g. after a restart) instead of refused with ALREADY_EXISTS.
+    pub reconnect: bool,
 }
 
 /// A claim bound to a ready Sandbox.
@@ -204,8 +213,8 @@ pub async fn claim_sandbox(
 }
 
 /// [`claim_sandbox`] that also ends on `cancel`, and leaves no claim behind
-/// when it fails: the claim is deleted again, unless the failure is that a
-/// claim of that name already existed (that one is someone else's).
+/// when it fails: the claim is deleted again, unless it was not made by this
+/// call (a claim of that name already existed: refused, or reconnected to).
 pub async fn claim_sandbox_or_clean_up(
     client: &Client,
     namespace: &str,
@@ -214,17 +223,21 @@ pub async fn claim_sandbox_or_clean_up(
     cancel: &crate::cancel::CancellationToken,
 ) -> Result<BoundClaim> {
     let operation = format!("claimSandbox({})", req.name);
+    let claims = || {
+        use crate::resources::{Kind, Version};
+        ResourceRef::of(Kind::SandboxClaim, Version::V1alpha1)
+    };
+    // A claim reconnected to was not made by this call: never deleted by it.
+    let existed = req.reconnect && client.get(&claims(), namespace, &req.name).await.is_ok();
     let claiming = claim_sandbox(client, namespace, req, timeout);
     let err = match crate::cancel::until_cancelled(&operation, cancel, claiming).await {
         Ok(bound) => return Ok(bound),
         Err(e) => e,
     };
-    if err.code() != ErrorCode::AlreadyExists {
-        use crate::resources::{Kind, Version};
-        let claims = ResourceRef::of(Kind::SandboxClaim, Version::V1alpha1);
+    if err.code() != ErrorCode::AlreadyExists && !existed {
         let propagation = crate::client::Propagation::Background;
         if let Err(e) = client
-            .delete(&claims, namespace, &req.name, propagation)
+            .delete(&claims(), namespace, &req.name, propagation)
             .await
             && !e.is_not_found()
         {
@@ -234,18 +247,24 @@ pub async fn claim_sandbox_or_clean_up(
     Err(err)
 }
 
-async fn claim(client: &Client, namespace: &str, req: &ClaimRequest) -> Result<BoundClaim> {
+/// Creates the claim `req` describes as `claims` (the version the cluster
+/// serves: v1beta1 adopts from `warmPoolRef`; v1alpha1 names the template
+/// and the pool).
+async fn create_claim(
+    client: &Client,
+    namespace: &str,
+    req: &ClaimRequest,
+    claims: &ResourceRef,
+) -> Result<Value> {
     use crate::resources::{Kind, Version};
     use serde_json::json;
-    let served = client.served_versions().await?;
-    let labels = serde_json::to_value(&req.labels).unwrap_or_default();
-    let (version, spec) = if served.extensions.contains(&Version::V1beta1) {
+    let mut spec = if claims.version == Version::V1beta1.as_str() {
         let pool = req.warm_pool.clone().ok_or_else(|| Error::Unsupported {
             message: "this cluster serves v1beta1 claims, which need a warm pool: give warmPool (a pool with replicas 0 \
                       is a template-only pool)"
                 .into(),
         })?;
-        (Version::V1beta1, json!({ "warmPoolRef": { "name": pool } }))
+        json!({ "warmPoolRef": { "name": pool } })
     } else {
         let template = match (&req.template, &req.warm_pool) {
             (Some(t), _) => t.clone(),
@@ -265,17 +284,48 @@ async fn claim(client: &Client, namespace: &str, req: &ClaimRequest) -> Result<B
             (None, None) => return Err(Error::invalid("a claim needs a warm pool or a template")),
         };
         let warmpool = req.warm_pool.clone().unwrap_or_else(|| "none".into());
-        (
-            Version::V1alpha1,
-            json!({ "sandboxTemplateRef": { "name": template }, "warmpool": warmpool }),
-        )
+        json!({ "sandboxTemplateRef": { "name": template }, "warmpool": warmpool })
     };
-    let claims = ResourceRef::of(Kind::SandboxClaim, version);
+    if let Some(after) = req.shutdown_after {
+        let at = std::time::SystemTime::now() + after;
+        spec["lifecycle"] =
+            json!({ "shutdownTime": crate::provider::iso_time(at), "shutdownPolicy": "Delete" });
+    }
+    let labels = serde_json::to_value(&req.labels).unwrap_or_default();
     let body = json!({
         "apiVersion": claims.api_version(), "kind": "SandboxClaim",
         "metadata": { "name": req.name, "labels": labels }, "spec": spec,
     });
-    let created = client.create(&claims, namespace, body).await?;
+    client.create(claims, namespace, body).await
+}
+
+async fn claim(client: &Client, namespace: &str, req: &ClaimRequest) -> Result<BoundClaim> {
+    use crate::resources::{Kind, Version};
+    let served = client.served_versions().await?;
+    let version = if served.extensions.contains(&Version::V1beta1) {
+        Version::V1beta1
+    } else {
+        Version::V1alpha1
+    };
+    let claims = ResourceRef::of(Kind::SandboxClaim, version);
+    let existing = match req.reconnect {
+        true => match client.get(&claims, namespace, &req.name).await {
+            Ok(claim) => Some(claim),
+            Err(e) if e.is_not_found() => None,
+            Err(e) => return Err(e),
+        },
+        false => None,
+    };
+    let created = match existing {
+        Some(claim) => claim,
+        None => match create_claim(client, namespace, req, &claims).await {
+            // Made by someone else in between: reconnect to it.
+            Err(e) if req.reconnect && e.code() == ErrorCode::AlreadyExists => {
+                client.get(&claims, namespace, &req.name).await?
+            }
+            other => other?,
+        },
+    };
     let version_seen = created
         .pointer("/metadata/resourceVersion")
         .and_then(Value::as_str)
@@ -390,6 +440,14 @@ mod tests {
             readiness(&with("False", "SandboxExpired")),
             Readiness::Failed {
                 reason: "SandboxExpired".into(),
+                message: "m".into()
+            }
+        );
+        // v1.0.4: the API server refuses what the Sandbox asks for; terminal.
+        assert_eq!(
+            readiness(&with("False", "InvalidConfiguration")),
+            Readiness::Failed {
+                reason: "InvalidConfiguration".into(),
                 message: "m".into()
             }
         );

@@ -167,6 +167,32 @@ pub fn name_hash(name: &str) -> String {
     format!("{h:08x}")
 }
 
+/// The longest Sandbox name with `spec.service: true`: the Service is named
+/// after the Sandbox, and a Service name is a DNS label (v1.0.6 refuses
+/// longer ones at admission, earlier controllers fail to make the Service).
+pub const MAX_SERVICE_SANDBOX_NAME: usize = 63;
+
+/// Refuses, before any request, a body the server would refuse for a reason
+/// the caller can fix: a Sandbox with a Service whose name cannot be one.
+pub fn check_body(r: &ResourceRef, body: &serde_json::Value) -> crate::Result<()> {
+    if r.group != GROUP || r.plural != Kind::Sandbox.plural() {
+        return Ok(());
+    }
+    let name = body
+        .pointer("/metadata/name")
+        .and_then(|n| n.as_str())
+        .unwrap_or_default();
+    let service = body.pointer("/spec/service").and_then(|s| s.as_bool()) == Some(true);
+    if service && name.len() > MAX_SERVICE_SANDBOX_NAME {
+        return Err(crate::Error::invalid_argument(format!(
+            "Sandbox name {name:?} is {} characters; with spec.service true it must be at most {MAX_SERVICE_SANDBOX_NAME} \
+             (the Service is named after it): use a shorter name, or spec.service false",
+            name.len()
+        )));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,5 +215,23 @@ mod tests {
         );
         assert_eq!(r.kind(), Some(Kind::SandboxClaim));
         assert_eq!(Kind::Sandbox.crd_name(), "sandboxes.agents.x-k8s.io");
+    }
+
+    #[test]
+    fn a_service_sandbox_name_must_be_a_dns_label() {
+        let sandboxes = ResourceRef::of(Kind::Sandbox, Version::V1beta1);
+        let body = |name: &str, service: bool| serde_json::json!({ "metadata": { "name": name }, "spec": { "service": service } });
+        let long = "a".repeat(64);
+        let err = check_body(&sandboxes, &body(&long, true)).unwrap_err();
+        assert_eq!(err.code(), crate::ErrorCode::InvalidArgument);
+        assert!(err.to_string().contains("at most 63"));
+        check_body(&sandboxes, &body(&"a".repeat(63), true)).unwrap();
+        check_body(&sandboxes, &body(&long, false)).unwrap();
+        // Other kinds are not Sandboxes.
+        check_body(
+            &ResourceRef::of(Kind::SandboxClaim, Version::V1beta1),
+            &body(&long, true),
+        )
+        .unwrap();
     }
 }

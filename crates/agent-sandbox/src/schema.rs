@@ -201,7 +201,16 @@ pub fn schema(name: &str) -> Option<Schema> {
             opt("shutdownPolicy", Schema::Enum(SHUTDOWN_POLICIES)),
         ])
     };
-    let claim_sandbox_status = || Schema::Object(vec![opt("Name", Schema::String)]);
+    // `Name` is the original's (controllers up to v0.2); the rest are newer
+    // controllers' (`serviceFQDN` since v1.x).
+    let claim_sandbox_status = || {
+        Schema::Object(vec![
+            opt("Name", Schema::String),
+            opt("name", Schema::String),
+            opt("podIPs", Schema::Array(Box::new(Schema::String))),
+            opt("serviceFQDN", Schema::String),
+        ])
+    };
     let claim_spec = || {
         Schema::Object(vec![
             req("sandboxTemplateRef", template_ref()),
@@ -224,6 +233,14 @@ pub fn schema(name: &str) -> Option<Schema> {
                 },
             ),
             req("sandboxTemplateRef", template_ref()),
+            // v1.0.12: at least 30.
+            opt(
+                "readinessGracePeriodSeconds",
+                Schema::Int {
+                    min: Some(30),
+                    max: None,
+                },
+            ),
         ])
     };
     let pool_status = || {
@@ -465,6 +482,19 @@ mod tests {
         for name in SCHEMA_NAMES {
             assert!(schema(name).is_some(), "{name}");
         }
+    }
+
+    #[test]
+    fn v1_fields_claim_service_fqdn_and_pool_readiness_grace() {
+        let status = json!({"sandbox":{"name":"s","podIPs":["10.0.0.1"],"serviceFQDN":"s.ns.svc.cluster.local"}});
+        assert_eq!(
+            parse("sandboxClaimStatusSchema", status.clone()).unwrap(),
+            status
+        );
+        let pool = |grace: Value| json!({"replicas":1,"sandboxTemplateRef":{"name":"t"},"readinessGracePeriodSeconds":grace});
+        assert!(parse("sandboxWarmPoolSpecSchema", pool(json!(30))).is_ok());
+        assert!(parse("sandboxWarmPoolSpecSchema", pool(json!(29))).is_err());
+        assert!(parse("sandboxWarmPoolSpecSchema", pool(json!(30.5))).is_err());
     }
 
     #[test]

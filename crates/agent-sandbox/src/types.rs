@@ -249,6 +249,13 @@ pub mod v1beta1 {
         pub name: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none", rename = "podIPs")]
         pub pod_ips: Option<Vec<String>>,
+        /// The Sandbox's Service, mirrored by the claim (v1.x).
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            rename = "serviceFQDN"
+        )]
+        pub service_fqdn: Option<String>,
         #[serde(flatten)]
         pub extra: Extra,
     }
@@ -273,6 +280,10 @@ pub mod v1beta1 {
         pub sandbox_template_ref: NameRef,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub update_strategy: Option<Map<String, Value>>,
+        /// How long a new member may take to become Ready before the pool
+        /// replaces it; at least 30 (v1.0.12).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub readiness_grace_period_seconds: Option<i32>,
         #[serde(flatten)]
         pub extra: Extra,
     }

@@ -1,6 +1,7 @@
-//! The Kubernetes provider against the real local control plane, on both
-//! controller profiles (v0.5.6: AGENT_SANDBOX_TEST_KUBECONFIG, v0.4.6:
-//! AGENT_SANDBOX_TEST_KUBECONFIG_V046; started by k8s/testenv when unset).
+//! The Kubernetes provider against the real local control plane, on every
+//! controller profile (v0.5.6: AGENT_SANDBOX_TEST_KUBECONFIG, v0.4.6:
+//! AGENT_SANDBOX_TEST_KUBECONFIG_V046, v1beta1-only:
+//! AGENT_SANDBOX_TEST_KUBECONFIG_V1BETA1_ONLY; started by k8s/testenv when unset).
 
 mod common;
 
@@ -339,6 +340,17 @@ async fn warm_pool_lifecycle_v056() {
 #[tokio::test]
 async fn warm_pool_lifecycle_v046() {
     warm_lifecycle("v0.4.6").await;
+}
+
+/// The API of agent-sandbox v1.x: v1beta1 only, no conversion webhook.
+#[tokio::test]
+async fn cold_sandbox_lifecycle_v1beta1_only() {
+    cold_lifecycle("v1beta1-only").await;
+}
+
+#[tokio::test]
+async fn warm_pool_lifecycle_v1beta1_only() {
+    warm_lifecycle("v1beta1-only").await;
 }
 
 #[tokio::test]

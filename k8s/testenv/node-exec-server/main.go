@@ -105,22 +105,38 @@ func (x *executor) killWhenPodGone(c *exec.Cmd, ns, pod string, done <-chan stru
 	if x.pods == nil {
 		return
 	}
-	// The pod this command belongs to; a same-named successor is another pod.
-	original, err := x.pods.uid(ns, pod)
-	if err != nil || original == "" {
-		return
+	kill := func() {
+		if c.Process != nil {
+			_ = syscall.Kill(-c.Process.Pid, syscall.SIGKILL)
+			_ = c.Process.Kill()
+		}
 	}
 	tick := time.NewTicker(500 * time.Millisecond)
 	defer tick.Stop()
+	// The pod this command belongs to (a same-named successor is another
+	// pod). An unclear answer is asked again; a pod already gone by now was
+	// deleted while the command started, and a kubelet would not keep it.
+	original, err := x.pods.uid(ns, pod)
+	for err != nil {
+		select {
+		case <-done:
+			return
+		case <-tick.C:
+			original, err = x.pods.uid(ns, pod)
+		}
+	}
+	if original == "" {
+		kill()
+		return
+	}
 	for {
 		select {
 		case <-done:
 			return
 		case <-tick.C:
 			now, err := x.pods.uid(ns, pod)
-			if err == nil && now != original && c.Process != nil {
-				_ = syscall.Kill(-c.Process.Pid, syscall.SIGKILL)
-				_ = c.Process.Kill()
+			if err == nil && now != original {
+				kill()
 				return
 			}
 		}

@@ -4,12 +4,13 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-/// The kubeconfig for `profile` ("v0.5.6" or "v0.4.6"): the one named by
-/// AGENT_SANDBOX_TEST_KUBECONFIG (..._V046), else a local control plane
+/// The kubeconfig for `profile` ("v0.5.6", "v0.4.6" or "v1beta1-only"): the
+/// one named by AGENT_SANDBOX_TEST_KUBECONFIG (..._V046, ..._V1BETA1_ONLY), else a local control plane
 /// started (or found running) by k8s/testenv/up.
 pub fn kubeconfig(profile: &str) -> PathBuf {
     let var = match profile {
         "v0.4.6" => "AGENT_SANDBOX_TEST_KUBECONFIG_V046",
+        "v1beta1-only" => "AGENT_SANDBOX_TEST_KUBECONFIG_V1BETA1_ONLY",
         _ => "AGENT_SANDBOX_TEST_KUBECONFIG",
     };
     if let Ok(path) = std::env::var(var) {

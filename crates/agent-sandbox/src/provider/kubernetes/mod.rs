@@ -415,6 +415,7 @@ impl KubernetesProvider {
             warm_pool: Some(WARM_POOL_NAME.into()),
             template: Some(WARM_POOL_TEMPLATE.into()),
             labels: labels.map(),
+            ..ClaimRequest::default()
         };
         let attempt = async {
             let claiming = claim_sandbox(
