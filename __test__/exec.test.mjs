@@ -178,45 +178,75 @@ for (const profile of V1BETA1_PROFILES) describe(`exec (${profile})`, () => {
     const kc = client.kubeConfig;
     const crud = (group, version, plural) => new sdk.CustomResourceCrud(kc, { group, version, plural });
     const rbac = (plural) => crud('rbac.authorization.k8s.io', 'v1', plural);
-    const meta = { name: 'runner', namespace: ns.name };
-    await crud('', 'v1', 'serviceaccounts').create(ns.name, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta });
-    await rbac('roles').create(ns.name, {
-      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: meta,
-      // What the original SDK needed for exec, nothing more.
-      rules: [
-        { apiGroups: ['agents.x-k8s.io'], resources: ['sandboxes'], verbs: ['get'] },
-        { apiGroups: [''], resources: ['pods/exec'], verbs: ['create', 'get'] },
-      ],
+    const admission = (plural) => crud('admissionregistration.k8s.io', 'v1', plural);
+    // v1.x writes no pod-name annotation (the pod is named after the
+    // Sandbox); the v0.5.6 controller of these profiles does. A policy keeps
+    // it off this test's Sandbox (the controller then reports a
+    // ReconcilerError, but the pod runs), so the Sandbox really has none.
+    const policy = `sdk-test-no-pod-name-${ns.name}`;
+    await admission('validatingadmissionpolicies').create('', {
+      apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicy', metadata: { name: policy },
+      spec: {
+        failurePolicy: 'Fail',
+        matchConstraints: { resourceRules: [{ apiGroups: ['agents.x-k8s.io'], apiVersions: ['*'], operations: ['CREATE', 'UPDATE'], resources: ['sandboxes'] }] },
+        matchConditions: [{ name: 'this-test', expression: `object.metadata.namespace == '${ns.name}' && object.metadata.name == 'plain'` }],
+        validations: [{ expression: "!has(object.metadata.annotations) || !('agents.x-k8s.io/pod-name' in object.metadata.annotations)", message: 'as agent-sandbox v1.x: no pod-name annotation' }],
+      },
     });
-    await rbac('rolebindings').create(ns.name, {
-      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: meta,
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'runner' },
-      subjects: [{ kind: 'ServiceAccount', name: 'runner', namespace: ns.name }],
+    await admission('validatingadmissionpolicybindings').create('', {
+      apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicyBinding', metadata: { name: policy },
+      spec: { policyName: policy, validationActions: ['Deny'] },
     });
-    const secrets = crud('', 'v1', 'secrets');
-    await secrets.create(ns.name, {
-      apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/service-account-token',
-      metadata: { name: 'runner-token', annotations: { 'kubernetes.io/service-account.name': 'runner' } },
-    });
-    let token;
-    await until('the service account token', async () => (token = (await secrets.get(ns.name, 'runner-token')).data?.token));
-    const doc = kc.toDocument();
-    const asRunner = sdk.KubeConfig.fromDocument({
-      ...doc,
-      users: [{ name: 'runner', user: { token: Buffer.from(token, 'base64').toString('utf8') } }],
-      contexts: [{ name: 'runner', context: { cluster: kc.getCurrentContext() && kc.getContextObject(kc.getCurrentContext()).cluster, user: 'runner' } }],
-      'current-context': 'runner',
-    });
-    const runner = new sdk.AgentSandboxClient({ kubeConfig: asRunner, namespace: ns.name });
+    try {
+      // The policy takes effect once the API server has loaded it.
+      await until('the policy to refuse the annotation', async () => {
+        const probe = sandboxManifest('plain');
+        probe.metadata.annotations = { 'agents.x-k8s.io/pod-name': 'x' };
+        return client.createSandbox(probe).then(
+          async () => (await client.deleteSandbox('plain'), false),
+          (e) => e.statusCode === 422 || e.statusCode === 403 || e.statusCode === 400,
+        );
+      });
+      await client.createSandbox(sandboxManifest('plain'));
+      await until('the pod of the Sandbox to run', async () => (await client.pods.get(ns.name, 'plain').catch(() => null))?.status?.phase === 'Running');
+      assert.equal((await client.getSandbox('plain')).metadata.annotations?.['agents.x-k8s.io/pod-name'], undefined);
 
-    // v1.x writes no pod-name annotation (the pod is named after the Sandbox).
-    // The v0.5.6 controller of these profiles writes it back on its next
-    // reconcile, so the exec below may see either; with or without it, exec
-    // must need no pod read (the rule itself: exec.rs pod_name_of tests).
-    await client.sandboxes.patch(ns.name, 'box', { metadata: { annotations: { 'agents.x-k8s.io/pod-name': null } } });
-    await assert.rejects(runner.pods.list({ namespace: ns.name }), (e) => e.statusCode === 403);
-    await assert.rejects(runner.pods.get(ns.name, 'box'), (e) => e.statusCode === 403);
-    const r = await runner.exec({ sandboxName: 'box', command: ['echo', 'as the runner'] });
-    assert.deepEqual(r, { exitCode: 0, stdout: 'as the runner', stderr: '' });
+      const meta = { name: 'runner', namespace: ns.name };
+      await crud('', 'v1', 'serviceaccounts').create(ns.name, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta });
+      await rbac('roles').create(ns.name, {
+        apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: meta,
+        // What the original SDK needed for exec, nothing more.
+        rules: [
+          { apiGroups: ['agents.x-k8s.io'], resources: ['sandboxes'], verbs: ['get'] },
+          { apiGroups: [''], resources: ['pods/exec'], verbs: ['create', 'get'] },
+        ],
+      });
+      await rbac('rolebindings').create(ns.name, {
+        apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: meta,
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'runner' },
+        subjects: [{ kind: 'ServiceAccount', name: 'runner', namespace: ns.name }],
+      });
+      const secrets = crud('', 'v1', 'secrets');
+      await secrets.create(ns.name, {
+        apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/service-account-token',
+        metadata: { name: 'runner-token', annotations: { 'kubernetes.io/service-account.name': 'runner' } },
+      });
+      let token;
+      await until('the service account token', async () => (token = (await secrets.get(ns.name, 'runner-token')).data?.token));
+      const asRunner = sdk.KubeConfig.fromDocument({
+        ...kc.toDocument(),
+        users: [{ name: 'runner', user: { token: Buffer.from(token, 'base64').toString('utf8') } }],
+        contexts: [{ name: 'runner', context: { cluster: kc.getContextObject(kc.getCurrentContext()).cluster, user: 'runner' } }],
+        'current-context': 'runner',
+      });
+      const runner = new sdk.AgentSandboxClient({ kubeConfig: asRunner, namespace: ns.name });
+      await assert.rejects(runner.pods.list({ namespace: ns.name }), (e) => e.statusCode === 403);
+      await assert.rejects(runner.pods.get(ns.name, 'plain'), (e) => e.statusCode === 403);
+      const r = await runner.exec({ sandboxName: 'plain', command: ['echo', 'as the runner'] });
+      assert.deepEqual(r, { exitCode: 0, stdout: 'as the runner', stderr: '' });
+    } finally {
+      await admission('validatingadmissionpolicybindings').delete('', policy).catch(() => {});
+      await admission('validatingadmissionpolicies').delete('', policy).catch(() => {});
+    }
   });
 });
