@@ -1,7 +1,7 @@
 // CustomResourceCrud against the real API server: requests and error mapping.
 import { assert, describe, it, before, after } from './helpers/harness.mjs';
 import * as sdk from '../index.js';
-import { kubeConfigFor, freshNamespace, sandboxManifest } from './helpers/cluster.mjs';
+import { kubeConfigFor, freshNamespace, sandboxManifest, unreachableKubeConfig } from './helpers/cluster.mjs';
 
 const SANDBOXES = { group: 'agents.x-k8s.io', version: 'v1alpha1', plural: 'sandboxes' };
 
@@ -137,5 +137,29 @@ describe('CustomResourceCrud on a real API server', () => {
     assert.equal(await c.exists(ns.name, 'dup'), true);
     local.setCurrentContext('nobody');
     await assert.rejects(c.get(ns.name, 'dup'), (e) => e.statusCode === 403);
+  });
+});
+
+describe('names and namespaces are single path segments', () => {
+  it('anything else is refused with INVALID_ARGUMENT before a request is made', async () => {
+    // The server refuses connections: a request would fail as unreachable, not INVALID_ARGUMENT.
+    const kc = unreachableKubeConfig();
+    const crud = new sdk.CustomResourceCrud(kc, { group: 'agents.x-k8s.io', version: 'v1alpha1', plural: 'sandboxes' });
+    const refused = (e) => e.code === 'INVALID_ARGUMENT' && e.statusCode === 400;
+    // `x/status` would reach the status subresource, `x?dryRun=All` a dry run that deletes nothing.
+    for (const name of ['x/status', 'x?dryRun=All', 'x#y', 'x%2Fstatus', '..', '.', '', 'a b', 'a'.repeat(254)]) {
+      await assert.rejects(crud.get('ns', name), refused, JSON.stringify(name));
+      await assert.rejects(crud.delete('ns', name), refused, JSON.stringify(name));
+      await assert.rejects(crud.patch('ns', name, { metadata: {} }), refused, JSON.stringify(name));
+    }
+    for (const namespace of ['Bad', 'ns/x', 'ns?x=1', '-a', 'a'.repeat(64)]) {
+      await assert.rejects(crud.list({ namespace }), refused, namespace);
+      await assert.rejects(crud.create(namespace, sandboxManifest('ok')), refused, namespace);
+    }
+    const client = new sdk.AgentSandboxClient({ kubeConfig: kc, namespace: 'ns' });
+    await assert.rejects(client.exec({ sandboxName: 'x/status', command: ['true'] }), refused);
+    await assert.rejects(client.deleteSandbox('x?dryRun=All'), refused);
+    const err = await crud.get('ns', '/'.repeat(10_000)).catch((e) => e);
+    assert.ok(err.message.length < 400, 'a long value is cut short in the message');
   });
 });

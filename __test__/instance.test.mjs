@@ -86,6 +86,11 @@ for (const profile of V1BETA1_PROFILES) describe(`AgentSandboxInstance (${profil
     await assert.rejects(box.writeFile(`${home}/${'n'.repeat(101)}`, 'x'), (e) => e.code === 'K8S_EXEC_FAILED' && /name too long/.test(e.message));
     await assert.rejects(box.writeFile(`${home}/`, 'x'), (e) => e.code === 'K8S_EXEC_FAILED' && /invalid path/.test(e.message));
     await assert.rejects(box.readFile(`${home}/nope`), (e) => e.code === 'K8S_EXEC_FAILED');
+    // A directory is not read as its first file; a NUL would name another file.
+    assert.equal((await box.exec('sh', ['-c', `mkdir -p ${home}/a-dir && echo inside > ${home}/a-dir/f`])).exitCode, 0);
+    await assert.rejects(box.readFile(`${home}/a-dir`), (e) => e.code === 'K8S_EXEC_FAILED' && /a directory, not a regular file/.test(e.message));
+    await assert.rejects(box.writeFile(`${home}/x\0y`, 'x'), (e) => e.code === 'K8S_EXEC_FAILED' && /NUL/.test(e.message));
+    await assert.rejects(box.readFile(`${home}/x\0y`), (e) => e.code === 'K8S_EXEC_FAILED' && /NUL/.test(e.message));
   });
 
   it('manages tmux sessions, and keys cannot inject commands into the exec', async () => {

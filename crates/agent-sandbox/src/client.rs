@@ -358,6 +358,7 @@ impl Client {
         namespace: &str,
         body: Value,
     ) -> Result<T> {
+        crate::resources::check_namespace(namespace, true)?;
         crate::resources::check_body(r, &body)?;
         let route = self.route(r).await?;
         let data =
@@ -378,6 +379,7 @@ impl Client {
         namespace: &str,
         name: &str,
     ) -> Result<T> {
+        check_target(namespace, name)?;
         let route = self.route(r).await?;
         let req =
             Request::new(route.wire.collection_path(namespace)).get(name, &Default::default());
@@ -401,6 +403,7 @@ impl Client {
         namespace: &str,
         options: &ListOptions,
     ) -> Result<T> {
+        crate::resources::check_namespace(namespace, true)?;
         let route = self.route(r).await?;
         self.list_routed(&route, namespace, options).await
     }
@@ -443,6 +446,7 @@ impl Client {
         name: &str,
         body: Value,
     ) -> Result<T> {
+        check_target(namespace, name)?;
         crate::resources::check_body(r, &body)?;
         let route = self.route(r).await?;
         let data =
@@ -540,6 +544,7 @@ impl Client {
         name: &str,
         patch: Value,
     ) -> Result<T> {
+        check_target(namespace, name)?;
         let route = self.route(r).await?;
         let patch = Patch::Merge(route.patch_to_wire(patch));
         let req = Request::new(route.wire.collection_path(namespace)).patch(
@@ -571,6 +576,7 @@ impl Client {
         body: Value,
         force: bool,
     ) -> Result<T> {
+        check_target(namespace, name)?;
         crate::resources::check_body(r, &body)?;
         let route = self.route(r).await?;
         let mut pp = PatchParams::apply(FIELD_MANAGER);
@@ -587,6 +593,7 @@ impl Client {
         name: &str,
         propagation: Propagation,
     ) -> Result<()> {
+        check_target(namespace, name)?;
         let route = self.route(r).await?;
         let dp = match propagation {
             Propagation::ServerDefault => DeleteParams::default(),
@@ -611,6 +618,7 @@ impl Client {
     /// `status.replicas`, `status.selector`). In v1beta1 only SandboxWarmPool
     /// has one; elsewhere the server answers 404.
     pub async fn get_scale(&self, r: &ResourceRef, namespace: &str, name: &str) -> Result<Value> {
+        check_target(namespace, name)?;
         let route = self.route(r).await?;
         let req =
             Request::new(route.wire.collection_path(namespace)).get_subresource("scale", name);
@@ -626,6 +634,7 @@ impl Client {
         name: &str,
         replicas: i32,
     ) -> Result<Value> {
+        check_target(namespace, name)?;
         if replicas < 0 {
             return Err(Error::invalid(format!(
                 "replicas must be 0 or more, got {replicas}"
@@ -658,4 +667,11 @@ impl Client {
             .map_err(|e| Error::invalid(e.to_string()));
         self.fetch(req?).await
     }
+}
+
+/// A named object's namespace (empty: a cluster-scoped object) and name, as
+/// path segments.
+fn check_target(namespace: &str, name: &str) -> Result<()> {
+    crate::resources::check_namespace(namespace, true)?;
+    crate::resources::check_name(name)
 }

@@ -160,11 +160,61 @@ fn read_required(path: &Path) -> Result<Kubeconfig> {
     read_file(path)
 }
 
+/// The largest kubeconfig file read (real ones are kilobytes).
+pub const MAX_KUBECONFIG_BYTES: u64 = 16 * 1024 * 1024;
+
 fn read_file(path: &Path) -> Result<Kubeconfig> {
-    let kubeconfig =
-        Kubeconfig::read_from(path).map_err(|e| invalid(path, &crate::error::error_chain(&e)))?;
+    use std::io::Read;
+    // A device or a FIFO (`/dev/zero`, a named pipe) would never end.
+    let meta = std::fs::metadata(path).map_err(|e| invalid(path, &e.to_string()))?;
+    if !meta.is_file() {
+        return Err(invalid(path, "not a regular file"));
+    }
+    if meta.len() > MAX_KUBECONFIG_BYTES {
+        return Err(invalid(
+            path,
+            &format!("larger than {MAX_KUBECONFIG_BYTES} bytes"),
+        ));
+    }
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_KUBECONFIG_BYTES + 1).read_to_string(&mut text))
+        .map_err(|e| invalid(path, &e.to_string()))?;
+    let kubeconfig = Kubeconfig::from_yaml(&text)
+        .map_err(|e| invalid(path, &parse_problem(&crate::error::error_chain(&e))))?;
     validate(&kubeconfig).map_err(|problem| invalid(path, &problem))?;
     Ok(kubeconfig)
+}
+
+/// What is wrong with a document that does not parse, without its content:
+/// the parser's message can quote values (tokens, keys) near the mistake, so
+/// only where it is goes out.
+fn parse_problem(message: &str) -> String {
+    match location(message) {
+        Some((line, column)) => format!(
+            "not a valid kubeconfig document (YAML error at line {line} column {column}); fix the indentation or \
+             syntax there (the content is not shown: it may hold credentials)"
+        ),
+        None => {
+            "not a valid kubeconfig document (the content is not shown: it may hold credentials)"
+                .to_string()
+        }
+    }
+}
+
+/// `line N column M` in a parser's message.
+fn location(message: &str) -> Option<(u64, u64)> {
+    let number = |s: &str| -> Option<u64> {
+        let digits: String = s.chars().take_while(char::is_ascii_digit).collect();
+        digits.parse().ok()
+    };
+    message.match_indices("line ").find_map(|(i, _)| {
+        let rest = &message[i + 5..];
+        let line = number(rest)?;
+        let after = rest.trim_start_matches(|c: char| c.is_ascii_digit());
+        let column = number(after.strip_prefix(" column ")?)?;
+        Some((line, column))
+    })
 }
 
 fn invalid(path: &Path, problem: &str) -> Error {
@@ -258,7 +308,8 @@ pub fn set_current_context(kc: &mut Kubeconfig, context: &str) -> Result<()> {
 }
 
 /// A client configuration for the kubeconfig's current context.
-pub async fn client_config(kubeconfig: Kubeconfig) -> Result<kube::Config> {
+pub async fn client_config(mut kubeconfig: Kubeconfig) -> Result<kube::Config> {
+    clean_tokens(&mut kubeconfig)?;
     let context = kubeconfig.current_context.clone();
     if context.as_deref().is_none_or(str::is_empty) {
         return Err(Error::kubeconfig(
@@ -283,6 +334,33 @@ pub async fn client_config(kubeconfig: Kubeconfig) -> Result<kube::Config> {
             ),
         )
     })
+}
+
+/// Static tokens as an HTTP header takes them: surrounding whitespace (a
+/// token pasted with its trailing newline) is dropped; one with a line break
+/// or another control character inside is refused, naming the user only
+/// (the HTTP layer would otherwise panic on it).
+fn clean_tokens(kubeconfig: &mut Kubeconfig) -> Result<()> {
+    use secrecy::ExposeSecret;
+    for named in &mut kubeconfig.auth_infos {
+        let Some(token) = named.auth_info.as_mut().and_then(|a| a.token.as_mut()) else {
+            continue;
+        };
+        let trimmed = token.expose_secret().trim();
+        if trimmed.chars().any(char::is_control) {
+            return Err(Error::kubeconfig(
+                None,
+                format!(
+                    "the token of user {:?} contains a line break or another control character; put the token on one line",
+                    named.name
+                ),
+            ));
+        }
+        if trimmed.len() != token.expose_secret().len() {
+            *token = secrecy::SecretString::from(trimmed.to_string());
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -418,6 +496,41 @@ mod tests {
     }
 
     #[test]
+    fn a_broken_file_is_located_never_quoted_and_devices_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let bad = dir.path().join("bad");
+        // One mis-indented line next to secrets.
+        fs::write(
+            &bad,
+            "apiVersion: v1\nusers:\n- name: u\n  user:\n    token: canary-token-1\n   client-key-data: canary-key-2\n",
+        )
+        .unwrap();
+        let load = |path: &std::path::Path| {
+            load_kubeconfig_from(
+                &KubeconfigOptions {
+                    path: Some(path.to_path_buf()),
+                    ..Default::default()
+                },
+                &env(),
+            )
+        };
+        let msg = load(&bad).unwrap_err().to_string();
+        assert!(!msg.contains("canary"), "{msg}");
+        assert!(msg.contains("line"), "{msg}");
+        // A wrong type quotes no value either.
+        fs::write(&bad, "apiVersion: v1\nusers: canary-token-3\n").unwrap();
+        let msg = load(&bad).unwrap_err().to_string();
+        assert!(!msg.contains("canary"), "{msg}");
+        // A device never ends: refused, not read.
+        let msg = load(std::path::Path::new("/dev/zero"))
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("not a regular file"), "{msg}");
+        let msg = load(dir.path()).unwrap_err().to_string();
+        assert!(msg.contains("not a regular file"), "{msg}");
+    }
+
+    #[test]
     fn in_cluster_only_inside_a_cluster() {
         let mut e = env();
         let err = load_kubeconfig_from(&KubeconfigOptions::default(), &e).unwrap_err();
@@ -474,5 +587,26 @@ mod tests {
         };
         let err = load_kubeconfig_from(&opts, &env()).unwrap_err();
         assert_eq!(err.to_string(), "Context \"nope\" not found in kubeconfig");
+    }
+
+    #[tokio::test]
+    async fn a_static_token_with_a_newline_is_trimmed_or_refused_never_a_panic() {
+        let doc = |token: &str| {
+            let yaml = format!(
+                "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:1\nusers:\n- name: u\n  user:\n    token: {token:?}\ncontexts:\n- name: x\n  context:\n    cluster: c\n    user: u\ncurrent-context: x\n"
+            );
+            Kubeconfig::from_yaml(&yaml).unwrap()
+        };
+        // A trailing newline (a pasted token) is dropped: the client builds.
+        let config = client_config(doc("secret-canary\n")).await.unwrap();
+        let client = crate::Client::try_from_config(config).unwrap();
+        let pods = crate::ResourceRef::new("", "v1", "pods");
+        let err = client.get(&pods, "ns", "p").await.unwrap_err();
+        assert_eq!(err.code(), crate::ErrorCode::Unreachable);
+        // One inside is refused, and the message names the user, not the token.
+        let err = client_config(doc("secret-\ncanary")).await.unwrap_err();
+        assert_eq!(err.code(), crate::ErrorCode::KubeConfig);
+        assert!(err.to_string().contains("\"u\""));
+        assert!(!err.to_string().contains("canary"));
     }
 }

@@ -180,6 +180,8 @@ impl Client {
 
     /// Starts a command. Fails with [`Error::Exec`] when the session cannot open.
     pub async fn exec(&self, req: &ExecRequest) -> Result<ExecSession> {
+        crate::resources::check_namespace(&req.namespace, false)?;
+        crate::resources::check_name(&req.pod)?;
         let command = req.command.join(" ");
         if req.command.is_empty() {
             return Err(Error::Exec {

@@ -193,6 +193,60 @@ pub fn check_body(r: &ResourceRef, body: &serde_json::Value) -> crate::Result<()
     Ok(())
 }
 
+/// Refuses, before any request, a namespace that is not a DNS label (empty
+/// means cluster-wide where `cluster_wide` allows it).
+pub fn check_namespace(namespace: &str, cluster_wide: bool) -> crate::Result<()> {
+    if namespace.is_empty() && cluster_wide {
+        return Ok(());
+    }
+    let label = namespace.len() <= 63
+        && !namespace.is_empty()
+        && namespace
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !namespace.starts_with('-')
+        && !namespace.ends_with('-');
+    if label {
+        return Ok(());
+    }
+    Err(crate::Error::invalid_argument(format!(
+        "namespace {} is not a Kubernetes namespace name: lowercase letters, digits and '-', at most 63 characters, \
+         starting and ending with a letter or digit",
+        quoted(namespace)
+    )))
+}
+
+/// Refuses, before any request, an object name that cannot be one path
+/// segment: it would reach another URL (`x/status` a subresource,
+/// `x?dryRun=All` a query string) instead of the object.
+pub fn check_name(name: &str) -> crate::Result<()> {
+    let segment = !name.is_empty()
+        && name.len() <= 253
+        && name != "."
+        && name != ".."
+        && !name
+            .chars()
+            .any(|c| matches!(c, '/' | '%' | '?' | '#') || c.is_control() || c.is_whitespace());
+    if segment {
+        return Ok(());
+    }
+    Err(crate::Error::invalid_argument(format!(
+        "{} is not a Kubernetes object name: it must be 1 to 253 characters, not '.' or '..', without '/', '%', '?', \
+         '#', spaces or control characters",
+        quoted(name)
+    )))
+}
+
+/// A caller's value in a message: quoted, and cut short when long.
+fn quoted(value: &str) -> String {
+    let short: String = value.chars().take(80).collect();
+    if short.len() < value.len() {
+        format!("{short:?}…")
+    } else {
+        format!("{short:?}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,6 +269,48 @@ mod tests {
         );
         assert_eq!(r.kind(), Some(Kind::SandboxClaim));
         assert_eq!(Kind::Sandbox.crd_name(), "sandboxes.agents.x-k8s.io");
+    }
+
+    #[test]
+    fn names_and_namespaces_are_single_path_segments() {
+        for bad in [
+            "",
+            ".",
+            "..",
+            "x/status",
+            "x?dryRun=All",
+            "x#y",
+            "x%2Fstatus",
+            "a b",
+            "x\n",
+            &"a".repeat(254),
+        ] {
+            let err = check_name(bad).unwrap_err();
+            assert_eq!(err.code(), crate::ErrorCode::InvalidArgument, "{bad:?}");
+        }
+        for good in [
+            "box",
+            "agentpane-cs-1",
+            "a.b",
+            "system:admin",
+            &"a".repeat(253),
+        ] {
+            check_name(good).unwrap();
+        }
+        for bad in ["Default", "ns/x", "-a", "a-", "a_b", &"a".repeat(64)] {
+            assert!(check_namespace(bad, true).is_err(), "{bad:?}");
+        }
+        assert!(check_namespace("", false).is_err());
+        check_namespace("", true).unwrap();
+        check_namespace("agentpane-sandboxes", false).unwrap();
+        // Long values are cut short in the message.
+        assert!(
+            check_name(&"/".repeat(10_000))
+                .unwrap_err()
+                .to_string()
+                .len()
+                < 400
+        );
     }
 
     #[test]

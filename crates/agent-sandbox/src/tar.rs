@@ -95,8 +95,10 @@ fn field_str(field: &[u8]) -> String {
         .into_owned()
 }
 
-/// The first regular file of a tar archive (as `tar cf -` of one file
-/// writes it; GNU long-name and pax headers are skipped).
+/// The file a tar archive of one file holds (as `tar cf -` of it writes
+/// it; GNU long-name and pax headers are skipped). Its first entry must be a
+/// regular file: a directory, a link or a device is refused, never stood in
+/// for by something inside it.
 pub fn first_file(archive: &[u8]) -> Result<TarFile> {
     let mut offset = 0;
     let mut long_name: Option<String> = None;
@@ -126,7 +128,20 @@ pub fn first_file(archive: &[u8]) -> Result<TarFile> {
                 });
             }
             b'L' => long_name = Some(field_str(data)),
-            _ => {}
+            // pax headers and GNU long link names describe the next entry.
+            b'x' | b'g' | b'K' => {}
+            kind => {
+                let what = match kind {
+                    b'5' => "a directory",
+                    b'1' | b'2' => "a link",
+                    b'3' | b'4' => "a device",
+                    b'6' => "a FIFO",
+                    _ => "not a regular file",
+                };
+                return Err(Error::invalid_argument(format!(
+                    "the path names {what}, not a regular file"
+                )));
+            }
         }
         offset = data_start + size.div_ceil(BLOCK) * BLOCK;
     }
@@ -162,6 +177,19 @@ mod tests {
                 .contains("too long")
         );
         assert!(single_file_archive("a/b", b"", 0o644, 0).is_err());
+    }
+
+    #[test]
+    fn a_directory_or_a_link_is_not_a_file() {
+        // What `tar cf - ./dir` writes first: the directory's own header,
+        // then what is inside it.
+        let mut header = single_file_archive("dir", b"", 0o755, 0).unwrap()[..BLOCK].to_vec();
+        header[156] = b'5';
+        let inside = single_file_archive("inside", b"not this", 0o644, 0).unwrap();
+        let dir = [header, inside].concat();
+        let err = first_file(&dir).unwrap_err();
+        assert_eq!(err.code(), crate::ErrorCode::InvalidArgument);
+        assert!(err.to_string().contains("a directory"), "{err}");
     }
 
     #[test]

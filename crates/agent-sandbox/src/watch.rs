@@ -200,6 +200,7 @@ impl Runner {
     }
 
     async fn run_inner(&mut self) -> Result<()> {
+        crate::resources::check_namespace(&self.namespace, true)?;
         let route = self.client.route(&self.r).await?;
         let mut known: HashMap<String, (String, Remembered)> = HashMap::new();
         let mut version = self.options.resource_version.clone().unwrap_or_default();

@@ -309,7 +309,8 @@ impl Sandbox for KubernetesSandbox {
         let failed = |e: Error| transfer_failed("readFile", "read", path, e);
         let file = split_file_path(path).map_err(failed)?;
         let entry = format!("./{}", file.name);
-        let argv = ["tar", "cf", "-", "-C", file.dir, entry.as_str()]
+        // `h`: a symlink is read as the file it points to.
+        let argv = ["tar", "chf", "-", "-C", file.dir, entry.as_str()]
             .map(str::to_string)
             .to_vec();
         let out = self.run_with_input(argv, None).await.map_err(failed)?;
