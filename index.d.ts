@@ -135,6 +135,8 @@ export interface ExecOptions {
   command: string[];
   /** No timeout when 0 or absent. */
   timeoutMs?: number;
+  /** Buffered exec: the most output kept, stdout and stderr together (default 32 MiB); more closes the session and rejects with OUTPUT_TOO_LARGE. */
+  maxOutputBytes?: number;
   /** Aborting closes the session and rejects with code CANCELLED. */
   signal?: AbortSignal;
 }

@@ -174,6 +174,20 @@ for (const profile of V1BETA1_PROFILES) describe(`exec (${profile})`, () => {
     await assert.rejects(h.wait(), (e) => e instanceof sdk.ExecError && !/undefined/.test(e.message) && !/Exec failed.*Exec failed/.test(e.message));
   });
 
+  it('a buffered exec keeps at most maxOutputBytes (default 32 MiB): 1 GiB of output is refused without filling memory', async () => {
+    const before = process.memoryUsage().rss;
+    const gib = ['sh', '-c', 'head -c 1073741824 /dev/zero'];
+    await assert.rejects(client.exec({ sandboxName: 'box', command: gib }), (e) => {
+      assert.deepEqual([e.code, e.details.limit], ['OUTPUT_TOO_LARGE', 32 * 1024 * 1024]);
+      assert.match(e.message, /printed more than 33554432 bytes/);
+      return true;
+    });
+    const grew = (process.memoryUsage().rss - before) / 2 ** 20;
+    assert.ok(grew < 100, `RSS grew by ${grew.toFixed(0)} MiB`);
+    await assert.rejects(client.exec({ sandboxName: 'box', command: ['sh', '-c', 'head -c 2048 /dev/zero'], maxOutputBytes: 1024 }), (e) => e.code === 'OUTPUT_TOO_LARGE');
+    assert.equal((await client.exec({ sandboxName: 'box', command: ['sh', '-c', 'head -c 1024 /dev/zero | wc -c'], maxOutputBytes: 1024 })).stdout, '1024');
+  });
+
   it('needs only get on the Sandbox and pods/exec: no pod-name annotation, a service account that cannot list pods', async () => {
     const kc = client.kubeConfig;
     const crud = (group, version, plural) => new sdk.CustomResourceCrud(kc, { group, version, plural });

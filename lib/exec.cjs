@@ -12,7 +12,7 @@ const request = (o, extra) => ({ namespace: o.namespace, sandboxName: o.sandboxN
 
 /** Runs a command and returns its trimmed output and exit code. */
 async function execInSandbox(kc, o, apiVersion) {
-  return nativeClientFor(kc, apiVersion).exec(request(o), { timeoutMs: o.timeoutMs, signal: o.signal });
+  return nativeClientFor(kc, apiVersion).exec(request(o), { timeoutMs: o.timeoutMs, maxOutputBytes: o.maxOutputBytes, signal: o.signal });
 }
 
 /**

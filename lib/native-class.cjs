@@ -40,7 +40,10 @@ function toError(err, method) {
   if (err && (NAPI_ARGUMENT_CODES.has(err.code) || (err instanceof TypeError && err.code === undefined))) {
     return new AgentSandboxError(`${method}(): ${err.message}`, 'INVALID_ARGUMENT', 400, { reason: err.code });
   }
-  return fromNative(err);
+  const converted = fromNative(err);
+  // Not one of ours: napi's own failure (a caught panic, …), still coded.
+  if (converted?.code === 'GenericFailure' && !(converted instanceof AgentSandboxError)) return new AgentSandboxError(`${method}(): internal error: ${err.message}`, 'INTERNAL_ERROR', 500);
+  return converted;
 }
 
 function replaceMethod(Class, name, make) {

@@ -78,7 +78,7 @@ impl JsAgentSandboxClient {
 impl JsAgentSandboxClient {
     /// `kubeConfig`: a KubeConfig (this package's or client-node's), read at
     /// each call; `apiVersion`: 'auto' (default), 'v1alpha1' or 'v1beta1' on the wire.
-    #[napi(constructor)]
+    #[napi(catch_unwind, constructor)]
     pub fn new(
         env: &Env,
         mut this: This<Object>,
@@ -118,7 +118,7 @@ impl JsAgentSandboxClient {
         })
     }
 
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn create_sandbox<'env>(
         &self,
         env: &'env Env,
@@ -132,7 +132,7 @@ impl JsAgentSandboxClient {
         crud.create(env, this, self.ns(namespace), sandbox, options, cancel)
     }
 
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn get_sandbox<'env>(
         &self,
         env: &'env Env,
@@ -147,7 +147,7 @@ impl JsAgentSandboxClient {
     }
 
     /// `options`: `namespace` (default: the client's), selectors, paging.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn list_sandboxes<'env>(
         &self,
         env: &'env Env,
@@ -158,7 +158,7 @@ impl JsAgentSandboxClient {
         self.list_in(env, &this, "sandboxes", None, options, cancel)
     }
 
-    #[napi(ts_return_type = "Promise<void>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
     pub fn delete_sandbox<'env>(
         &self,
         env: &'env Env,
@@ -172,7 +172,7 @@ impl JsAgentSandboxClient {
         crud.delete(env, this, self.ns(namespace), name, options, cancel)
     }
 
-    #[napi(ts_return_type = "Promise<boolean>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<boolean>")]
     pub fn sandbox_exists<'env>(
         &self,
         env: &'env Env,
@@ -187,7 +187,7 @@ impl JsAgentSandboxClient {
     }
 
     /// Resolves once the Sandbox is Ready (watched, not polled).
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn wait_for_ready<'env>(
         &self,
         env: &'env Env,
@@ -206,7 +206,7 @@ impl JsAgentSandboxClient {
         crud.wait_for_ready(env, this, options, cancel)
     }
 
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn create_template<'env>(
         &self,
         env: &'env Env,
@@ -220,7 +220,7 @@ impl JsAgentSandboxClient {
         crud.create(env, this, self.ns(namespace), template, options, cancel)
     }
 
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn get_template<'env>(
         &self,
         env: &'env Env,
@@ -234,7 +234,7 @@ impl JsAgentSandboxClient {
         crud.get(env, this, self.ns(namespace), name, options, cancel)
     }
 
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn list_templates<'env>(
         &self,
         env: &'env Env,
@@ -246,7 +246,7 @@ impl JsAgentSandboxClient {
         self.list_in(env, &this, "templates", namespace, options, cancel)
     }
 
-    #[napi(ts_return_type = "Promise<void>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
     pub fn delete_template<'env>(
         &self,
         env: &'env Env,
@@ -260,7 +260,7 @@ impl JsAgentSandboxClient {
         crud.delete(env, this, self.ns(namespace), name, None, cancel)
     }
 
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn create_claim<'env>(
         &self,
         env: &'env Env,
@@ -274,7 +274,7 @@ impl JsAgentSandboxClient {
         crud.create(env, this, self.ns(namespace), claim, options, cancel)
     }
 
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn get_claim<'env>(
         &self,
         env: &'env Env,
@@ -288,7 +288,7 @@ impl JsAgentSandboxClient {
         crud.get(env, this, self.ns(namespace), name, options, cancel)
     }
 
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn list_claims<'env>(
         &self,
         env: &'env Env,
@@ -300,7 +300,7 @@ impl JsAgentSandboxClient {
         self.list_in(env, &this, "claims", namespace, options, cancel)
     }
 
-    #[napi(ts_return_type = "Promise<void>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
     pub fn delete_claim<'env>(
         &self,
         env: &'env Env,
@@ -314,7 +314,7 @@ impl JsAgentSandboxClient {
         crud.delete(env, this, self.ns(namespace), name, None, cancel)
     }
 
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn create_warm_pool<'env>(
         &self,
         env: &'env Env,
@@ -328,7 +328,7 @@ impl JsAgentSandboxClient {
         crud.create(env, this, self.ns(namespace), pool, options, cancel)
     }
 
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn get_warm_pool<'env>(
         &self,
         env: &'env Env,
@@ -342,7 +342,7 @@ impl JsAgentSandboxClient {
         crud.get(env, this, self.ns(namespace), name, options, cancel)
     }
 
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn list_warm_pools<'env>(
         &self,
         env: &'env Env,
@@ -354,7 +354,7 @@ impl JsAgentSandboxClient {
         self.list_in(env, &this, "warmPools", namespace, options, cancel)
     }
 
-    #[napi(ts_return_type = "Promise<void>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
     pub fn delete_warm_pool<'env>(
         &self,
         env: &'env Env,
@@ -371,7 +371,7 @@ impl JsAgentSandboxClient {
     /// A full replace. Without `metadata.resourceVersion` the current one is
     /// read first and a 409 (the controller wrote in between) is retried with
     /// a fresh one, a few times; a caller-given resourceVersion is never retried.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn replace_warm_pool<'env>(
         &self,
         env: &'env Env,
@@ -390,7 +390,7 @@ impl JsAgentSandboxClient {
     }
 
     /// The pool's `scale` subresource: `{spec:{replicas}, status:{replicas, selector}}`.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn get_warm_pool_scale<'env>(
         &self,
         env: &'env Env,
@@ -403,7 +403,7 @@ impl JsAgentSandboxClient {
     }
 
     /// Resizes a pool through its `scale` subresource (what HPA and KEDA use).
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn scale_warm_pool<'env>(
         &self,
         env: &'env Env,
@@ -420,7 +420,10 @@ impl JsAgentSandboxClient {
     /// the pool's template and `warmpool`), waits by watch until it is bound
     /// and the Sandbox is Ready: `{claim, sandbox, podName}`. On failure the
     /// claim is deleted again (unless it was someone else's).
-    #[napi(ts_return_type = "Promise<{ claim: any; sandbox: any; podName: string }>")]
+    #[napi(
+        catch_unwind,
+        ts_return_type = "Promise<{ claim: any; sandbox: any; podName: string }>"
+    )]
     pub fn claim_sandbox<'env>(
         &self,
         env: &'env Env,
@@ -444,7 +447,7 @@ impl JsAgentSandboxClient {
     }
 
     /// Cluster, CRD, namespace and controller checks; never fails.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn health_check<'env>(
         &self,
         env: &'env Env,
@@ -455,7 +458,7 @@ impl JsAgentSandboxClient {
     }
 
     /// What AgentPane's GET /api/sandbox/k8s/controller serves; never fails.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn controller_status<'env>(
         &self,
         env: &'env Env,

@@ -13,7 +13,7 @@ pub struct CancelToken {
 
 #[napi]
 impl CancelToken {
-    #[napi(constructor)]
+    #[napi(catch_unwind, constructor)]
     #[allow(clippy::new_without_default)]
     pub fn new() -> Self {
         CancelToken {
@@ -22,7 +22,7 @@ impl CancelToken {
     }
 
     /// Idempotent; the call it was given to ends with CANCELLED.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn cancel(&self) {
         self.token.cancel();
     }

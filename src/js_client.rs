@@ -121,7 +121,7 @@ pub(crate) fn connection_for(
 
 /// The native client of a KubeConfig (made without I/O; it connects on
 /// first use).
-#[napi]
+#[napi(catch_unwind)]
 pub fn native_client_for(
     kube_config: Object,
     api_version: Option<String>,
@@ -154,7 +154,7 @@ impl NativeClient {
 #[napi]
 impl NativeClient {
     /// A client that connects on first use (construction never does I/O).
-    #[napi(factory)]
+    #[napi(catch_unwind, factory)]
     pub fn lazy(kubeconfig: Value, api_version: Option<String>) -> NativeClient {
         NativeClient {
             connection: Arc::new(Connection::new(kubeconfig, api_version)),

@@ -11,7 +11,10 @@ fn api(kind: Kind, version: Version) -> Value {
 }
 
 /// Every `CRD_*` constant, keyed by its exported name (the JS layer freezes them).
-#[napi(ts_return_type = "Record<string, Record<string, string>>")]
+#[napi(
+    catch_unwind,
+    ts_return_type = "Record<string, Record<string, string>>"
+)]
 pub fn crd_constants() -> Value {
     let by_kind = |f: fn(Kind) -> &'static str| {
         let [s, t, c, w] = [

@@ -284,7 +284,7 @@ fn named(namespace: &str, name: &str) -> Target {
 #[napi]
 impl JsCustomResourceCrud {
     /// `kc`: a KubeConfig (this package's or client-node's), read at each call.
-    #[napi(constructor)]
+    #[napi(catch_unwind, constructor)]
     pub fn new(
         mut this: This<Object>,
         kc: Object,
@@ -301,7 +301,7 @@ impl JsCustomResourceCrud {
 
     /// Aborted while the request is out, it rejects at once and deletes the
     /// object if the server made it.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn create<'env>(
         &self,
         env: &'env Env,
@@ -337,7 +337,7 @@ impl JsCustomResourceCrud {
         )
     }
 
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn get<'env>(
         &self,
         env: &'env Env,
@@ -359,7 +359,7 @@ impl JsCustomResourceCrud {
         )
     }
 
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn list<'env>(
         &self,
         env: &'env Env,
@@ -394,7 +394,7 @@ impl JsCustomResourceCrud {
     }
 
     /// A full replace (PUT) with the body's resourceVersion.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     #[allow(clippy::too_many_arguments)]
     pub fn update<'env>(
         &self,
@@ -412,7 +412,7 @@ impl JsCustomResourceCrud {
 
     /// A full replace against the current resourceVersion, retried when
     /// someone wrote in between (see `Client::replace_latest_as`).
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     #[allow(clippy::too_many_arguments)]
     pub fn replace_latest<'env>(
         &self,
@@ -429,7 +429,7 @@ impl JsCustomResourceCrud {
     }
 
     /// A JSON merge patch (application/merge-patch+json).
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     #[allow(clippy::too_many_arguments)]
     pub fn patch<'env>(
         &self,
@@ -458,7 +458,7 @@ impl JsCustomResourceCrud {
     }
 
     /// Server-side apply (field manager `agent-sandbox-sdk`); creates or updates.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn apply<'env>(
         &self,
         env: &'env Env,
@@ -489,7 +489,7 @@ impl JsCustomResourceCrud {
         )
     }
 
-    #[napi(ts_return_type = "Promise<void>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
     pub fn delete<'env>(
         &self,
         env: &'env Env,
@@ -518,7 +518,7 @@ impl JsCustomResourceCrud {
     }
 
     /// True when the object exists, false on a 404; other errors reject.
-    #[napi(ts_return_type = "Promise<boolean>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<boolean>")]
     pub fn exists<'env>(
         &self,
         env: &'env Env,
@@ -541,7 +541,7 @@ impl JsCustomResourceCrud {
     }
 
     /// The `scale` subresource (autoscaling/v1 Scale).
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn get_scale<'env>(
         &self,
         env: &'env Env,
@@ -564,7 +564,7 @@ impl JsCustomResourceCrud {
     }
 
     /// Sets `spec.replicas` through the `scale` subresource; returns the Scale.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     #[allow(clippy::too_many_arguments)]
     pub fn set_scale<'env>(
         &self,
@@ -598,7 +598,7 @@ impl JsCustomResourceCrud {
     /// Resolves with the Sandbox once its Ready condition is True (watched,
     /// not polled); a terminal reason rejects with SANDBOX_FAILED, the
     /// deadline with TIMEOUT, the token with CANCELLED.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn wait_for_ready<'env>(
         &self,
         env: &'env Env,
@@ -627,7 +627,7 @@ impl JsCustomResourceCrud {
     }
 
     /// Opens a resumable watch, pulled in batches.
-    #[napi(ts_return_type = "Promise<NativeWatch>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<NativeWatch>")]
     pub fn open_watch<'env>(
         &self,
         env: &'env Env,

@@ -32,6 +32,10 @@ pub fn payload(err: &Error) -> serde_json::Value {
         Error::Cancelled { operation } => {
             details.insert("operation".into(), json!(operation));
         }
+        Error::OutputTooLarge { operation, limit } => {
+            details.insert("operation".into(), json!(operation));
+            details.insert("limit".into(), json!(limit));
+        }
         Error::Timeout {
             operation,
             timeout_ms,

@@ -63,6 +63,9 @@ pub struct JsExecOptions {
     /// Positive: the deadline, after which the session is closed and the
     /// call rejects with TIMEOUT. Absent or 0: none.
     pub timeout_ms: Option<f64>,
+    /// The most output kept, stdout and stderr together (default 32 MiB);
+    /// more closes the session and rejects with OUTPUT_TOO_LARGE.
+    pub max_output_bytes: Option<f64>,
 }
 
 #[napi(object)]
@@ -129,6 +132,13 @@ impl NativeClient {
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, JsExecResult>> {
         let operation = format!("exec {}", req.command.join(" "));
+        let limit = options
+            .as_ref()
+            .and_then(|o| o.max_output_bytes)
+            .filter(|l| l.is_finite() && *l >= 0.0)
+            .map_or(agent_sandbox::exec::DEFAULT_MAX_OUTPUT_BYTES, |l| {
+                l.min(u64::MAX as f64) as u64
+            });
         let timeout_ms = options
             .and_then(|o| o.timeout_ms)
             .filter(|t| t.is_finite() && *t > 0.0)
@@ -137,7 +147,10 @@ impl NativeClient {
         let token = token_of(cancel);
         env.spawn_future(async move {
             let run = or_cancelled(&operation, token, async {
-                open_session(connection, req).await?.collect().await
+                open_session(connection, req)
+                    .await?
+                    .collect_at_most(limit)
+                    .await
             });
             let out = match timeout_ms {
                 None => run.await?,
@@ -207,6 +220,28 @@ impl NativeExecSession {
             command,
             remote_kill,
         }
+    }
+
+    /// Both outputs to their end, at most `limit` bytes together (more closes
+    /// the session: OUTPUT_TOO_LARGE), and the exit code.
+    pub(crate) async fn collect_at_most(&self, limit: u64) -> napi::Result<JsExecOutput> {
+        let stdout = self.stdout.lock().await.take().map(|o| o.reader);
+        let stderr = self.stderr.lock().await.take().map(|o| o.reader);
+        let operation = format!("exec {}", self.command);
+        let read = agent_sandbox::exec::read_outputs(stdout, stderr, limit, &operation).await;
+        let (stdout, stderr) = match read {
+            Ok(outputs) => outputs,
+            Err(e) => {
+                self.kill();
+                return Err(to_napi(e));
+            }
+        };
+        let exit_code = self.wait().await?;
+        Ok(JsExecOutput {
+            exit_code,
+            stdout: stdout.into(),
+            stderr: stderr.into(),
+        })
     }
 
     /// A coded EXEC_FAILED error about this session.
@@ -282,26 +317,8 @@ impl NativeExecSession {
     /// Reads both outputs to the end and waits for the exit code.
     #[napi]
     pub async fn collect(&self) -> napi::Result<JsExecOutput> {
-        let (mut out, mut err) = (Vec::new(), Vec::new());
-        let mut o = self.stdout.lock().await.take();
-        let mut e = self.stderr.lock().await.take();
-        let read_out = async {
-            if let Some(o) = o.as_mut() {
-                let _ = o.reader.read_to_end(&mut out).await;
-            }
-        };
-        let read_err = async {
-            if let Some(e) = e.as_mut() {
-                let _ = e.reader.read_to_end(&mut err).await;
-            }
-        };
-        tokio::join!(read_out, read_err);
-        let exit_code = self.wait().await?;
-        Ok(JsExecOutput {
-            exit_code,
-            stdout: out.into(),
-            stderr: err.into(),
-        })
+        self.collect_at_most(agent_sandbox::exec::DEFAULT_MAX_OUTPUT_BYTES)
+            .await
     }
 
     #[napi]
@@ -345,7 +362,7 @@ impl NativeExecSession {
 
     /// Closes the connection (idempotent, never throws). The remote process
     /// is signalled only when the session was opened with a kill signal.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn kill(&self) {
         self.exit.cancel();
         let remote = self.remote_kill.lock().ok().and_then(|mut k| k.take());

@@ -126,7 +126,7 @@ impl AgentSandboxInstance {
     /// An instance for an existing Sandbox, through a client's connection
     /// (the JS layer passes the client's native handle). With
     /// `idleTimeoutMinutes`, touch() also extends `spec.shutdownTime`.
-    #[napi(constructor)]
+    #[napi(catch_unwind, constructor)]
     pub fn new(
         id: String,
         sandbox_name: String,
@@ -359,7 +359,7 @@ impl AgentSandboxInstance {
 
     /// Marks activity; with an idle timeout, also pushes `spec.shutdownTime`
     /// out (at most once a minute, in the background).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn touch(&self) {
         match self.handle() {
             Some(sandbox) => sandbox.touch(),
@@ -374,7 +374,7 @@ impl AgentSandboxInstance {
         }
     }
 
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn get_last_activity<'env>(&self, env: &'env Env) -> napi::Result<JsDate<'env>> {
         let at = self
             .handle()

@@ -20,14 +20,14 @@ const NAMES: [&str; 9] = [
     "TMUX_CREATION_FAILED",
 ];
 
-#[napi(js_name = "k8sErrorNames")]
+#[napi(catch_unwind, js_name = "k8sErrorNames")]
 pub fn k8s_error_names() -> Vec<&'static str> {
     NAMES.to_vec()
 }
 
 /// The failure payload of `K8sErrors[name](...args)` (the JS layer makes the
 /// error object from it).
-#[napi(js_name = "k8sError")]
+#[napi(catch_unwind, js_name = "k8sError")]
 pub fn k8s_error(name: String, args: Vec<String>) -> napi::Result<Value> {
     let arg = |i: usize| args.get(i).map(String::as_str).unwrap_or("undefined");
     let err = match name.as_str() {

@@ -34,7 +34,7 @@ pub struct JsKubeconfigEnv {
 
 /// Loads the kubeconfig through the discovery tiers. Synchronous: it reads
 /// files only.
-#[napi]
+#[napi(catch_unwind)]
 pub fn load_kubeconfig_document(options: Option<JsKubeconfigOptions>) -> napi::Result<Value> {
     let options = options.unwrap_or(JsKubeconfigOptions {
         kubeconfig_path: None,
@@ -133,6 +133,7 @@ fn entries(v: &Value, key: &str) -> Vec<Value> {
 /// A standard kubeconfig document as client-node's KubeConfig fields:
 /// `{clusters, users, contexts, currentContext}`.
 #[napi(
+    catch_unwind,
     ts_return_type = "{ clusters: any[]; users: any[]; contexts: any[]; currentContext: string }"
 )]
 pub fn kube_config_fields(document: Value) -> Value {
@@ -182,7 +183,7 @@ pub fn kube_config_fields(document: Value) -> Value {
 }
 
 /// client-node's KubeConfig fields as a standard kubeconfig document (what kubectl reads).
-#[napi(ts_return_type = "Record<string, any>")]
+#[napi(catch_unwind, ts_return_type = "Record<string, any>")]
 pub fn kube_config_document(fields: Value) -> Value {
     let clusters: Vec<Value> = entries(&fields, "clusters")
         .iter()

@@ -93,7 +93,7 @@ pub struct JsReadiness {
 
 /// Where a Sandbox object (JSON text) stands, judged as the watch-driven
 /// wait judges it (one definition of "terminal", in the core).
-#[napi]
+#[napi(catch_unwind)]
 pub fn sandbox_readiness(sandbox: String) -> napi::Result<JsReadiness> {
     let sandbox = crate::js_json::parse(&sandbox, "the Sandbox")?;
     let (state, reason, message) = match agent_sandbox::lifecycle::readiness(&sandbox) {

@@ -146,6 +146,7 @@ fn level_of(name: &str) -> Option<Level> {
 /// Sends the package's log records at `level` ('error' | 'warn' | 'info' |
 /// 'debug' | 'trace'; default 'info') and above to `logger`; null stops.
 #[napi(
+    catch_unwind,
     ts_args_type = "logger: ((record: { level: string; target: string; message: string; fields: Record<string, unknown>; time: number }) => void) | null, level?: 'error' | 'warn' | 'info' | 'debug' | 'trace'"
 )]
 pub fn set_logger(

@@ -8,7 +8,7 @@ use crate::js_json::parse;
 
 /// The pod spec (JSON text) with the restricted defaults added where
 /// missing; explicit values are kept.
-#[napi]
+#[napi(catch_unwind)]
 pub fn restrict_pod_spec(pod_spec: String) -> napi::Result<String> {
     let mut spec = parse(&pod_spec, "the pod spec")?;
     agent_sandbox::pod_security::restrict(&mut spec);

@@ -241,7 +241,7 @@ impl AgentSandboxProvider {
     /// `client` is the native handle of an `AgentSandboxClient` (the JS layer
     /// passes it); `deliver(event | null)` hands events to the listeners;
     /// `networkModeSetting` is SANDBOX_DEFAULT_NETWORK_MODE as JS sees it.
-    #[napi(constructor)]
+    #[napi(catch_unwind, constructor)]
     pub fn new(
         options: Option<JsProviderOptions>,
         client: Option<&NativeClient>,
@@ -566,6 +566,7 @@ fn cleanup_options(options: Option<Object<'_>>) -> napi::Result<CleanupOptions> 
 
 /// AgentPane's defaults for a sandbox (`SANDBOX_DEFAULTS`).
 #[napi(
+    catch_unwind,
     ts_return_type = "{ image: string; memoryMb: 4096; cpuCores: 2; idleTimeoutMinutes: 30; userHome: '/home/node' }"
 )]
 pub fn sandbox_defaults() -> Value {
@@ -579,7 +580,7 @@ pub fn sandbox_defaults() -> Value {
 }
 
 /// 'none' only when `setting` (the value of SANDBOX_DEFAULT_NETWORK_MODE) is 'none'.
-#[napi(ts_return_type = "'bridge' | 'none'")]
+#[napi(catch_unwind, ts_return_type = "'bridge' | 'none'")]
 pub fn default_sandbox_network_mode(setting: Option<String>) -> &'static str {
     match NetworkMode::from_setting(setting.as_deref()) {
         NetworkMode::None => "none",
@@ -589,7 +590,10 @@ pub fn default_sandbox_network_mode(setting: Option<String>) -> &'static str {
 
 /// AgentPane's status of a Sandbox object (JSON text): the core's rule, the
 /// one the provider and `waitForReady` use.
-#[napi(ts_return_type = "'creating' | 'running' | 'idle' | 'stopped' | 'error'")]
+#[napi(
+    catch_unwind,
+    ts_return_type = "'creating' | 'running' | 'idle' | 'stopped' | 'error'"
+)]
 pub fn sandbox_status(sandbox: String) -> napi::Result<String> {
     let sandbox: Value = serde_json::from_str(&sandbox).map_err(decode)?;
     Ok(agent_sandbox::provider::status::status_of(&sandbox)

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 /// Validates tagged JSON text (see `agent_sandbox::schema`) against the
 /// schema exported as `name`: `{success: true, plan}` or `{success: false, issues}`.
-#[napi]
+#[napi(catch_unwind)]
 pub fn validate_schema(name: String, tagged_json: String) -> napi::Result<Value> {
     let schema = schema(&name).ok_or_else(|| invalid(format!("unknown schema {name:?}")))?;
     let input: Value = serde_json::from_str(&tagged_json)
@@ -27,7 +27,7 @@ pub struct JsSchemaCatalog {
     pub tag: String,
 }
 
-#[napi]
+#[napi(catch_unwind)]
 pub fn schema_catalog() -> JsSchemaCatalog {
     JsSchemaCatalog {
         names: agent_sandbox::schema::SCHEMA_NAMES

@@ -14,7 +14,7 @@ pub struct JsTarFile {
 
 /// A USTAR archive of one file (uid/gid 1000). `name` is a plain file name of
 /// at most 100 bytes.
-#[napi]
+#[napi(catch_unwind)]
 pub fn tar_single_file(
     name: String,
     content: Buffer,
@@ -27,7 +27,7 @@ pub fn tar_single_file(
 }
 
 /// The first regular file of a tar archive.
-#[napi]
+#[napi(catch_unwind)]
 pub fn tar_first_file(archive: Buffer) -> napi::Result<JsTarFile> {
     let f = agent_sandbox::tar::first_file(&archive).into_js()?;
     Ok(JsTarFile {

@@ -76,7 +76,7 @@ impl NativeWatch {
     }
 
     /// Stops now; a pending next() resolves with null.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn stop(&self) {
         self.abort.abort();
     }

@@ -25,6 +25,8 @@ pub enum ErrorCode {
     Cancelled,
     /// A caller's argument was refused before anything was sent.
     InvalidArgument,
+    /// A command printed more than a buffered read keeps.
+    OutputTooLarge,
     /// Any other answer of the API server (5xx, 429, 415, ...).
     Api,
     // The sandbox provider's codes (AgentPane's `K8S_*`, the same on every backend).
@@ -57,6 +59,7 @@ impl ErrorCode {
             ErrorCode::SandboxFailed => "SANDBOX_FAILED",
             ErrorCode::Cancelled => "CANCELLED",
             ErrorCode::InvalidArgument => "INVALID_ARGUMENT",
+            ErrorCode::OutputTooLarge => "OUTPUT_TOO_LARGE",
             ErrorCode::Api => "K8S_API_ERROR",
             ErrorCode::SandboxAlreadyExists => "K8S_POD_ALREADY_EXISTS",
             ErrorCode::SandboxCreationFailed => "K8S_POD_CREATION_FAILED",
@@ -133,6 +136,14 @@ pub enum Error {
     #[error("{operation} was cancelled")]
     Cancelled { operation: String },
 
+    /// A buffered command printed more than `limit` bytes (stdout and stderr
+    /// together); the session was closed.
+    #[error(
+        "{operation} printed more than {limit} bytes, the most a buffered read keeps: stream it instead, \
+         or raise maxOutputBytes"
+    )]
+    OutputTooLarge { operation: String, limit: u64 },
+
     /// A command in a sandbox could not be run, or its session broke.
     #[error("Exec failed for \"{command}\": {message}")]
     Exec {
@@ -190,6 +201,7 @@ impl Error {
             Error::KubeConfig { .. } => ErrorCode::KubeConfig,
             Error::Timeout { .. } => ErrorCode::Timeout,
             Error::Cancelled { .. } => ErrorCode::Cancelled,
+            Error::OutputTooLarge { .. } => ErrorCode::OutputTooLarge,
             Error::Exec { .. } => ErrorCode::ExecFailed,
             Error::SandboxFailed { .. } => ErrorCode::SandboxFailed,
             Error::ControllerNotInstalled => ErrorCode::ControllerNotInstalled,

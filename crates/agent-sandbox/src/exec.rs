@@ -79,6 +79,63 @@ impl AsyncRead for OutputReader {
     }
 }
 
+/// The most a buffered exec (or a file read) keeps of a command's output,
+/// stdout and stderr together, unless the caller asks for another limit.
+pub const DEFAULT_MAX_OUTPUT_BYTES: u64 = 32 * 1024 * 1024;
+
+/// Reads both outputs to their end, at most `limit` bytes together: more
+/// is [`Error::OutputTooLarge`] (the caller then drops the session, which
+/// closes the connection). A read error is an exec failure, never dropped.
+pub async fn read_outputs<O, E>(
+    stdout: Option<O>,
+    stderr: Option<E>,
+    limit: u64,
+    operation: &str,
+) -> Result<(Vec<u8>, Vec<u8>)>
+where
+    O: tokio::io::AsyncRead + Unpin,
+    E: tokio::io::AsyncRead + Unpin,
+{
+    let total = std::sync::atomic::AtomicU64::new(0);
+    tokio::try_join!(
+        read_capped(stdout, &total, limit, operation, "stdout"),
+        read_capped(stderr, &total, limit, operation, "stderr"),
+    )
+}
+
+/// One output of [`read_outputs`], counted against the shared `total`.
+async fn read_capped<R: tokio::io::AsyncRead + Unpin>(
+    reader: Option<R>,
+    total: &std::sync::atomic::AtomicU64,
+    limit: u64,
+    operation: &str,
+    name: &str,
+) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let Some(mut reader) = reader else {
+        return Ok(out);
+    };
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = reader.read(&mut buf).await.map_err(|e| Error::Exec {
+            command: operation.to_string(),
+            message: format!("reading {name} failed: {e}"),
+            exit_code: None,
+        })?;
+        if n == 0 {
+            return Ok(out);
+        }
+        let seen = total.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed) + n as u64;
+        if seen > limit {
+            return Err(Error::OutputTooLarge {
+                operation: operation.to_string(),
+                limit,
+            });
+        }
+        out.extend_from_slice(&buf[..n]);
+    }
+}
+
 /// Output and exit code of a finished command.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ExecOutput {
@@ -239,28 +296,28 @@ impl Client {
         req: &ExecRequest,
         timeout: Option<Duration>,
     ) -> Result<ExecOutput> {
+        self.exec_output_limited(req, timeout, DEFAULT_MAX_OUTPUT_BYTES)
+            .await
+    }
+
+    /// [`Client::exec_output`] keeping at most `limit` bytes of output.
+    pub async fn exec_output_limited(
+        &self,
+        req: &ExecRequest,
+        timeout: Option<Duration>,
+        limit: u64,
+    ) -> Result<ExecOutput> {
         let command = req.command.join(" ");
         let run = async {
             let mut session = self.exec(req).await?;
-            let (mut out, mut err) = (Vec::new(), Vec::new());
-            let mut stdout = session.stdout();
-            let mut stderr = session.stderr();
-            let read_out = async {
-                if let Some(s) = stdout.as_mut() {
-                    s.read_to_end(&mut out).await.ok();
-                }
-            };
-            let read_err = async {
-                if let Some(s) = stderr.as_mut() {
-                    s.read_to_end(&mut err).await.ok();
-                }
-            };
-            tokio::join!(read_out, read_err);
+            let (stdout, stderr) = (session.stdout(), session.stderr());
+            let operation = format!("exec {command}");
+            let (stdout, stderr) = read_outputs(stdout, stderr, limit, &operation).await?;
             let exit_code = session.wait().await?;
             Ok(ExecOutput {
                 exit_code,
-                stdout: out,
-                stderr: err,
+                stdout,
+                stderr,
             })
         };
         match timeout {

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use async_trait::async_trait;
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 
 use super::Shared;
 use crate::client::{Client, ListOptions, Propagation};
@@ -141,34 +141,21 @@ impl KubernetesSandbox {
                 let _ = w.shutdown().await;
             }
         };
-        let (mut out, mut err) = (Vec::new(), Vec::new());
-        let read_out = async {
-            if let Some(r) = stdout.as_mut() {
-                r.read_to_end(&mut out).await
-            } else {
-                Ok(0)
-            }
-        };
-        let read_err = async {
-            if let Some(r) = stderr.as_mut() {
-                r.read_to_end(&mut err).await
-            } else {
-                Ok(0)
-            }
-        };
-        let (_, read_out, read_err) = tokio::join!(write, read_out, read_err);
+        // Bounded: a file (or whatever the sandbox prints) larger than the
+        // limit ends the session instead of filling this process's memory.
+        let read = crate::exec::read_outputs(
+            stdout.take(),
+            stderr.take(),
+            crate::exec::DEFAULT_MAX_OUTPUT_BYTES,
+            "tar",
+        );
+        let (_, read) = tokio::join!(write, read);
+        let (stdout, stderr) = read?;
         let exit_code = session.wait().await?;
-        for read in [read_out, read_err] {
-            read.map_err(|e| Error::Exec {
-                command: "tar".into(),
-                message: format!("reading the output failed: {e}"),
-                exit_code: None,
-            })?;
-        }
         Ok(ExecOutput {
             exit_code,
-            stdout: out,
-            stderr: err,
+            stdout,
+            stderr,
         })
     }
 
