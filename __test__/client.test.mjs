@@ -93,6 +93,17 @@ for (const profile of PROFILES) {
       }
     });
 
+    it('a pod spec the API server refuses for good (a missing RuntimeClass) fails waitForReady with the reason, not the deadline', async () => {
+      const refused = sandboxManifest('no-runtime');
+      refused.spec.podTemplate.spec.runtimeClassName = 'no-such-runtime';
+      await client.createSandbox(refused);
+      await assert.rejects(client.waitForReady('no-runtime', { timeoutMs: 60_000 }), (e) => {
+        assert.equal(e.code, 'SANDBOX_FAILED', e.message);
+        assert.match(e.message, /RuntimeClass "no-such-runtime" not found/);
+        return true;
+      });
+    });
+
     it('Ready=False with reason InvalidConfiguration (agent-sandbox v1.0.4) fails waitForReady at once, with the reason', async () => {
       const stuck = sandboxManifest('invalid-config');
       stuck.spec.podTemplate.spec.nodeSelector = { 'no-such': 'node' };

@@ -27,9 +27,16 @@ pub const TERMINAL_REASONS: [&str; 7] = [
 ];
 
 /// Marks, in a `ReconcilerError` message, of an admission refusal that no
-/// amount of waiting fixes: the pod spec itself breaks the namespace's Pod
-/// Security level (the controller retries it forever).
-const PERMANENT_RECONCILER_ERRORS: [&str; 1] = ["violates PodSecurity"];
+/// amount of waiting fixes (the controller retries it forever): the pod spec
+/// breaks the namespace's Pod Security level or its LimitRange, asks for a
+/// RuntimeClass the cluster does not have, or more than its quota allows.
+const PERMANENT_RECONCILER_ERRORS: [&str; 5] = [
+    "violates PodSecurity",
+    "pod rejected: RuntimeClass",
+    "usage per Container is",
+    "usage per Pod is",
+    "exceeded quota:",
+];
 
 fn is_terminal(reason: &str, message: &str) -> bool {
     TERMINAL_REASONS.contains(&reason)
@@ -451,6 +458,22 @@ mod tests {
                 message: "m".into()
             }
         );
+        // Admission refusals of the pod spec itself are terminal too.
+        for refused in [
+            "pods \"x\" is forbidden: pod rejected: RuntimeClass \"gvisor\" not found",
+            "pods \"x\" is forbidden: maximum cpu usage per Container is 2, but limit is 4",
+            "pods \"x\" is forbidden: exceeded quota: q, requested: pods=1, used: pods=1, limited: pods=1",
+        ] {
+            let sandbox = json!({"status":{"conditions":[{"type":"Ready","status":"False","reason":"ReconcilerError","message":refused}]}});
+            assert!(
+                matches!(readiness(&sandbox), Readiness::Failed { .. }),
+                "{refused}"
+            );
+        }
+        // A quota whose usage is not known yet is not a refusal of the spec.
+        let unknown = "pods \"x\" is forbidden: status unknown for quota: q, resources: pods";
+        let sandbox = json!({"status":{"conditions":[{"type":"Ready","status":"False","reason":"ReconcilerError","message":unknown}]}});
+        assert_eq!(readiness(&sandbox), Readiness::Pending);
         // A reconcile error is transient, unless the pod breaks Pod Security.
         assert_eq!(
             readiness(&with("False", "ReconcilerError")),
