@@ -51,9 +51,38 @@ describe('AbortSignal on the provider and instance', () => {
   after(() => ns?.cleanup());
 
   it('create(): aborted while waiting for Ready, it removes the Sandbox and the NetworkPolicy', async () => {
-    // No RuntimeClass 'kata' exists here, so the API server refuses the pod
-    // and the Sandbox stays not Ready: create() is certainly in its wait.
-    const provider = sdk.createAgentSandboxProvider({ client, namespace: ns.name, readyTimeoutSeconds: 120, runtimeClassName: 'kata' });
+    // An admission policy refuses this namespace's pods for now (a refusal
+    // that may be lifted, so not final): the Sandbox stays not Ready and
+    // create() is certainly in its wait.
+    const admission = (plural) => new sdk.CustomResourceCrud(kc, { group: 'admissionregistration.k8s.io', version: 'v1', plural });
+    const policy = `sdk-test-no-pods-${ns.name}`;
+    await admission('validatingadmissionpolicies').create('', {
+      apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicy', metadata: { name: policy },
+      spec: {
+        failurePolicy: 'Fail',
+        matchConstraints: { resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'] }] },
+        matchConditions: [{ name: 'this-test', expression: `object.metadata.namespace == '${ns.name}'` }],
+        validations: [{ expression: 'false', message: 'no pods here for now' }],
+      },
+    });
+    await admission('validatingadmissionpolicybindings').create('', {
+      apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicyBinding', metadata: { name: policy },
+      spec: { policyName: policy, validationActions: ['Deny'] },
+    });
+    const lift = async () => {
+      await admission('validatingadmissionpolicybindings').delete('', policy).catch(() => {});
+      await admission('validatingadmissionpolicies').delete('', policy).catch(() => {});
+    };
+    // The policy is in force once a pod is refused.
+    const pods = new sdk.CustomResourceCrud(kc, { group: '', version: 'v1', plural: 'pods' });
+    let attempt = 0;
+    await until('the policy to refuse pods', () => {
+      const name = `probe-${attempt++}`;
+      const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { containers: [{ name: 'c', image: 'busybox' }] } };
+      // Refused by the policy, not for any other reason.
+      return pods.create(ns.name, pod).then(async () => (await pods.delete(ns.name, name), false), (e) => /no pods here for now/.test(e.message));
+    });
+    const provider = sdk.createAgentSandboxProvider({ client, namespace: ns.name, readyTimeoutSeconds: 120 });
     const events = [];
     provider.on((e) => events.push(e.type));
     const ac = new AbortController();
@@ -68,6 +97,7 @@ describe('AbortSignal on the provider and instance', () => {
     assert.equal(await client.networkPolicies.exists(ns.name, `np-${name}`), false);
     // The codespace is free again.
     assert.equal(await provider.get('cs-abort'), null);
+    await lift(); // the next tests' pods must run
   });
 
   it('create(): an already aborted signal rejects at once and makes nothing', async () => {

@@ -62,13 +62,7 @@ impl JsAgentSandboxClient {
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, Answer>> {
         let (crud, this) = Self::crud(env, this, field)?;
-        let mut options = options.unwrap_or(JsListOptions {
-            namespace: None,
-            label_selector: None,
-            field_selector: None,
-            limit: None,
-            continue_token: None,
-        });
+        let mut options = options.unwrap_or_default();
         options.namespace = Some(self.ns(namespace.or(options.namespace.take())));
         crud.list(env, this, Some(options), cancel)
     }
@@ -432,16 +426,7 @@ impl JsAgentSandboxClient {
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, Answer>> {
         let connection = self.connection(&this)?;
-        let mut options = options.unwrap_or(JsClaimOptions {
-            name: None,
-            namespace: None,
-            warm_pool: None,
-            template: None,
-            labels: None,
-            timeout_ms: None,
-            shutdown_after_seconds: None,
-            reconnect: None,
-        });
+        let mut options = options.unwrap_or_default();
         let namespace = self.ns(options.namespace.take());
         claim_sandbox_on(env, connection, namespace, options, cancel)
     }

@@ -42,6 +42,7 @@ pub struct JsCrudOptions {
 }
 
 #[napi(object)]
+#[derive(Default)]
 pub struct JsListOptions {
     /// Falsy: cluster-wide.
     pub namespace: Option<String>,
@@ -367,13 +368,7 @@ impl JsCustomResourceCrud {
         options: Option<JsListOptions>,
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, Answer>> {
-        let o = options.unwrap_or(JsListOptions {
-            namespace: None,
-            label_selector: None,
-            field_selector: None,
-            limit: None,
-            continue_token: None,
-        });
+        let o = options.unwrap_or_default();
         let namespace = o.namespace.unwrap_or_default();
         let query = ListOptions {
             label_selector: o.label_selector.filter(|s| !s.is_empty()),

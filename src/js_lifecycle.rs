@@ -18,6 +18,7 @@ use crate::js_error::IntoJs;
 use crate::js_json::{Answer, IntoAnswer};
 
 #[napi(object)]
+#[derive(Default)]
 pub struct JsClaimOptions {
     /// Default: `claim-` and 10 random base-36 characters.
     pub name: Option<String>,

@@ -118,6 +118,68 @@ async fn labelled(client: &Client, r: &ResourceRef, ns: &str, selector: &str) ->
         .map_or(0, Vec::len)
 }
 
+/// An admission policy that refuses the pods of `ns` for now (a refusal that
+/// may be lifted, so a Sandbox there waits, not fails); in force once a pod
+/// is refused. [`allow_pods`] lifts it.
+async fn refuse_pods(client: &Client, ns: &str) {
+    let policies = ResourceRef::new(
+        "admissionregistration.k8s.io",
+        "v1",
+        "validatingadmissionpolicies",
+    );
+    let bindings = ResourceRef::new(
+        "admissionregistration.k8s.io",
+        "v1",
+        "validatingadmissionpolicybindings",
+    );
+    let name = format!("rs-test-no-pods-{ns}");
+    let policy = json!({"apiVersion":"admissionregistration.k8s.io/v1","kind":"ValidatingAdmissionPolicy",
+        "metadata":{"name":name},
+        "spec":{"failurePolicy":"Fail",
+            "matchConstraints":{"resourceRules":[{"apiGroups":[""],"apiVersions":["v1"],"operations":["CREATE"],"resources":["pods"]}]},
+            "matchConditions":[{"name":"this-test","expression":format!("object.metadata.namespace == '{ns}'")}],
+            "validations":[{"expression":"false","message":"no pods here for now"}]}});
+    client.create(&policies, "", policy).await.unwrap();
+    let binding = json!({"apiVersion":"admissionregistration.k8s.io/v1","kind":"ValidatingAdmissionPolicyBinding",
+        "metadata":{"name":name},"spec":{"policyName":name,"validationActions":["Deny"]}});
+    client.create(&bindings, "", binding).await.unwrap();
+    let pods = ResourceRef::new("", "v1", "pods");
+    let attempt = std::sync::atomic::AtomicU32::new(0);
+    until("the policy to refuse pods", || async {
+        let probe = format!(
+            "probe-{}",
+            attempt.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        // Restricted-compliant, so that only the policy can refuse it.
+        let pod = json!({"apiVersion":"v1","kind":"Pod","metadata":{"name":probe},
+            "spec":{"securityContext":{"runAsNonRoot":true,"runAsUser":1000,"seccompProfile":{"type":"RuntimeDefault"}},
+                "containers":[{"name":"c","image":"busybox",
+                    "securityContext":{"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]}}}]}});
+        match client.create(&pods, ns, pod).await {
+            Ok(_) => {
+                let _ = client
+                    .delete(&pods, ns, &probe, Propagation::Background)
+                    .await;
+                false
+            }
+            // Refused by the policy, not for any other reason.
+            Err(e) => e.to_string().contains("no pods here for now"),
+        }
+    })
+    .await;
+}
+
+async fn allow_pods(client: &Client, ns: &str) {
+    let name = format!("rs-test-no-pods-{ns}");
+    for plural in [
+        "validatingadmissionpolicybindings",
+        "validatingadmissionpolicies",
+    ] {
+        let r = ResourceRef::new("admissionregistration.k8s.io", "v1", plural);
+        let _ = client.delete(&r, "", &name, Propagation::Background).await;
+    }
+}
+
 async fn exists(client: &Client, r: &ResourceRef, ns: &str, name: &str) -> bool {
     client.exists(r, ns, name).await.unwrap()
 }
@@ -386,18 +448,18 @@ async fn bad_input_is_refused_before_any_request() {
     assert!(events.lock().unwrap().is_empty());
 }
 
-/// Cancelled while it waits for Ready (no RuntimeClass `kata` exists, so the
-/// pod is refused and the Sandbox never becomes Ready), create() removes the
+/// Cancelled while it waits for Ready (an admission policy refuses the pod
+/// for now, so the Sandbox does not become Ready), create() removes the
 /// Sandbox and the NetworkPolicy it made and fails with CANCELLED.
 #[tokio::test]
 async fn cancelled_create_leaves_nothing_behind() {
     let admin = client("v0.5.6").await;
     let ns = namespace(&admin, "rs-cancel").await;
+    refuse_pods(&admin, &ns).await;
     let p = KubernetesProvider::new(
         admin.clone(),
         KubernetesProviderOptions {
             namespace: ns.clone(),
-            runtime_class_name: Some("kata".into()),
             ready_timeout: Duration::from_secs(120),
             default_network_mode: NetworkMode::None,
             ..KubernetesProviderOptions::default()
@@ -437,22 +499,26 @@ async fn cancelled_create_leaves_nothing_behind() {
     .await;
     // The codespace is free again.
     assert!(p.get("cs-cancel").await.unwrap().is_none());
+    allow_pods(&admin, &ns).await;
     delete_namespace(&admin, &ns).await;
 }
 
-/// Cancelled while its warm-pool claim waits (the template's pods are
-/// refused, so the claimed Sandbox never becomes Ready), create() deletes the
+/// Cancelled while its warm-pool claim waits (an admission policy refuses the
+/// pods for now, so the claimed Sandbox does not become Ready), create() deletes the
 /// claim, does not fall back to a cold Sandbox, and fails with CANCELLED.
 #[tokio::test]
 async fn cancelled_claim_leaves_nothing_behind() {
     let admin = client("v0.5.6").await;
     let ns = namespace(&admin, "rs-cancel-claim").await;
+    refuse_pods(&admin, &ns).await;
     let templates = ResourceRef::of(Kind::SandboxTemplate, Version::V1alpha1);
     let template = json!({"apiVersion":"extensions.agents.x-k8s.io/v1alpha1","kind":"SandboxTemplate",
         "metadata":{"name":"agentpane-default"},
+        // Restricted-compliant, so that only the policy refuses its pods.
         "spec":{"podTemplate":{"metadata":{},"spec":{
-            "runtimeClassName":"kata",
-            "containers":[{"name":"sandbox","image":POOL_IMAGE}]}}}});
+            "securityContext":{"runAsNonRoot":true,"runAsUser":1000,"seccompProfile":{"type":"RuntimeDefault"}},
+            "containers":[{"name":"sandbox","image":POOL_IMAGE,
+                "securityContext":{"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]}}}]}}}});
     admin.create(&templates, &ns, template).await.unwrap();
     let p = KubernetesProvider::new(
         admin.clone(),
@@ -505,5 +571,6 @@ async fn cancelled_claim_leaves_nothing_behind() {
     let sandboxes = ResourceRef::of(Kind::Sandbox, Version::V1alpha1);
     let cold = labelled(&admin, &sandboxes, &ns, "agentpane.io/project-id=cs-claim").await;
     assert_eq!(cold, 0);
+    allow_pods(&admin, &ns).await;
     delete_namespace(&admin, &ns).await;
 }
