@@ -180,9 +180,15 @@ fn read_file(path: &Path) -> Result<Kubeconfig> {
     std::fs::File::open(path)
         .and_then(|f| f.take(MAX_KUBECONFIG_BYTES + 1).read_to_string(&mut text))
         .map_err(|e| invalid(path, &e.to_string()))?;
-    let kubeconfig = Kubeconfig::from_yaml(&text)
-        .map_err(|e| invalid(path, &parse_problem(&crate::error::error_chain(&e))))?;
-    validate(&kubeconfig).map_err(|problem| invalid(path, &problem))?;
+    parse_kubeconfig(&text).map_err(|problem| invalid(path, &problem))
+}
+
+/// A kubeconfig document from its text, or what is wrong with it (where,
+/// never what: see [`parse_problem`]).
+pub fn parse_kubeconfig(text: &str) -> std::result::Result<Kubeconfig, String> {
+    let kubeconfig =
+        Kubeconfig::from_yaml(text).map_err(|e| parse_problem(&crate::error::error_chain(&e)))?;
+    validate(&kubeconfig)?;
     Ok(kubeconfig)
 }
 
@@ -229,7 +235,8 @@ fn validate(kc: &Kubeconfig) -> std::result::Result<(), String> {
     if let Some(kind) = kc.kind.as_deref()
         && kind != "Config"
     {
-        return Err(format!("kind is {kind:?}, expected \"Config\""));
+        // Not quoted: whatever is in the file may be a credential.
+        return Err("its kind is not \"Config\"".into());
     }
     for c in &kc.clusters {
         if c.name.is_empty() {
