@@ -94,6 +94,8 @@ describe('k8s/setup-minikube.sh', () => {
     for (const option of ['--profile', '--version', '--skip-gvisor', '--dry-run', 'AGENT_SANDBOX_MANIFEST_SHA256']) assert.ok(help.stdout.includes(option), option);
     assert.equal(run('--bogus').status, 2);
     assert.equal(run('--version', 'latest').status, 2);
+    // A profile name is never shell text: anything but a plain name is refused.
+    for (const profile of ["x'; touch /tmp/pwned-setup; '", '$(id)', 'a b', '-x']) assert.equal(run('--profile', profile, '--dry-run').status, 2, profile);
   });
 
   it('is idempotent: the second run changes nothing it already did', () => {

@@ -61,6 +61,7 @@ while (($#)); do
   esac
 done
 [[ $VERSION =~ ^v[0-9]+\.[0-9]+\.[0-9]+$ ]] || { echo "setup-minikube: --version must look like v0.5.6, got $VERSION" >&2; exit 2; }
+[[ $PROFILE =~ ^[a-zA-Z0-9][a-zA-Z0-9._-]*$ ]] || { echo "setup-minikube: --profile must be letters, digits, '.', '_' or '-', got $PROFILE" >&2; exit 2; }
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -71,6 +72,15 @@ run() {
   if [[ -n $DRY_RUN ]]; then printf '[dry-run] %s\n' "$*"; else "$@"; fi
 }
 kc() { kubectl --context "$PROFILE" "$@"; }
+# rewrite_all CRD: every object of the CRD read and written back (stored
+# again in the storage version). A pipeline of argv, no shell text built.
+rewrite_all() {
+  if [[ -n $DRY_RUN ]]; then
+    printf "[dry-run] kubectl --context '%s' get %s --all-namespaces -o json | kubectl --context '%s' replace -f -\n" "$PROFILE" "$1" "$PROFILE"
+  else
+    kc get "$1" --all-namespaces -o json | kc replace -f -
+  fi
+}
 # at_least A B: version A is B or newer.
 at_least() { [[ $(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1) == "$2" ]]; }
 
@@ -119,7 +129,7 @@ else
     # v1beta1 by v0.5.x, the storage version), then record that.
     say "migrating stored objects to v1beta1 before $VERSION (from $have)"
     for crd in "${CRDS[@]}"; do
-      run bash -c "kubectl --context '$PROFILE' get $crd --all-namespaces -o json | kubectl --context '$PROFILE' replace -f -"
+      rewrite_all "$crd"
       run kubectl --context "$PROFILE" patch crd "$crd" --subresource=status --type=merge -p '{"status":{"storedVersions":["v1beta1"]}}'
     done
   fi

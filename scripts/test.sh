@@ -62,7 +62,7 @@ had_instances=${#started[@]}
 cleanup
 trap - EXIT
 if ((had_instances)); then
-  suite "k8s/testenv/down leaves no process behind" bash -c "! pgrep -af -- '[-]testenv/$TESTENV_INSTANCE-v0'"
+  suite "k8s/testenv/down leaves no process behind" bash -c '! pgrep -af -- "[-]testenv/$1-v"' _ "$TESTENV_INSTANCE"
 fi
 echo
 if ((failed)); then printf 'failed suites: %s\n' "${failures[*]}"; fi

@@ -1,30 +1,19 @@
-//! `NativeClient`: CRUD and health for one kubeconfig (current context).
+//! The connection per kubeconfig document (shared by every client, CRUD
+//! object, exec, watch and provider made from it) and `NativeClient`, its
+//! handle: exec sessions and health checks.
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 
 use agent_sandbox::client::Client;
 use agent_sandbox::health;
-use agent_sandbox::{ResourceRef, Version, VersionPolicy};
+use agent_sandbox::{Version, VersionPolicy};
 use kube::config::Kubeconfig;
 use napi::bindgen_prelude::{Function, JsObjectValue, Object};
 use napi_derive::napi;
 use serde_json::Value;
 
-use crate::js_error::{IntoJs, decode, to_napi};
-
-#[napi(object)]
-pub struct JsResourceRef {
-    pub group: String,
-    pub version: String,
-    pub plural: String,
-}
-
-impl From<JsResourceRef> for ResourceRef {
-    fn from(r: JsResourceRef) -> Self {
-        ResourceRef::new(r.group, r.version, r.plural)
-    }
-}
+use crate::js_error::{decode, to_napi};
 
 /// The connection behind a [`NativeClient`]: made from the kubeconfig on
 /// first use (building one can run an exec plugin, so it is async), shared
@@ -131,21 +120,7 @@ pub fn native_client_for(
     })
 }
 
-/// Builds a client from a standard kubeconfig document (its current context)
-/// and connects it. `apiVersion` forces the wire version ("v1alpha1" |
-/// "v1beta1"); otherwise the cluster is asked.
-#[napi]
-pub async fn connect(kubeconfig: Value, api_version: Option<String>) -> napi::Result<NativeClient> {
-    let client = NativeClient::lazy(kubeconfig, api_version);
-    client.connection.client().await.into_js()?;
-    Ok(client)
-}
-
 impl NativeClient {
-    pub(crate) async fn inner(&self) -> napi::Result<Client> {
-        self.connection.client().await.into_js()
-    }
-
     pub(crate) fn connection(&self) -> Arc<Connection> {
         self.connection.clone()
     }
@@ -153,29 +128,6 @@ impl NativeClient {
 
 #[napi]
 impl NativeClient {
-    /// A client that connects on first use (construction never does I/O).
-    #[napi(catch_unwind, factory)]
-    pub fn lazy(kubeconfig: Value, api_version: Option<String>) -> NativeClient {
-        NativeClient {
-            connection: Arc::new(Connection::new(kubeconfig, api_version)),
-        }
-    }
-
-    /// Connects now (once; a failure is retried by the next call).
-    #[napi]
-    pub async fn ready(&self) -> napi::Result<()> {
-        self.inner().await.map(drop)
-    }
-}
-
-#[napi]
-impl NativeClient {
-    /// Whether the cluster serves an API group.
-    #[napi]
-    pub async fn serves_group(&self, group: String) -> napi::Result<bool> {
-        self.inner().await?.serves_group(&group).await.into_js()
-    }
-
     /// Cluster, CRD, namespace and controller checks. Never fails: a cluster
     /// that cannot be reached (or a kubeconfig that cannot be used) is reported
     /// as unhealthy.
@@ -188,16 +140,6 @@ impl NativeClient {
     #[napi]
     pub async fn controller_status(&self, namespace: String) -> napi::Result<Value> {
         controller_status_on(&self.connection, &namespace).await
-    }
-
-    /// `{ sandboxes: string[], extensions: string[] }`, most preferred first.
-    #[napi]
-    pub async fn served_versions(&self) -> napi::Result<Value> {
-        let served = self.inner().await?.served_versions().await.into_js()?;
-        let names = |v: &[Version]| v.iter().map(|v| v.as_str()).collect::<Vec<_>>();
-        Ok(
-            serde_json::json!({ "sandboxes": names(&served.sandboxes), "extensions": names(&served.extensions) }),
-        )
     }
 }
 

@@ -314,13 +314,6 @@ impl NativeExecSession {
             .map_err(|e| self.failed(format!("reading stderr failed: {e}")))
     }
 
-    /// Reads both outputs to the end and waits for the exit code.
-    #[napi]
-    pub async fn collect(&self) -> napi::Result<JsExecOutput> {
-        self.collect_at_most(agent_sandbox::exec::DEFAULT_MAX_OUTPUT_BYTES)
-            .await
-    }
-
     #[napi]
     pub async fn write_stdin(&self, chunk: Buffer) -> napi::Result<()> {
         let mut guard = self.stdin.lock().await;

@@ -23,6 +23,5 @@ mod js_logger;
 mod js_pod_security;
 mod js_provider;
 mod js_schema;
-mod js_tar;
 mod js_task;
 mod js_watch;

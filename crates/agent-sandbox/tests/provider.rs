@@ -118,6 +118,14 @@ async fn labelled(client: &Client, r: &ResourceRef, ns: &str, selector: &str) ->
         .map_or(0, Vec::len)
 }
 
+/// A pod spec of one container that meets the restricted Pod Security level
+/// (the core's profile, as the provider applies it).
+fn restricted_spec(container: &str, image: &str) -> serde_json::Value {
+    let mut spec = json!({"containers":[{"name":container,"image":image}]});
+    agent_sandbox::pod_security::restrict(&mut spec);
+    spec
+}
+
 /// An admission policy that refuses the pods of `ns` for now (a refusal that
 /// may be lifted, so a Sandbox there waits, not fails); in force once a pod
 /// is refused. [`allow_pods`] lifts it.
@@ -152,9 +160,7 @@ async fn refuse_pods(client: &Client, ns: &str) {
         );
         // Restricted-compliant, so that only the policy can refuse it.
         let pod = json!({"apiVersion":"v1","kind":"Pod","metadata":{"name":probe},
-            "spec":{"securityContext":{"runAsNonRoot":true,"runAsUser":1000,"seccompProfile":{"type":"RuntimeDefault"}},
-                "containers":[{"name":"c","image":"busybox",
-                    "securityContext":{"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]}}}]}});
+            "spec":restricted_spec("c", "busybox")});
         match client.create(&pods, ns, pod).await {
             Ok(_) => {
                 let _ = client
@@ -305,10 +311,7 @@ async fn warm_lifecycle(profile: &str) {
     let templates = ResourceRef::of(Kind::SandboxTemplate, Version::V1alpha1);
     let template = json!({"apiVersion":"extensions.agents.x-k8s.io/v1alpha1","kind":"SandboxTemplate",
         "metadata":{"name":"agentpane-default"},
-        "spec":{"podTemplate":{"metadata":{},"spec":{
-            "securityContext":{"runAsNonRoot":true,"runAsUser":1000,"seccompProfile":{"type":"RuntimeDefault"}},
-            "containers":[{"name":"sandbox","image":POOL_IMAGE,
-                "securityContext":{"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]}}}]}}}});
+        "spec":{"podTemplate":{"metadata":{},"spec":restricted_spec("sandbox", POOL_IMAGE)}}});
     admin.create(&templates, &ns, template).await.unwrap();
     let p = provider(&admin, &ns, true);
     p.init_warm_pool().await.unwrap();
@@ -515,10 +518,7 @@ async fn cancelled_claim_leaves_nothing_behind() {
     let template = json!({"apiVersion":"extensions.agents.x-k8s.io/v1alpha1","kind":"SandboxTemplate",
         "metadata":{"name":"agentpane-default"},
         // Restricted-compliant, so that only the policy refuses its pods.
-        "spec":{"podTemplate":{"metadata":{},"spec":{
-            "securityContext":{"runAsNonRoot":true,"runAsUser":1000,"seccompProfile":{"type":"RuntimeDefault"}},
-            "containers":[{"name":"sandbox","image":POOL_IMAGE,
-                "securityContext":{"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]}}}]}}}});
+        "spec":{"podTemplate":{"metadata":{},"spec":restricted_spec("sandbox", POOL_IMAGE)}}});
     admin.create(&templates, &ns, template).await.unwrap();
     let p = KubernetesProvider::new(
         admin.clone(),
