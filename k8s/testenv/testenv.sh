@@ -170,6 +170,22 @@ EOF
   chmod 600 "$W/kubeconfig"
 }
 
+# The API server's audit log: one JSON line per request at level Metadata
+# (who, what, the full requestURI with its query string, the response code; no
+# headers or bodies). Tests read it next to the kubeconfig ($W/audit.log) to
+# check what reached the server, e.g. that no secret travels in an exec URL.
+# Written synchronously (blocking), so an entry is there once the response is;
+# at most two files of 50 MB (lumberjack rotation: audit-<time>.log).
+write_audit_policy() {
+  cat >"$W/audit-policy.yaml" <<'EOF'
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+- level: Metadata
+EOF
+}
+
 api_ready() { curl -sf --max-time 2 --cacert "$W/pki/ca.crt" -H "Authorization: Bearer $ADMIN_TOKEN" "https://127.0.0.1:$API_PORT/readyz"; }
 
 # v1beta1-only: what agent-sandbox v1.x installs; v1alpha1 gone from every
@@ -279,7 +295,8 @@ cmd_up() {
   source "$W/env"
   make_pki
   write_credentials
-  printf 'ADMIN_TOKEN=%s\nAGENT_SANDBOX_VERSION=%s\n' "$ADMIN_TOKEN" "$AGENT_SANDBOX_VERSION" >>"$W/env"
+  write_audit_policy
+  printf 'ADMIN_TOKEN=%s\nAGENT_SANDBOX_VERSION=%s\nAUDIT_LOG=%s\n' "$ADMIN_TOKEN" "$AGENT_SANDBOX_VERSION" "$W/audit.log" >>"$W/env"
   say "instance $INSTANCE ($AGENT_SANDBOX_VERSION, $AS_PROFILE) in $W; apiserver https://127.0.0.1:$API_PORT"
 
   start etcd "$BIN/etcd" --name=testenv --data-dir="$W/etcd" \
@@ -297,7 +314,9 @@ cmd_up() {
     --service-account-signing-key-file="$W/pki/sa.key" --service-cluster-ip-range=10.0.0.0/24 \
     --disable-admission-plugins=ServiceAccount,TaintNodesByCondition --allow-privileged=true \
     --kubelet-preferred-address-types=InternalIP,Hostname --enable-priority-and-fairness=false \
-    --endpoint-reconciler-type=none --cert-dir="$W/apiserver-certs" --v=1
+    --endpoint-reconciler-type=none --cert-dir="$W/apiserver-certs" --v=1 \
+    --audit-policy-file="$W/audit-policy.yaml" --audit-log-path="$W/audit.log" --audit-log-format=json \
+    --audit-log-mode=blocking --audit-log-maxsize=50 --audit-log-maxbackup=1 --audit-log-maxage=1
   wait_for kube-apiserver 90 api_ready
 
   if [[ $AS_PROFILE == v1beta1 ]]; then
@@ -366,6 +385,7 @@ EOF
   wait_for agent-sandbox-controller 90 probe_sandbox_ready
   kubectl_ delete sandbox.agents.x-k8s.io testenv-probe -n testenv-system --wait=false >/dev/null 2>&1 || true
   date -u +%FT%TZ >"$W/ready"
+  say "audit log (requests at level Metadata): $W/audit.log"
   say "up: export KUBECONFIG=$W/kubeconfig"
   echo "$W/kubeconfig"
 }
@@ -407,6 +427,7 @@ cmd_status() {
   if api_ready >/dev/null 2>&1; then echo "kube-apiserver: ready at https://127.0.0.1:$API_PORT"; else echo "kube-apiserver: not ready"; ok=1; fi
   [[ -f "$W/ready" ]] || { echo "start-up: incomplete"; ok=1; }
   echo "kubeconfig: $W/kubeconfig"
+  echo "audit log: $W/audit.log"
   return $ok
 }
 
