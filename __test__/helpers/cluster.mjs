@@ -34,6 +34,14 @@ export function testKubeconfig(profile = 'v0.5.6') {
   return out.trim().split('\n').pop();
 }
 
+/**
+ * The API server's audit log of a profile's cluster: AGENT_SANDBOX_TEST_AUDIT_LOG,
+ * else `audit.log` next to the kubeconfig (where k8s/testenv writes it).
+ */
+export function testAuditLog(profile = 'v0.5.6') {
+  return process.env.AGENT_SANDBOX_TEST_AUDIT_LOG || join(dirname(testKubeconfig(profile)), 'audit.log');
+}
+
 /** Runs the test environment's kubectl on a profile's cluster; returns its output. */
 export function kubectl(profile, ...args) {
   const bin = execFileSync('bash', ['-c', 'source k8s/testenv/lib.sh && echo "$BIN/kubectl"'], {
