@@ -221,16 +221,16 @@ async function everyCallFails(kubeConfig, refused) {
     fails('claimSandbox', () => client.claimSandbox({ warmPool: 'pool', timeoutMs: 5_000 })),
     fails('exec', () => client.exec({ sandboxName: 'box', command: ['true'] })),
     fails('execStream', async () => (await client.execStream({ sandboxName: 'box', command: ['true'] })).wait()),
-    fails('provider.create (with env in the config)', async () => {
-      const p = provider();
-      const events = [];
-      p.on((e) => events.push(e));
-      try {
-        await p.create(sandboxConfig('cs-canary', { env: { API_KEY: CANARY } }));
-      } finally {
+    [
+      'provider.create (with env in the config), and its events',
+      async () => {
+        const p = provider();
+        const events = [];
+        p.on((e) => events.push(e));
+        await failure('provider.create', () => p.create(sandboxConfig('cs-canary', { env: { API_KEY: CANARY } })), { refused });
         assertClean('provider.create events', events, { since: records.length });
-      }
-    }),
+      },
+    ],
     fails('instance.execStream (with env)', () => instance().execStream({ cmd: 'true', env: { API_KEY: CANARY } })),
     either('instance.getMetrics', () => instance().getMetrics()),
     reports('healthCheck', () => client.healthCheck(), (r) => r.healthy === false),
@@ -243,10 +243,9 @@ async function everyCallFails(kubeConfig, refused) {
 }
 
 /** An exec credential plugin: a shell script printing `stdout`, then `stderr`, exiting with `exit`. */
-function plugin(name, { stdout = '', stderr = '', exit = 0, sleep = 0 }) {
+function plugin(name, { stdout = '', stderr = '', exit = 0 }) {
   const quote = (s) => `'${s.replaceAll("'", "'\\''")}'`;
   const lines = ['#!/bin/sh'];
-  if (sleep) lines.push(`sleep ${sleep}`);
   if (stdout) lines.push(`printf '%s\\n' ${quote(stdout)}`);
   if (stderr) lines.push(`printf '%s\\n' ${quote(stderr)} >&2`);
   lines.push(`exit ${exit}`);
