@@ -639,6 +639,7 @@ impl JsCustomResourceCrud {
                     field_selector: o.field_selector.filter(|s| !s.is_empty()),
                     resource_version: o.resource_version.filter(|v| !v.is_empty()),
                     timeout_seconds: o.timeout_seconds.filter(|t| *t > 0),
+                    ..WatchOptions::default()
                 },
             ),
             None => (String::new(), WatchOptions::default()),

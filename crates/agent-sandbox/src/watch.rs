@@ -1,8 +1,13 @@
 //! Watching a resource collection, with the recovery a long-lived watch needs:
-//! resume from the last resourceVersion after a normal end or a transient
-//! failure (with backoff), relist on `410 Gone` and emit the difference,
-//! bookmarks kept internal. It stops only when asked, or on an error that
-//! retrying cannot fix (401, 403, 404).
+//! it starts from a (paged) list's resourceVersion, resumes from the last
+//! version seen after a normal end or a transient failure, relists on
+//! `410 Gone` and emits the difference, and keeps bookmarks internal. Every
+//! request has a randomised server timeout (so that many watchers do not
+//! reconnect in step) and a client-side deadline: a connection that goes
+//! quiet (a stalled proxy or a half-dead TCP peer never closes it) is
+//! dropped and resumed. Every restart waits a backoff, which resets only
+//! after a request stayed healthy for a while. It stops only when asked, or
+//! on an error that retrying cannot fix (401, 403, 404).
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -28,7 +33,18 @@ pub struct WatchOptions {
     pub resource_version: Option<String>,
     /// One request that ends after this many seconds (no reconnection).
     pub timeout_seconds: Option<u32>,
+    /// How long a reconnecting watch waits for any byte (an event or a
+    /// bookmark) before it takes the connection for dead and resumes on a
+    /// new one; [`DEFAULT_IDLE_TIMEOUT`] when `None`.
+    pub idle_timeout: Option<Duration>,
 }
+
+/// [`WatchOptions::idle_timeout`]'s default. The API server sends a bookmark
+/// to an idle watcher about once a minute, so a quiet healthy watch is
+/// resumed about once per this period: one cheap request, served from the
+/// server's watch cache, in exchange for noticing a dead connection in
+/// well under a minute.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(45);
 
 /// One change. `event_type` is `ADDED`, `MODIFIED`, `DELETED` or `ERROR`
 /// (the object of an `ERROR` is the server's `Status`).
@@ -131,9 +147,18 @@ impl Drop for Watch {
     }
 }
 
-/// Server-side watch timeout of each request when reconnecting (the API
-/// server caps its own at a similar value).
-const WATCH_REQUEST_SECONDS: u32 = 290;
+/// Server-side timeout of each request of a reconnecting watch: uniform in
+/// `[MIN, 2 * MIN)` seconds, so that watchers started together (a process
+/// restart, a warm pool) do not all reconnect at the same moment.
+const WATCH_REQUEST_MIN_SECONDS: u32 = 300;
+/// What a request may run past its server-side timeout before the client
+/// gives up on it.
+const WATCH_REQUEST_GRACE: Duration = Duration::from_secs(30);
+/// A request that lasted this long was healthy: the restart after it starts
+/// the backoff afresh.
+const HEALTHY_REQUEST: Duration = Duration::from_secs(30);
+/// Items per page when listing (the first list and every relist).
+const LIST_PAGE_SIZE: u32 = 500;
 /// Events buffered between the server and a slow consumer.
 const CHANNEL_CAPACITY: usize = 64;
 
@@ -206,45 +231,129 @@ impl Runner {
         let mut version = self.options.resource_version.clone().unwrap_or_default();
         let single = self.options.timeout_seconds.is_some();
         let mut backoff = Backoff::default();
-        let mut relist = false;
+        // Without a version, a reconnecting watch starts from a list: its
+        // items arrive as ADDED, and its version is a consistent point to
+        // resume from (a watch "from now" has none until its first event).
+        let mut relist = version.is_empty() && !single;
         loop {
             if relist {
-                tracing::info!(resource = %self.r.plural, namespace = %self.namespace, "watch: relisting (the version was compacted away)");
                 match self.relist(&route, &mut known).await {
                     Ok(Some(v)) => {
                         version = v;
                         relist = false;
-                        backoff.reset();
                     }
                     Ok(None) => return Ok(()),
                     Err(e) if retryable(&e) => {
                         let delay = backoff.next_delay();
-                        tracing::warn!(resource = %self.r.plural, namespace = %self.namespace, error = %e, backoff_ms = delay.as_millis() as u64, "watch: relist failed; retrying");
+                        tracing::warn!(resource = %self.r.plural, namespace = %self.namespace, error = %e, backoff_ms = delay.as_millis() as u64, "watch: list failed; retrying");
                         tokio::time::sleep(delay).await;
                         continue;
                     }
                     Err(e) => return Err(e),
                 }
             }
-            match self.watch_once(&route, &mut version, &mut known).await {
+            let started = tokio::time::Instant::now();
+            let end = self.watch_once(&route, &mut version, &mut known).await;
+            if started.elapsed() >= HEALTHY_REQUEST {
+                backoff.reset();
+            }
+            let failure = match end {
                 Ok(RequestEnd::ConsumerGone) => return Ok(()),
                 Ok(RequestEnd::Closed) if single => return Ok(()),
-                Ok(RequestEnd::Closed) => backoff.reset(),
+                Ok(RequestEnd::Closed) => None,
+                Ok(RequestEnd::Gone) if single => return Err(gone_error()),
                 Ok(RequestEnd::Gone) => {
-                    if single {
-                        return Err(gone_error());
-                    }
                     relist = true;
+                    None
                 }
-                Err(e) if e.status() == Some(410) && !single => relist = true,
+                Err(e) if e.status() == Some(410) && !single => {
+                    relist = true;
+                    None
+                }
                 Err(e) if single || !retryable(&e) => return Err(e),
-                Err(e) => {
-                    let delay = backoff.next_delay();
-                    tracing::warn!(resource = %self.r.plural, namespace = %self.namespace, error = %e, backoff_ms = delay.as_millis() as u64, resource_version = %version, "watch: request failed; reconnecting");
-                    tokio::time::sleep(delay).await;
+                Err(e) => Some(e),
+            };
+            // Every restart waits, so that a server that ends each request
+            // at once meets a growing delay rather than a hot loop.
+            let delay = backoff.next_delay();
+            if let Some(e) = failure {
+                tracing::warn!(resource = %self.r.plural, namespace = %self.namespace, error = %e, backoff_ms = delay.as_millis() as u64, resource_version = %version, "watch: request failed; reconnecting");
+            }
+            if relist {
+                tracing::info!(resource = %self.r.plural, namespace = %self.namespace, "watch: relisting (the version was compacted away)");
+            }
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// The whole collection, page by page, as (version, items), each item
+    /// with its `apiVersion` and `kind` and in the caller's version.
+    async fn list_all(&self, route: &crate::client::Route) -> Result<(String, Vec<Value>)> {
+        let mut items = Vec::new();
+        let mut version: String;
+        let mut page_size = Some(LIST_PAGE_SIZE);
+        let mut continue_token: Option<String> = None;
+        loop {
+            let options = ListOptions {
+                label_selector: self.options.label_selector.clone(),
+                field_selector: self.options.field_selector.clone(),
+                limit: page_size,
+                continue_token: continue_token.take(),
+                ..ListOptions::default()
+            };
+            let paging_on = options.continue_token.is_some();
+            let list: Value = match self
+                .client
+                .list_routed(route, &self.namespace, &options)
+                .await
+            {
+                // The continue token expired between pages: list again in
+                // one request, as client-go's pager does.
+                Err(e) if e.status() == Some(410) && paging_on => {
+                    items.clear();
+                    page_size = None;
+                    continue;
+                }
+                other => other?,
+            };
+            version = list
+                .pointer("/metadata/resourceVersion")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            let api_version = list.get("apiVersion").cloned();
+            let kind = list
+                .get("kind")
+                .and_then(Value::as_str)
+                .and_then(|k| k.strip_suffix("List"))
+                .map(str::to_string);
+            let next = list
+                .pointer("/metadata/continue")
+                .and_then(Value::as_str)
+                .filter(|c| !c.is_empty())
+                .map(str::to_string);
+            let Value::Object(mut list) = list else {
+                break;
+            };
+            if let Some(Value::Array(page)) = list.remove("items") {
+                for mut item in page {
+                    if let Some(m) = item.as_object_mut() {
+                        if let Some(av) = &api_version {
+                            m.entry("apiVersion").or_insert(av.clone());
+                        }
+                        if let Some(k) = &kind {
+                            m.entry("kind").or_insert(Value::String(k.clone()));
+                        }
+                    }
+                    items.push(route.object_from_wire(item));
                 }
             }
+            match next {
+                Some(token) => continue_token = Some(token),
+                None => break,
+            }
         }
+        Ok((version, items))
     }
 
     /// Lists the collection and emits what changed since `known`. Returns the
@@ -254,42 +363,9 @@ impl Runner {
         route: &crate::client::Route,
         known: &mut HashMap<String, (String, Remembered)>,
     ) -> Result<Option<String>> {
-        let options = ListOptions {
-            label_selector: self.options.label_selector.clone(),
-            field_selector: self.options.field_selector.clone(),
-            ..ListOptions::default()
-        };
-        let list: Value = self
-            .client
-            .list_routed(route, &self.namespace, &options)
-            .await?;
-        let version = list
-            .pointer("/metadata/resourceVersion")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
+        let (version, items) = self.list_all(route).await?;
         let mut fresh: HashMap<String, (String, Remembered)> = HashMap::new();
-        let api_version = list.get("apiVersion").cloned();
-        let kind = list
-            .get("kind")
-            .and_then(Value::as_str)
-            .and_then(|k| k.strip_suffix("List"))
-            .map(str::to_string);
-        for mut item in list
-            .get("items")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default()
-        {
-            if let Some(m) = item.as_object_mut() {
-                if let Some(av) = &api_version {
-                    m.entry("apiVersion").or_insert(av.clone());
-                }
-                if let Some(k) = &kind {
-                    m.entry("kind").or_insert(Value::String(k.clone()));
-                }
-            }
-            let item = route.object_from_wire(item);
+        for item in items {
             fresh.insert(key_of(&item), (rv_of(&item), Remembered::Object(item)));
         }
         for (key, (rv, obj)) in &fresh {
@@ -320,7 +396,26 @@ impl Runner {
         let timeout = self
             .options
             .timeout_seconds
-            .unwrap_or(WATCH_REQUEST_SECONDS);
+            .unwrap_or_else(random_request_seconds);
+        let deadline = tokio::time::Instant::now()
+            + Duration::from_secs(u64::from(timeout))
+            + WATCH_REQUEST_GRACE;
+        // One request (`timeout_seconds`) ends with the server's timeout; a
+        // reconnecting watch also gives up on a connection that goes quiet.
+        let idle = match self.options.timeout_seconds {
+            Some(_) => None,
+            None => Some(self.options.idle_timeout.unwrap_or(DEFAULT_IDLE_TIMEOUT)),
+        };
+        let next_deadline = || match idle {
+            Some(idle) => deadline.min(tokio::time::Instant::now() + idle),
+            None => deadline,
+        };
+        let stalled = |what: &str| Error::Unreachable {
+            message: format!(
+                "the watch of {} {what}; the connection is taken for dead",
+                self.r.plural
+            ),
+        };
         let url = {
             let mut query = form_urlencoded::Serializer::new(format!(
                 "{}?",
@@ -353,11 +448,23 @@ impl Runner {
         let req = http::Request::get(url)
             .body(Vec::new())
             .map_err(|e| Error::invalid(e.to_string()))?;
-        let body = self.client.kube().request_stream(req).await?;
+        let body = tokio::time::timeout_at(next_deadline(), self.client.kube().request_stream(req))
+            .await
+            .map_err(|_| stalled("got no response"))??;
         let mut lines = body.lines();
-        while let Some(line) = lines.try_next().await.map_err(|e| Error::Unreachable {
-            message: e.to_string(),
-        })? {
+        loop {
+            let until = next_deadline();
+            let line = match tokio::time::timeout_at(until, lines.try_next()).await {
+                Ok(line) => line.map_err(|e| Error::Unreachable {
+                    message: e.to_string(),
+                })?,
+                Err(_) if until < deadline => {
+                    let secs = idle.unwrap_or_default().as_secs();
+                    return Err(stalled(&format!("received nothing for {secs} s")));
+                }
+                Err(_) => return Err(stalled("ran past its timeout")),
+            };
+            let Some(line) = line else { break };
             if line.trim().is_empty() {
                 continue;
             }
@@ -481,7 +588,18 @@ fn retryable(e: &Error) -> bool {
     }
 }
 
-/// 1 s doubling to 30 s, with jitter.
+/// A request's server-side timeout, uniform in `[MIN, 2 * MIN)` seconds.
+fn random_request_seconds() -> u32 {
+    WATCH_REQUEST_MIN_SECONDS + random_below(u64::from(WATCH_REQUEST_MIN_SECONDS)) as u32
+}
+
+/// A random number below `n` (0 when the system has no randomness to give:
+/// spreading watchers is an optimisation, not a need).
+fn random_below(n: u64) -> u64 {
+    getrandom::u64().map(|r| r % n.max(1)).unwrap_or(0)
+}
+
+/// 250 ms doubling to 30 s, with up to 20% of jitter.
 #[derive(Default)]
 struct Backoff {
     attempt: u32,
@@ -489,14 +607,9 @@ struct Backoff {
 
 impl Backoff {
     fn next_delay(&mut self) -> Duration {
-        let base = 1000u64.saturating_mul(1 << self.attempt.min(5)).min(30_000);
+        let base = 250u64.saturating_mul(1 << self.attempt.min(7)).min(30_000);
         self.attempt += 1;
-        // Jitter of up to 20% from the clock's sub-second noise: enough to spread reconnects.
-        let noise = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| u64::from(d.subsec_nanos()))
-            .unwrap_or(0);
-        Duration::from_millis(base + noise % (base / 5 + 1))
+        Duration::from_millis(base + random_below(base / 5 + 1))
     }
 
     fn reset(&mut self) {
@@ -511,12 +624,21 @@ mod tests {
     #[test]
     fn backoff_doubles_to_thirty_seconds() {
         let mut b = Backoff::default();
-        let delays: Vec<u64> = (0..8).map(|_| b.next_delay().as_millis() as u64).collect();
-        assert!((1000..=1200).contains(&delays[0]));
-        assert!((2000..=2400).contains(&delays[1]));
-        assert!((30_000..=36_000).contains(&delays[7]));
+        let delays: Vec<u64> = (0..10).map(|_| b.next_delay().as_millis() as u64).collect();
+        assert!((250..=300).contains(&delays[0]));
+        assert!((500..=600).contains(&delays[1]));
+        assert!((16_000..=19_200).contains(&delays[6]));
+        assert!((30_000..=36_000).contains(&delays[9]));
         b.reset();
-        assert!(b.next_delay() < Duration::from_millis(1201));
+        assert!(b.next_delay() <= Duration::from_millis(300));
+    }
+
+    #[test]
+    fn request_timeouts_spread_over_one_doubling() {
+        let seconds: Vec<u32> = (0..200).map(|_| random_request_seconds()).collect();
+        assert!(seconds.iter().all(|s| (300..600).contains(s)));
+        // Not all alike: 200 draws from 300 values.
+        assert!(seconds.iter().any(|s| *s != seconds[0]));
     }
 
     #[test]
