@@ -82,11 +82,15 @@ async fn open_session(
     connection: std::sync::Arc<crate::js_client::Connection>,
     req: JsExecRequest,
 ) -> napi::Result<NativeExecSession> {
+    let timeout_ms = agent_sandbox::exec::check_timeout_ms(req.timeout_ms).into_js()?;
+    let deadline = timeout_ms.map(|ms| Deadline {
+        operation: format!("exec {}", req.command.join(" ")),
+        ms,
+    });
     let client = connection.client().await.into_js()?;
     let pod = agent_sandbox::exec::resolve_pod_name(&client, &req.namespace, &req.sandbox_name)
         .await
         .into_js()?;
-    let deadline = Deadline::of(format!("exec {}", req.command.join(" ")), req.timeout_ms);
     let session = client
         .exec_killable(
             &ExecRequest {
@@ -132,20 +136,13 @@ impl NativeClient {
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, JsExecResult>> {
         let operation = format!("exec {}", req.command.join(" "));
-        let limit = options
-            .as_ref()
-            .and_then(|o| o.max_output_bytes)
-            .filter(|l| l.is_finite() && *l >= 0.0)
-            .map_or(agent_sandbox::exec::DEFAULT_MAX_OUTPUT_BYTES, |l| {
-                l.min(u64::MAX as f64) as u64
-            });
-        let timeout_ms = options
-            .and_then(|o| o.timeout_ms)
-            .filter(|t| t.is_finite() && *t > 0.0)
-            .map(|t| t.min(1e15) as u64);
+        let limit = options.as_ref().and_then(|o| o.max_output_bytes);
+        let timeout_ms = options.and_then(|o| o.timeout_ms);
         let connection = self.connection();
         let token = token_of(cancel);
         env.spawn_future(async move {
+            let limit = agent_sandbox::exec::check_output_limit(limit).into_js()?;
+            let timeout_ms = agent_sandbox::exec::check_timeout_ms(timeout_ms).into_js()?;
             let run = or_cancelled(&operation, token, async {
                 open_session(connection, req)
                     .await?
@@ -177,17 +174,6 @@ impl NativeClient {
 pub(crate) struct Deadline {
     pub operation: String,
     pub ms: u64,
-}
-
-impl Deadline {
-    /// A positive `timeout_ms`; none for absent, 0, negative or not finite.
-    pub(crate) fn of(operation: String, timeout_ms: Option<f64>) -> Option<Deadline> {
-        let ms = timeout_ms.filter(|t| t.is_finite() && *t > 0.0)?;
-        Some(Deadline {
-            operation,
-            ms: ms.min(1e15) as u64,
-        })
-    }
 }
 
 impl NativeExecSession {

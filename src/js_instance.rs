@@ -252,7 +252,8 @@ impl AgentSandboxInstance {
     ) -> napi::Result<PromiseRaw<'env, NativeExecSession>> {
         let state = self.state.clone();
         let token = token_of(cancel);
-        let deadline = Deadline::of(format!("exec {}", command.cmd), command.timeout_ms);
+        let operation = format!("exec {}", command.cmd);
+        let timeout_ms = command.timeout_ms;
         let command = AgentCommand {
             cmd: command.cmd,
             args: command.args.unwrap_or_default(),
@@ -267,6 +268,9 @@ impl AgentSandboxInstance {
             kill_signal: command.kill_signal,
         };
         env.spawn_future(or_cancelled("execStream", token, async move {
+            let deadline = agent_sandbox::exec::check_timeout_ms(timeout_ms)
+                .into_js()?
+                .map(|ms| Deadline { operation, ms });
             let sandbox = state.sandbox().await?;
             let session = sandbox.exec_stream(&command).await.into_js()?;
             Ok(NativeExecSession::new(session, deadline))

@@ -196,6 +196,11 @@ impl Client {
     }
 
     /// The deadline of each request/response call ([`DEFAULT_REQUEST_TIMEOUT`]).
+    /// The deadline of each plain request (and of opening a stream).
+    pub fn request_timeout(&self) -> Duration {
+        self.request_timeout
+    }
+
     pub fn with_request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = timeout;
         self

@@ -1,24 +1,20 @@
 //! Running commands in a Sandbox's pod over the Kubernetes streaming protocol
 //! (WebSocket `v5.channel.k8s.io`, with `v4` as fallback).
 
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
+mod websocket;
+
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Status;
-use kube::api::{AttachParams, AttachedProcess, TerminalSize};
+pub use kube::api::TerminalSize;
 use serde_json::Value;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
-use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
+use tokio::io::{AsyncReadExt, AsyncWrite};
+use tokio_util::sync::CancellationToken;
 
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::resources::{Kind, POD_NAME_ANNOTATION, ResourceRef, Version};
-
-/// Bytes buffered per stream of a session while the reader lags.
-const PIPE_BUFFER: usize = 1024 * 1024;
+pub use websocket::{InputWriter, LIVENESS_TIMEOUT, OutputReader, PING_INTERVAL};
 
 /// The container used when none is named.
 pub const DEFAULT_CONTAINER: &str = "sandbox";
@@ -38,45 +34,10 @@ pub struct ExecRequest {
 /// connection; the remote process is not signalled by that. Its output
 /// readers then end after what was already received.
 pub struct ExecSession {
-    process: AttachedProcess,
+    channels: websocket::Channels,
     command: String,
-    closed: CancelOnDrop,
+    _closed: tokio_util::sync::DropGuard,
     remote_kill: Option<futures::future::BoxFuture<'static, ()>>,
-}
-
-/// Ends the session's readers when the session goes away.
-struct CancelOnDrop(CancellationToken);
-
-impl Drop for CancelOnDrop {
-    fn drop(&mut self) {
-        self.0.cancel();
-    }
-}
-
-/// An output stream of a session: ends at the session's end of output, or,
-/// once the session is aborted, as soon as the buffered bytes are read.
-/// (kube's readers alone would wait forever after an abort.)
-pub struct OutputReader {
-    inner: Box<dyn AsyncRead + Send + Unpin>,
-    closed: Pin<Box<WaitForCancellationFutureOwned>>,
-}
-
-impl AsyncRead for OutputReader {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        let this = self.get_mut();
-        match Pin::new(&mut this.inner).poll_read(cx, buf) {
-            Poll::Ready(r) => Poll::Ready(r),
-            // Nothing buffered: end of output if the session is gone.
-            Poll::Pending => match this.closed.as_mut().poll(cx) {
-                Poll::Ready(()) => Poll::Ready(Ok(())),
-                Poll::Pending => Poll::Pending,
-            },
-        }
-    }
 }
 
 /// The most a buffered exec (or a file read) keeps of a command's output,
@@ -133,6 +94,33 @@ async fn read_capped<R: tokio::io::AsyncRead + Unpin>(
             });
         }
         out.extend_from_slice(&buf[..n]);
+    }
+}
+
+/// A caller's `timeoutMs`: absent or 0 is no deadline (the contract keeps
+/// exec without a default deadline; a dead connection is still noticed, see
+/// [`LIVENESS_TIMEOUT`]); otherwise a finite positive number of
+/// milliseconds (fractions round up).
+pub fn check_timeout_ms(timeout_ms: Option<f64>) -> Result<Option<u64>> {
+    match timeout_ms {
+        None => Ok(None),
+        Some(0.0) => Ok(None),
+        Some(t) if t.is_finite() && t > 0.0 => Ok(Some((t.ceil()).min(9.0e15) as u64)),
+        Some(t) => Err(Error::invalid_argument(format!(
+            "timeoutMs must be a positive number of milliseconds (0 or absent for none), not {t}"
+        ))),
+    }
+}
+
+/// A caller's `maxOutputBytes`: absent is [`DEFAULT_MAX_OUTPUT_BYTES`];
+/// otherwise a whole number of bytes, 0 or more.
+pub fn check_output_limit(max_output_bytes: Option<f64>) -> Result<u64> {
+    match max_output_bytes {
+        None => Ok(DEFAULT_MAX_OUTPUT_BYTES),
+        Some(n) if n.is_finite() && n >= 0.0 && n.fract() == 0.0 => Ok(n.min(9.0e15) as u64),
+        Some(n) => Err(Error::invalid_argument(format!(
+            "maxOutputBytes must be a whole number of bytes, 0 or more, not {n}"
+        ))),
     }
 }
 
@@ -247,44 +235,38 @@ impl Client {
                 exit_code: None,
             });
         }
-        let pods: kube::Api<Pod> = kube::Api::namespaced(self.kube().clone(), &req.namespace);
-        let params = AttachParams {
-            container: Some(
-                req.container
-                    .clone()
-                    .unwrap_or_else(|| DEFAULT_CONTAINER.to_string()),
-            ),
-            stdin: req.stdin,
-            stdout: true,
-            stderr: !req.tty,
-            tty: req.tty,
-            // kube's pipes default to 1 KiB, which caps a stream at a few MB/s
-            // (one hand-off per KiB). These are upper bounds, filled only
-            // while the reader lags: memory stays bounded, throughput follows
-            // the network.
-            max_stdout_buf_size: Some(PIPE_BUFFER),
-            max_stderr_buf_size: Some(PIPE_BUFFER),
-            max_stdin_buf_size: Some(PIPE_BUFFER),
+        let url = exec_url(req);
+        let request = http::Request::get(url)
+            .body(Vec::new())
+            .map_err(|e| Error::invalid(format!("could not build the exec request: {e}")))?;
+        let failed = |e: Error| {
+            let message = match e.status() {
+                Some(status) => format!("{e} (HTTP {status})"),
+                None => e.to_string(),
+            };
+            Error::Exec {
+                command: command.clone(),
+                message,
+                exit_code: None,
+            }
         };
-        let process = pods
-            .exec(&req.pod, req.command.clone(), &params)
+        let connection = tokio::time::timeout(self.request_timeout(), self.kube().connect(request))
             .await
-            .map_err(|e| {
-                let e = Error::from(e);
-                let message = match e.status() {
-                    Some(status) => format!("{e} (HTTP {status})"),
-                    None => e.to_string(),
-                };
-                Error::Exec {
-                    command: command.clone(),
-                    message,
-                    exit_code: None,
-                }
-            })?;
+            .map_err(|_| {
+                failed(Error::Unreachable {
+                    message: format!(
+                        "the exec connection did not open within {} s",
+                        self.request_timeout().as_secs()
+                    ),
+                })
+            })?
+            .map_err(|e| failed(Error::from(e)))?;
+        let channels = websocket::start(connection, req.stdin, !req.tty, req.tty).await;
+        let closed = channels.stop.clone().drop_guard();
         Ok(ExecSession {
-            process,
+            channels,
             command,
-            closed: CancelOnDrop(CancellationToken::new()),
+            _closed: closed,
             remote_kill: None,
         })
     }
@@ -332,6 +314,32 @@ impl Client {
     }
 }
 
+/// `pods/exec` of the request: the command as repeated `command`
+/// parameters (the API server's form; never one shell string).
+fn exec_url(req: &ExecRequest) -> String {
+    let mut query = form_urlencoded::Serializer::new(format!(
+        "/api/v1/namespaces/{}/pods/{}/exec?",
+        req.namespace, req.pod
+    ));
+    for arg in &req.command {
+        query.append_pair("command", arg);
+    }
+    query.append_pair(
+        "container",
+        req.container.as_deref().unwrap_or(DEFAULT_CONTAINER),
+    );
+    query.append_pair("stdout", "true");
+    if req.stdin {
+        query.append_pair("stdin", "true");
+    }
+    if req.tty {
+        query.append_pair("tty", "true");
+    } else {
+        query.append_pair("stderr", "true");
+    }
+    query.finish()
+}
+
 impl ExecSession {
     pub fn command(&self) -> &str {
         &self.command
@@ -339,32 +347,41 @@ impl ExecSession {
 
     /// The command's stdout (taken once).
     pub fn stdout(&mut self) -> Option<OutputReader> {
-        let inner = self.process.stdout()?;
-        Some(self.reader(Box::new(inner)))
+        self.channels.stdout.take()
     }
 
     /// The command's stderr (taken once; none with a TTY).
     pub fn stderr(&mut self) -> Option<OutputReader> {
-        let inner = self.process.stderr()?;
-        Some(self.reader(Box::new(inner)))
-    }
-
-    fn reader(&self, inner: Box<dyn AsyncRead + Send + Unpin>) -> OutputReader {
-        OutputReader {
-            inner,
-            closed: Box::pin(self.closed.0.clone().cancelled_owned()),
-        }
+        self.channels.stderr.take()
     }
 
     /// The command's stdin (taken once). Dropping or shutting it down sends
     /// end-of-input; the session stays open for the exit status.
     pub fn stdin(&mut self) -> Option<impl AsyncWrite + Unpin + use<>> {
-        self.process.stdin()
+        self.channels.stdin.take()
+    }
+
+    /// Writes `input` as the first bytes of the command's stdin, then ends
+    /// the input unless `keep_open` (the caller's own input follows).
+    pub async fn send_input_first(&mut self, input: &[u8], keep_open: bool) -> Result<()> {
+        use tokio::io::AsyncWriteExt;
+        let Some(mut stdin) = self.channels.stdin.take() else {
+            return Err(Error::invalid("the session was opened without stdin"));
+        };
+        let written = stdin.write_all(input).await.map_err(|e| Error::Exec {
+            command: self.command.clone(),
+            message: format!("sending the command's input failed: {e}"),
+            exit_code: None,
+        });
+        if keep_open {
+            self.channels.stdin = Some(stdin);
+        }
+        written
     }
 
     /// A sender of terminal sizes (TTY sessions only; taken once).
     pub fn terminal_size(&mut self) -> Option<futures::channel::mpsc::Sender<TerminalSize>> {
-        self.process.terminal_size()
+        self.channels.resize.take()
     }
 
     /// Attaches what signals the remote process (a provider's opt-in kill
@@ -381,35 +398,36 @@ impl ExecSession {
 
     /// Closes the connection now. The remote process is not signalled.
     pub fn abort(&self) {
-        self.closed.0.cancel();
-        self.process.abort();
+        self.channels.stop.cancel();
     }
 
-    /// Waits for the exit status. A connection that ends without one is an
-    /// [`Error::Exec`].
+    /// A token that closes the connection when cancelled (as
+    /// [`ExecSession::abort`] does), usable after the session is consumed.
+    pub fn abort_token(&self) -> CancellationToken {
+        self.channels.stop.clone()
+    }
+
+    /// Waits for the exit status. Output nobody took is discarded. A
+    /// connection that ends without a status is an [`Error::Exec`].
     pub async fn wait(mut self) -> Result<i32> {
-        let closed = || Error::Exec {
-            command: self.command.clone(),
-            message: "connection closed before exit status was received".into(),
+        self.channels.stdout = None;
+        self.channels.stderr = None;
+        let command = self.command.clone();
+        let failed = |message: String| Error::Exec {
+            command: command.clone(),
+            message,
             exit_code: None,
         };
-        let Some(status) = self.process.take_status() else {
-            return Err(closed());
-        };
-        match status.await {
-            Some(status) => Ok(exit_code(&status)),
-            None => {
-                // The message loop ended without a status: say why if it knows.
-                let command = self.command.clone();
-                match self.process.join().await {
-                    Err(e) => Err(Error::Exec {
-                        command,
-                        message: format!("connection failed: {e}"),
-                        exit_code: None,
-                    }),
-                    Ok(()) => Err(closed()),
-                }
-            }
+        match (&mut self.channels.reader).await {
+            Ok(websocket::End::Status(status)) => Ok(exit_code(&status)),
+            Ok(websocket::End::Failed(why)) => Err(failed(format!("connection failed: {why}"))),
+            Ok(websocket::End::Closed) => Err(failed(
+                "connection closed before exit status was received".into(),
+            )),
+            Ok(websocket::End::Aborted) => Err(failed(
+                "the session was closed before the command finished".into(),
+            )),
+            Err(e) => Err(failed(format!("the exec session's reader failed: {e}"))),
         }
     }
 }
@@ -450,6 +468,26 @@ mod tests {
             reason: Some(reason.into()),
             message: Some(message.into()),
             field: None,
+        }
+    }
+
+    #[test]
+    fn timeouts_and_limits_are_checked() {
+        assert_eq!(check_timeout_ms(None).unwrap(), None);
+        assert_eq!(check_timeout_ms(Some(0.0)).unwrap(), None);
+        assert_eq!(check_timeout_ms(Some(1.5)).unwrap(), Some(2));
+        // Above 2^31 - 1 ms (where a JS timer fires at once) is a deadline.
+        assert_eq!(check_timeout_ms(Some(4e9)).unwrap(), Some(4_000_000_000));
+        for bad in [-1.0, f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            assert!(matches!(
+                check_timeout_ms(Some(bad)),
+                Err(Error::InvalidArgument { .. })
+            ));
+        }
+        assert_eq!(check_output_limit(None).unwrap(), DEFAULT_MAX_OUTPUT_BYTES);
+        assert_eq!(check_output_limit(Some(0.0)).unwrap(), 0);
+        for bad in [-1.0, 0.5, f64::NAN, f64::INFINITY] {
+            assert!(check_output_limit(Some(bad)).is_err());
         }
     }
 
