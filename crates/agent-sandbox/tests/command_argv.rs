@@ -1,6 +1,8 @@
 //! Argv assembly through a real `sh`: whatever bytes a caller gives as the
 //! command, its arguments, environment values or working directory, the
 //! program receives exactly those bytes and no shell ever interprets them.
+//! Environment values arrive through the input (or a staged file), never
+//! argv, and the program's own input follows them untouched.
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
@@ -11,9 +13,12 @@ use std::process::Command;
 use agent_sandbox::provider::command::agent_argv;
 use proptest::prelude::*;
 
-/// Prints its working directory, `$V0`..`$V2` (unset as `<unset>`) and
-/// every argument, each followed by a NUL.
-const DUMPER: &str = "#!/bin/sh\nprintf '%s\\0' \"$PWD\" \"${V0-<unset>}\" \"${V1-<unset>}\" \"${V2-<unset>}\" \"$@\"\n";
+/// Prints its working directory, `$V0`..`$V2` (unset as `<unset>`), its
+/// input and every argument, each followed by a NUL.
+const DUMPER: &str = "#!/bin/sh\nprintf '%s\\0' \"$PWD\" \"${V0-<unset>}\" \"${V1-<unset>}\" \"${V2-<unset>}\" \"$(cat)\" \"$@\"\n";
+
+/// What the program reads after the prelude took the values.
+const PROGRAM_INPUT: &str = "the program's own input\nline 2";
 
 /// Text built to break naive quoting: quotes, `$()`, backticks, newlines,
 /// `exec `, leading dashes, globs, unicode.
@@ -92,15 +97,29 @@ fn write_dumper(path: &Path) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 
-fn run(argv: &[String], path: &Path) -> Vec<String> {
+/// Runs `argv` with `input` then [`PROGRAM_INPUT`] as its stdin.
+fn run(argv: &[String], path: &Path, input: Option<&[u8]>) -> Vec<String> {
+    use std::io::Write;
     let _turn = spawn_lock();
-    let out = Command::new(&argv[0])
+    let mut child = Command::new(&argv[0])
         .args(&argv[1..])
         .env_clear()
         .env("PATH", path)
         .current_dir("/")
-        .output()
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .expect("the argv runs");
+    let mut stdin = child.stdin.take().unwrap();
+    let mut all = input.unwrap_or_default().to_vec();
+    all.extend_from_slice(PROGRAM_INPUT.as_bytes());
+    // From a thread: a program that reads nothing must not block the test.
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&all);
+    });
+    let out = child.wait_with_output().expect("the argv runs");
+    writer.join().unwrap();
     assert!(
         out.status.success(),
         "exit {:?}; stderr {}",
@@ -122,6 +141,7 @@ proptest! {
         args in prop::collection::vec(hostile(), 0..5),
         values in prop::collection::vec(hostile(), 0..3),
         cwd in prop::option::of(program_name()),
+        staged in any::<bool>(),
     ) {
         let root = tempfile::tempdir().unwrap();
         let bin = root.path().join("bin");
@@ -136,15 +156,30 @@ proptest! {
             values.iter().enumerate().map(|(i, v)| (format!("V{i}"), v.clone())).collect();
 
         let argv = agent_argv(&name, &args, &env, dir.as_deref()).unwrap();
+        // No value is ever an argv entry.
+        for v in values.iter().filter(|v| v.len() > 3) {
+            prop_assert!(!argv.argv.iter().skip(3).any(|a| a.contains(v.as_str())) || args.iter().any(|a| a.contains(v.as_str())) || name.contains(v.as_str()) || dir.as_deref().is_some_and(|d| d.contains(v.as_str())));
+        }
+        // A TTY session reads them from a staged file instead of stdin.
+        let env_file = root.path().join("env-values");
+        let (argv, input) = match (&argv.env_input, staged) {
+            (Some(values), true) => {
+                std::fs::write(&env_file, values).unwrap();
+                (argv.clone().read_env_from(env_file.to_str().unwrap()), None)
+            }
+            _ => (argv.clone(), argv.env_input.clone()),
+        };
         let path = format!("{}:/usr/bin:/bin", bin.display());
-        let fields = run(&argv, Path::new(&path));
+        let fields = run(&argv.argv, Path::new(&path), input.as_deref());
 
         prop_assert_eq!(&fields[0], dir.as_deref().unwrap_or("/"));
         for i in 0..3 {
             let want = values.get(i).map(String::as_str).unwrap_or("<unset>");
             prop_assert_eq!(&fields[1 + i], want);
         }
-        prop_assert_eq!(&fields[4..], &args[..]);
+        prop_assert_eq!(&fields[4], PROGRAM_INPUT);
+        prop_assert_eq!(&fields[5..], &args[..]);
+        prop_assert!(!env_file.exists(), "a staged file is removed once read");
         // Nothing was run by a shell: no `pwned` file anywhere we ran.
         prop_assert!(!Path::new("/pwned").exists());
         prop_assert!(!root.path().join("work").join("pwned").exists());
@@ -158,7 +193,9 @@ proptest! {
 fn a_relative_cwd_that_looks_like_an_option_is_a_directory() {
     let root = tempfile::tempdir().unwrap();
     std::fs::create_dir(root.path().join("-P")).unwrap();
-    let argv = agent_argv("pwd", &[], &BTreeMap::new(), Some("-P")).unwrap();
+    let argv = agent_argv("pwd", &[], &BTreeMap::new(), Some("-P"))
+        .unwrap()
+        .argv;
     let _turn = spawn_lock();
     let out = Command::new(&argv[0])
         .args(&argv[1..])
@@ -196,15 +233,17 @@ mod with_pid_file {
             let pid_file = root.path().join(format!("{pid_name}.pid"));
             let pid_file = pid_file.to_str().unwrap();
 
-            let argv = with_pid_file(agent_argv(&name, &args, &env, None).unwrap(), pid_file);
+            let agent = agent_argv(&name, &args, &env, None).unwrap();
+            let argv = with_pid_file(agent.argv, pid_file);
             let path = format!("{}:/usr/bin:/bin", bin.display());
-            let fields = run(&argv, Path::new(&path));
+            let fields = run(&argv, Path::new(&path), agent.env_input.as_deref());
 
             for i in 0..3 {
                 let want = values.get(i).map(String::as_str).unwrap_or("<unset>");
                 prop_assert_eq!(&fields[1 + i], want);
             }
-            prop_assert_eq!(&fields[4..], &args[..]);
+            prop_assert_eq!(&fields[4], PROGRAM_INPUT);
+            prop_assert_eq!(&fields[5..], &args[..]);
             prop_assert!(!Path::new(pid_file).exists(), "the pid file is removed");
             prop_assert!(!Path::new("/pwned").exists());
             prop_assert!(!root.path().join("pwned").exists());

@@ -1,26 +1,71 @@
 //! Argument vectors for commands in a sandbox.
 //!
-//! Caller strings (command, arguments, environment values, working
-//! directory) only ever travel as argv entries. Where a shell is needed (to
-//! change directory and export variables before the program starts), the
-//! shell runs [`AGENT_PRELUDE`], a fixed script that reads its inputs from
-//! positional parameters: no caller byte is ever part of shell text, so
-//! there is nothing to quote and nothing to search or splice.
+//! Caller strings (command, arguments, working directory) only ever travel
+//! as argv entries, and environment values never do: argv is visible in the
+//! exec URL (and so in API-server audit logs), in `ps`, and in error
+//! messages that name the command. Where a shell is needed (to change
+//! directory and export variables before the program starts), the shell
+//! runs [`AGENT_PRELUDE`], a fixed script that takes directory and variable
+//! names from positional parameters and the values from its input, ahead
+//! of the program's own input ([`AgentArgv::env_input`]). No caller byte is
+//! ever part of shell text, so there is nothing to quote and nothing to
+//! search or splice.
 
 use std::collections::BTreeMap;
 
 use crate::error::{Error, Result};
 
-/// `sh -c AGENT_PRELUDE sh <cwd> <n> <K=V>... <cmd> <args>...`: changes to
-/// `cwd` (when not empty), exports the `n` assignments that follow, then
-/// replaces itself with the program.
-pub const AGENT_PRELUDE: &str = r#"if [ -n "$1" ]; then cd "$1" || exit; fi; n=$2; shift 2; while [ "$n" -gt 0 ]; do export "$1" || exit; shift; n=$((n - 1)); done; exec "$@""#;
+/// `sh -c AGENT_PRELUDE sh <file> <cwd> <n> <KEY>... <cmd> <args>...`:
+/// reads the `n` values from `file` (removed once open), or from stdin when
+/// `file` is empty (one line count, then that many lines, per value; the
+/// shell's `read` takes a byte at a time from a pipe, so the program's own
+/// input is left where it starts); changes to `cwd` when not empty; exports
+/// the variables; then replaces itself with the program.
+pub const AGENT_PRELUDE: &str = r#"if [ -n "$1" ]; then exec 3<"$1" && rm -f "$1" || exit; else exec 3<&0; fi; if [ -n "$2" ]; then cd "$2" || exit; fi; n=$3; shift 3; while [ "$n" -gt 0 ]; do IFS= read -r c <&3 || exit 125; v=; nl=; while [ "$c" -gt 0 ]; do IFS= read -r l <&3 || exit 125; v=$v$nl$l; nl='
+'; c=$((c - 1)); done; export "$1=$v" || exit; shift; n=$((n - 1)); done; exec 3<&-; exec "$@""#;
 
 /// Whether `key` can name an environment variable for the prelude.
 pub fn is_env_key(key: &str) -> bool {
     let mut bytes = key.bytes();
     matches!(bytes.next(), Some(b'A'..=b'Z' | b'a'..=b'z' | b'_'))
         && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// A command line for a sandbox, and the environment values it reads first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AgentArgv {
+    pub argv: Vec<String>,
+    /// The values, encoded for [`AGENT_PRELUDE`]: to be sent as the first
+    /// bytes of the command's stdin (or staged in a file, see
+    /// [`AgentArgv::read_env_from`]). `None` when no variable is set.
+    pub env_input: Option<Vec<u8>>,
+}
+
+impl AgentArgv {
+    /// The same command reading its values from `file` instead of stdin (a
+    /// TTY's line discipline would echo and edit them). Returns `self`
+    /// unchanged when there is no prelude.
+    pub fn read_env_from(mut self, file: &str) -> Self {
+        if self.argv.get(2).map(String::as_str) == Some(AGENT_PRELUDE) {
+            self.argv[4] = file.to_string();
+        }
+        self
+    }
+}
+
+/// `values` as [`AGENT_PRELUDE`] reads them: per value its line count, then
+/// its lines, each ended by a newline.
+fn encode_values<'a>(values: impl Iterator<Item = &'a String>) -> Vec<u8> {
+    let mut out = Vec::new();
+    for value in values {
+        let lines: Vec<&str> = value.split('\n').collect();
+        out.extend_from_slice(format!("{}\n", lines.len()).as_bytes());
+        for line in lines {
+            out.extend_from_slice(line.as_bytes());
+            out.push(b'\n');
+        }
+    }
+    out
 }
 
 /// The argv that runs `cmd args` in `cwd` with `env` added: `[cmd, args...]`
@@ -33,7 +78,7 @@ pub fn agent_argv(
     args: &[String],
     env: &BTreeMap<String, String>,
     cwd: Option<&str>,
-) -> Result<Vec<String>> {
+) -> Result<AgentArgv> {
     if cmd.is_empty() {
         return Err(Error::invalid_argument(
             "the command is empty: give the program to run",
@@ -66,23 +111,30 @@ pub fn agent_argv(
         ));
     }
     if cwd.is_none() && env.is_empty() {
-        return Ok(std::iter::once(cmd.to_string())
-            .chain(args.iter().cloned())
-            .collect());
+        return Ok(AgentArgv {
+            argv: std::iter::once(cmd.to_string())
+                .chain(args.iter().cloned())
+                .collect(),
+            env_input: None,
+        });
     }
-    let mut argv = Vec::with_capacity(6 + env.len() + args.len());
+    let mut argv = Vec::with_capacity(7 + env.len() + args.len());
     argv.extend([
         "sh".to_string(),
         "-c".into(),
         AGENT_PRELUDE.into(),
         "sh".into(),
+        String::new(),
     ]);
     argv.push(cwd.map(cd_operand).unwrap_or_default());
     argv.push(env.len().to_string());
-    argv.extend(env.iter().map(|(k, v)| format!("{k}={v}")));
+    argv.extend(env.keys().cloned());
     argv.push(cmd.to_string());
     argv.extend(args.iter().cloned());
-    Ok(argv)
+    Ok(AgentArgv {
+        argv,
+        env_input: (!env.is_empty()).then(|| encode_values(env.values())),
+    })
 }
 
 /// A relative directory as `./dir`: `cd` then neither reads a leading `-` as
@@ -193,37 +245,48 @@ mod tests {
     #[test]
     fn plain_commands_are_argv_only() {
         let argv = agent_argv("ls", &["-la".into()], &BTreeMap::new(), None).unwrap();
-        assert_eq!(argv, ["ls", "-la"]);
+        assert_eq!(argv.argv, ["ls", "-la"]);
+        assert_eq!(argv.env_input, None);
         let argv = agent_argv("ls", &[], &BTreeMap::new(), Some("")).unwrap();
-        assert_eq!(argv, ["ls"]);
+        assert_eq!(argv.argv, ["ls"]);
     }
 
     #[test]
-    fn the_prelude_gets_everything_as_parameters() {
+    fn the_prelude_gets_names_as_parameters_and_values_as_input() {
         let argv = agent_argv(
             "node",
             &["exec $(touch /tmp/x)".into()],
-            &env(&[("A", "$(touch /tmp/y)")]),
+            &env(&[("A", "$(touch /tmp/y)"), ("B", "two\nlines\n")]),
             Some("dir"),
         )
         .unwrap();
         assert_eq!(
-            &argv[3..],
+            &argv.argv[3..],
             [
                 "sh",
+                "",
                 "./dir",
-                "1",
-                "A=$(touch /tmp/y)",
+                "2",
+                "A",
+                "B",
                 "node",
                 "exec $(touch /tmp/x)"
             ]
         );
-        assert_eq!(argv[2], AGENT_PRELUDE);
+        assert_eq!(argv.argv[2], AGENT_PRELUDE);
+        // No value in argv, all of them in the input.
+        assert!(!argv.argv.iter().any(|a| a.contains("touch /tmp/y")));
+        assert_eq!(
+            argv.env_input.as_deref(),
+            Some(&b"1\n$(touch /tmp/y)\n3\ntwo\nlines\n\n"[..])
+        );
+        let staged = argv.read_env_from("/tmp/.env-1");
+        assert_eq!(staged.argv[4], "/tmp/.env-1");
     }
 
     #[test]
     fn refusals_are_coded() {
-        let code = |r: Result<Vec<String>>| r.unwrap_err().code().as_str();
+        let code = |r: Result<AgentArgv>| r.unwrap_err().code().as_str();
         let none = BTreeMap::new();
         assert_eq!(code(agent_argv("", &[], &none, None)), "INVALID_ARGUMENT");
         assert_eq!(code(agent_argv("-c", &[], &none, None)), "INVALID_ARGUMENT");

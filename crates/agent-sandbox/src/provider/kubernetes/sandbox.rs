@@ -120,6 +120,45 @@ impl KubernetesSandbox {
         }
     }
 
+    /// Writes encoded environment values to a new file only the sandbox's
+    /// user can read (under `/tmp`); returns its path.
+    async fn stage_env(&self, values: &[u8]) -> Result<String> {
+        let file = format!(
+            "/tmp/.agent-sandbox-env-{}",
+            crate::provider::naming::create_id()
+        );
+        // `set -C`: never write through a file that is already there.
+        let argv = [
+            "sh",
+            "-c",
+            r#"umask 077 && set -C && cat > "$0""#,
+            file.as_str(),
+        ]
+        .map(str::to_string)
+        .to_vec();
+        let out = self.run_with_input(argv, Some(values)).await?;
+        if out.exit_code != 0 {
+            return Err(Error::Exec {
+                command: "stage the environment".into(),
+                message: format!(
+                    "could not write the environment file (exit code {}): {}",
+                    out.exit_code,
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ),
+                exit_code: Some(out.exit_code),
+            });
+        }
+        Ok(file)
+    }
+
+    /// Removes a staged environment file the command never opened.
+    async fn unstage_env(&self, file: &str) {
+        let argv = ["rm", "-f", "--", file].map(str::to_string).to_vec();
+        if let Err(e) = self.run_with_input(argv, None).await {
+            tracing::warn!(error = %e, "could not remove a staged environment file");
+        }
+    }
+
     async fn pod(&self) -> Result<String> {
         resolve_pod_name(&self.client, &self.namespace, &self.sandbox_name).await
     }
@@ -242,7 +281,7 @@ impl Sandbox for KubernetesSandbox {
     async fn exec(&self, cmd: &str, args: &[String]) -> Result<ExecOutput> {
         self.touch();
         let run = async {
-            let argv = agent_argv(cmd, args, &Default::default(), None)?;
+            let argv = agent_argv(cmd, args, &Default::default(), None)?.argv;
             let pod = self.pod().await?;
             self.client
                 .exec_output(&self.request(pod, argv, false, false), None)
@@ -259,14 +298,45 @@ impl Sandbox for KubernetesSandbox {
         let argv =
             agent_argv(cmd, &command.args, &command.env, command.cwd.as_deref()).map_err(failed)?;
         let pod = self.pod().await.map_err(failed)?;
-        let session = self
+        // Environment values go in as input, never in argv. A TTY would echo
+        // and edit its input, so there they are staged in a private file that
+        // the prelude removes as it opens it.
+        let staged = match (&argv.env_input, command.tty) {
+            (Some(values), true) => Some(self.stage_env(values).await.map_err(failed)?),
+            _ => None,
+        };
+        let (argv, first_input) = match &staged {
+            Some(file) => (argv.read_env_from(file), None),
+            None => {
+                let input = argv.env_input.clone();
+                (argv, input)
+            }
+        };
+        let request = self.request(
+            pod,
+            argv.argv,
+            command.stdin || first_input.is_some(),
+            command.tty,
+        );
+        let opened = self
             .client
-            .exec_killable(
-                &self.request(pod, argv, command.stdin, command.tty),
-                command.kill_signal.as_deref(),
-            )
-            .await
-            .map_err(failed)?;
+            .exec_killable(&request, command.kill_signal.as_deref())
+            .await;
+        let mut session = match opened {
+            Ok(session) => session,
+            Err(e) => {
+                if let Some(file) = staged {
+                    self.unstage_env(&file).await;
+                }
+                return Err(failed(e));
+            }
+        };
+        if let Some(values) = first_input {
+            session
+                .send_input_first(&values, command.stdin)
+                .await
+                .map_err(failed)?;
+        }
         Ok(session)
     }
 
