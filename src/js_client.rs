@@ -8,7 +8,6 @@ use std::sync::{Arc, LazyLock, Mutex};
 use agent_sandbox::client::Client;
 use agent_sandbox::health;
 use agent_sandbox::{Version, VersionPolicy};
-use kube::config::Kubeconfig;
 use napi::bindgen_prelude::{Function, JsObjectValue, Object};
 use napi_derive::napi;
 use serde_json::Value;
@@ -50,10 +49,8 @@ impl Connection {
         };
         self.client
             .get_or_try_init(|| async {
-                let kubeconfig: Kubeconfig = serde_json::from_value(self.kubeconfig.clone())
-                    .map_err(|e| {
-                        agent_sandbox::Error::kubeconfig(None, format!("Invalid kubeconfig: {e}"))
-                    })?;
+                let kubeconfig =
+                    agent_sandbox::config::kubeconfig_from_value(self.kubeconfig.clone())?;
                 let client = Client::from_kubeconfig(kubeconfig).await?;
                 Ok(client.with_version_policy(policy))
             })

@@ -195,6 +195,27 @@ pub fn parse_kubeconfig(text: &str) -> std::result::Result<Kubeconfig, String> {
 /// What is wrong with a document that does not parse, without its content:
 /// the parser's message can quote values (tokens, keys) near the mistake, so
 /// only where it is goes out.
+/// A kubeconfig given as a JSON document (an in-memory KubeConfig). A
+/// wrongly typed field is reported by what was expected, never by its value
+/// (a token or a plugin argument given as a string would be quoted).
+pub fn kubeconfig_from_value(document: serde_json::Value) -> Result<Kubeconfig> {
+    serde_json::from_value(document).map_err(|e| {
+        let text = e.to_string();
+        // serde puts the type's own description last ("…, expected a
+        // sequence"); everything before it may quote the value.
+        let expected = text
+            .rsplit_once(", expected ")
+            .map(|(_, what)| format!(" (expected {what})"))
+            .unwrap_or_default();
+        Error::kubeconfig(
+            None,
+            format!(
+                "Invalid kubeconfig: a field has the wrong type or shape{expected}; its value is not shown (it may be a secret)"
+            ),
+        )
+    })
+}
+
 fn parse_problem(message: &str) -> String {
     match location(message) {
         Some((line, column)) => format!(
@@ -498,6 +519,13 @@ mod tests {
         .unwrap_err();
         let msg = err.to_string();
         assert!(msg.starts_with("Invalid kubeconfig: "), "{msg}");
+        let typed = kubeconfig_from_value(serde_json::json!({
+            "users": [{ "name": "u", "user": { "exec": { "command": "x", "args": "--token=canary-3f1" } } }]
+        }))
+        .unwrap_err()
+        .to_string();
+        assert!(!typed.contains("canary-3f1"), "{typed}");
+        assert!(typed.contains("expected a sequence"), "{typed}");
         assert!(msg.contains(&bad.display().to_string()), "{msg}");
         assert_eq!(err.code(), crate::ErrorCode::KubeConfig);
     }

@@ -297,7 +297,7 @@ impl From<kube::Error> for Error {
                 code: ErrorCode::Unauthorized,
                 status: 401,
                 reason: "Unauthorized".into(),
-                message: format!("could not obtain credentials: {e}"),
+                message: format!("could not obtain credentials: {}", describe_auth(&e)),
             },
             kube::Error::SerdeError(e) => Error::Decode {
                 message: e.to_string(),
@@ -332,8 +332,39 @@ fn upgrade_error(e: kube::client::UpgradeConnectionError) -> Error {
     }
 }
 
+/// What went wrong obtaining credentials, without what kube's own text
+/// carries: a plugin's stdout and stderr, its command line with arguments
+/// and environment, the token or password that a header refused.
+pub(crate) fn describe_auth(e: &kube::client::AuthError) -> String {
+    use kube::client::AuthError as A;
+    match e {
+        A::InvalidBasicAuth(_) => "the username or password cannot be sent in an HTTP header (a line break or control character?)".into(),
+        A::InvalidBearerToken(_) => "the token cannot be sent in an HTTP header (a line break or control character? check a token file for a trailing newline)".into(),
+        A::AuthExecStart(io) => format!("the exec credential plugin could not be started: {io}"),
+        A::AuthExecRun { out, .. } => format!(
+            "the exec credential plugin failed ({}); its output is not shown (it may hold secrets)",
+            out.status
+        ),
+        A::AuthExecParse(_) | A::ExecPluginFailed => "the exec credential plugin's output is not an ExecCredential with a status; the output is not shown (it may hold secrets)".into(),
+        A::AuthExec(_) => "the exec credential plugin could not be used (check its command, apiVersion and installHint); details are not shown (they may hold secrets)".into(),
+        A::MalformedTokenExpirationDate(_) => "the exec credential plugin's expirationTimestamp is not a date".into(),
+        A::ReadTokenFile(io, path) => format!("cannot read the token file {}: {io}", path.display()),
+        A::ParseTokenKey(_) => "the auth provider's token is not valid JSON (not shown)".into(),
+        other => other.to_string(),
+    }
+}
+
 /// `err: source: source` so that transport errors say what really failed.
-pub(crate) fn error_chain(err: &dyn std::error::Error) -> String {
+/// A credential failure anywhere in the chain is told by [`describe_auth`]
+/// alone: the texts around it embed kube's own, secrets included.
+pub(crate) fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut level: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = level {
+        if let Some(auth) = e.downcast_ref::<kube::client::AuthError>() {
+            return format!("could not obtain credentials: {}", describe_auth(auth));
+        }
+        level = e.source();
+    }
     let mut msg = err.to_string();
     let mut cur = err.source();
     while let Some(s) = cur {
