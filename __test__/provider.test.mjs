@@ -257,9 +257,12 @@ for (const profile of PROFILES) {
       const warmBefore = (await client.listSandboxes()).items.map((s) => s.metadata.name);
       const box = await provider.create(config('cs-warm', { image: IMAGE, networkMode: 'none' }));
       assert.equal(box.status, 'running');
-      // The policy is named after the generated name and selects the claimed pod by id.
+      // The policies are named after the generated name: one selects the
+      // claimed pod by id, one every pod of the claimed Sandbox by the
+      // controller's name-hash label (a pod made again has no id label).
       const policies = (await client.networkPolicies.list({ namespace: ns.name, labelSelector: `agentpane.io/sandbox-id=${box.id}` })).items;
-      assert.deepEqual(policies.map((p) => p.metadata.name), [`np-agentpane-cs-warm-${box.id.slice(0, 8)}`]);
+      const policyName = `np-agentpane-cs-warm-${box.id.slice(0, 8)}`;
+      assert.deepEqual(policies.map((p) => p.metadata.name).sort(), [policyName, `${policyName}-pods`]);
       assert.ok(warmBefore.includes(box.sandboxName), `${box.sandboxName} should be one of the pool's ${warmBefore}`);
       const claims = (await client.listClaims()).items;
       assert.equal(claims.length, 1);
@@ -274,6 +277,17 @@ for (const profile of PROFILES) {
       assert.equal((await client.pods.get(ns.name, podName)).metadata.labels['agentpane.io/sandbox-id'], box.id);
       assert.deepEqual(events.map((e) => e.type), ['sandbox:creating', 'sandbox:created', 'sandbox:started']);
       assert.equal(events[1].containerId, box.sandboxName);
+      // The pod goes away and the controller makes a new one: still isolated.
+      const selects = (pod) => policies.some((p) => Object.entries(p.spec.podSelector.matchLabels).every(([k, v]) => pod.metadata.labels?.[k] === v));
+      const oldPod = await client.pods.get(ns.name, podName);
+      assert.ok(selects(oldPod));
+      await client.pods.delete(ns.name, podName);
+      const newPod = await until('a new pod of the claimed sandbox', async () => {
+        const pods = (await client.pods.list({ namespace: ns.name })).items;
+        return pods.find((p) => p.metadata.uid !== oldPod.metadata.uid && !p.metadata.deletionTimestamp
+          && p.metadata.labels?.['agents.x-k8s.io/sandbox-name-hash'] === oldPod.metadata.labels['agents.x-k8s.io/sandbox-name-hash']);
+      }, { timeoutMs: 60_000 });
+      assert.ok(selects(newPod), `no policy selects the new pod ${JSON.stringify(newPod.metadata.labels)}`);
 
       // A different image cannot come from the pool: a cold Sandbox.
       const cold = await provider.create(config('cs-cold'));

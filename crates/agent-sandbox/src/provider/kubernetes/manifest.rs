@@ -135,6 +135,30 @@ pub(super) fn deny_all_policy(sandbox_name: &str, namespace: &str, sandbox_id: &
     })
 }
 
+/// The controller's label on every pod of a Sandbox (also a pod it makes
+/// again): what a claimed sandbox's policy selects, since our own labels on
+/// its pod do not survive a new pod (see `claim_from_warm_pool`).
+pub(super) const LABEL_SANDBOX_NAME_HASH: &str = "agents.x-k8s.io/sandbox-name-hash";
+
+/// [`deny_all_policy`] for the pods of a claimed Sandbox, by the
+/// controller's name-hash label; labelled with our id, so it goes with the
+/// sandbox.
+pub(super) fn deny_all_policy_by_name_hash(
+    sandbox_name: &str,
+    namespace: &str,
+    sandbox_id: &str,
+    name_hash: &str,
+) -> Value {
+    let mut policy = deny_all_policy(sandbox_name, namespace, sandbox_id);
+    policy["metadata"]["name"] = json!(format!(
+        "{}-pods",
+        naming::network_policy_name_for(sandbox_name)
+    ));
+    policy["spec"]["podSelector"] =
+        json!({ "matchLabels": { LABEL_SANDBOX_NAME_HASH: name_hash } });
+    policy
+}
+
 pub(super) fn warm_pool(namespace: &str, replicas: i32) -> Value {
     json!({
         "apiVersion": "extensions.agents.x-k8s.io/v1alpha1",

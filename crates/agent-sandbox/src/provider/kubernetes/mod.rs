@@ -118,6 +118,10 @@ impl Shared {
 }
 
 /// AgentPane's Kubernetes sandbox provider.
+/// What `claim_from_warm_pool` adopted: the Sandbox's name, its claim's, and
+/// the controller's name-hash label on its pod.
+type ClaimedSandbox = (String, Option<String>, Option<String>);
+
 #[derive(Clone)]
 pub struct KubernetesProvider {
     shared: Arc<Shared>,
@@ -288,7 +292,16 @@ impl KubernetesProvider {
                 .claim_from_warm_pool(config, &name, &labels, cancel)
                 .await?
             {
-                Some(claimed) => claimed,
+                Some((sandbox_name, claim_name, name_hash)) => {
+                    // Our labels are on the claimed pod only: a pod the
+                    // controller makes again lacks them. Its name-hash
+                    // label stays, so the isolation selects that too.
+                    if isolate && let Some(hash) = name_hash {
+                        self.create_name_hash_policy(&name, &sandbox_id, &hash)
+                            .await?;
+                    }
+                    (sandbox_name, claim_name)
+                }
                 None => {
                     let body = manifest::cold_sandbox(&name, config, options, &labels);
                     self.shared
@@ -392,7 +405,38 @@ impl KubernetesProvider {
         }
     }
 
+    /// The deny-all policy of a claimed sandbox's pods by the controller's
+    /// name-hash label (an existing one of that name is kept).
+    async fn create_name_hash_policy(
+        &self,
+        name: &str,
+        sandbox_id: &str,
+        hash: &str,
+    ) -> Result<()> {
+        let ns = &self.shared.options.namespace;
+        let body = manifest::deny_all_policy_by_name_hash(name, ns, sandbox_id, hash);
+        match self
+            .shared
+            .client
+            .create(&manifest::network_policies(), ns, body)
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if e.status() == Some(409) => Ok(()),
+            Err(e) => {
+                let policy = format!("{}-pods", naming::network_policy_name_for(name));
+                let message = message_of(&e);
+                Err(errors::network_policy_creation_failed(
+                    &policy,
+                    &message,
+                    Some(e),
+                ))
+            }
+        }
+    }
+
     /// With the warm pool on and the pool template's image, claims a Sandbox
+    /// (returned as its name, its claim's and its pod's name-hash label)
     /// and labels it (Sandbox and its pod template, and the running pod) as
     /// ours. `None` when the pool does not apply or the claim fails (the
     /// claim is removed again; the caller creates a cold Sandbox).
@@ -402,7 +446,7 @@ impl KubernetesProvider {
         name: &str,
         labels: &manifest::Labels<'_>,
         cancel: &CancellationToken,
-    ) -> Result<Option<(String, Option<String>)>> {
+    ) -> Result<Option<ClaimedSandbox>> {
         let options = &self.shared.options;
         if !options.enable_warm_pool
             || self.pool_template_image().await.as_deref() != Some(config.image.as_str())
@@ -441,7 +485,8 @@ impl KubernetesProvider {
                 .merge_patch(&sandboxes(), &options.namespace, &sandbox_name, patch)
                 .await?;
             let pod_patch = json!({ "metadata": { "labels": labels.map() } });
-            self.shared
+            let pod = self
+                .shared
                 .client
                 .merge_patch(
                     &ResourceRef::new("", "v1", "pods"),
@@ -450,10 +495,16 @@ impl KubernetesProvider {
                     pod_patch,
                 )
                 .await?;
-            Ok::<_, Error>(sandbox_name)
+            let name_hash = pod
+                .pointer("/metadata/labels")
+                .and_then(|l| l.get(manifest::LABEL_SANDBOX_NAME_HASH))
+                .and_then(Value::as_str)
+                .filter(|h| !h.is_empty())
+                .map(str::to_string);
+            Ok::<_, Error>((sandbox_name, name_hash))
         };
         match attempt.await {
-            Ok(sandbox_name) => Ok(Some((sandbox_name, Some(claim_name)))),
+            Ok((sandbox_name, name_hash)) => Ok(Some((sandbox_name, Some(claim_name), name_hash))),
             Err(e) => {
                 let cancelled = e.code() == ErrorCode::Cancelled;
                 if !cancelled {
