@@ -42,6 +42,14 @@ const cases = [
   ['exec with a string command', () => client.exec({ sandboxName: 'box', command: 'ls' }), sdk.AgentSandboxError, 'INVALID_ARGUMENT'],
   ['exec with a non-string argument', () => client.exec({ sandboxName: 'box', command: ['ls', 5] }), sdk.AgentSandboxError, 'INVALID_ARGUMENT'],
   ['exec without a command', () => client.exec({ sandboxName: 'box' }), sdk.AgentSandboxError, 'INVALID_ARGUMENT'],
+  // Deadlines and limits: a negative or non-numeric value is a mistake, not "none".
+  ...[-1, Number.NaN, Number.POSITIVE_INFINITY, 'soon'].map((timeoutMs) => [
+    `exec with timeoutMs ${String(timeoutMs)}`, () => client.exec({ sandboxName: 'box', command: ['true'], timeoutMs }), sdk.AgentSandboxError, 'INVALID_ARGUMENT',
+  ]),
+  ['execStream with timeoutMs -5', () => client.execStream({ sandboxName: 'box', command: ['true'], timeoutMs: -5 }), sdk.AgentSandboxError, 'INVALID_ARGUMENT'],
+  ...[-1, 1.5].map((maxOutputBytes) => [
+    `exec with maxOutputBytes ${maxOutputBytes}`, () => client.exec({ sandboxName: 'box', command: ['true'], maxOutputBytes }), sdk.AgentSandboxError, 'INVALID_ARGUMENT',
+  ]),
   ['exec into "x/status"', () => client.exec({ sandboxName: 'x/status', command: ['true'] }), sdk.AgentSandboxError, 'INVALID_ARGUMENT'],
   ['execStream into "x?y"', () => client.execStream({ sandboxName: 'x?y', command: ['true'] }), sdk.AgentSandboxError, 'INVALID_ARGUMENT'],
   ['deleteSandbox("x?dryRun=All")', () => client.deleteSandbox('x?dryRun=All'), sdk.AgentSandboxError, 'INVALID_ARGUMENT'],
