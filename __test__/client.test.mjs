@@ -104,6 +104,22 @@ for (const profile of PROFILES) {
       });
     });
 
+    // The test environment's node reports these images as a kubelet would
+    // (k8s/testenv: FAILING_IMAGES); the controller's condition only says
+    // the pod is not ready, so the wait reads the pod.
+    for (const [image, reason] of [['registry.invalid/agent-sandbox-testenv/unpullable:1', 'ImagePullBackOff'], ['Invalid/Image:Name', 'InvalidImageName']]) {
+      it(`a container that cannot start (${reason}) fails waitForReady with the reason, not the deadline`, async () => {
+        const name = `bad-image-${reason.toLowerCase()}`;
+        await client.createSandbox(new sdk.SandboxBuilder(name).image(image).build());
+        await assert.rejects(client.waitForReady(name, { timeoutMs: 60_000 }), (e) => {
+          assert.ok(e instanceof sdk.AgentSandboxError, String(e));
+          assert.deepEqual([e.code, e.details.reason], ['SANDBOX_FAILED', reason], e.message);
+          assert.match(e.message, new RegExp(`container sandbox: ${reason}`));
+          return true;
+        });
+      });
+    }
+
     it('Ready=False with reason InvalidConfiguration (agent-sandbox v1.0.4) fails waitForReady at once, with the reason', async () => {
       const stuck = sandboxManifest('invalid-config');
       stuck.spec.podTemplate.spec.nodeSelector = { 'no-such': 'node' };

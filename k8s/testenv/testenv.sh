@@ -239,17 +239,85 @@ slow_pod_stages() {
   printf '\n---\n'
 }
 
+# Images whose pods the simulated node reports as a kubelet would when it
+# cannot start them (the container waits with this reason, the pod stays
+# Pending): what waitForReady's fail-fast tests use. A real node is issue
+# 13's; these are the same statuses without a registry.
+FAILING_IMAGES=(
+  'registry.invalid/agent-sandbox-testenv/unpullable:1=ImagePullBackOff=Back-off pulling image'
+  'Invalid/Image:Name=InvalidImageName=couldn'"'"'t parse image name: invalid reference format'
+)
+
+failing_image_stages() {
+  local entry image reason message
+  for entry in "${FAILING_IMAGES[@]}"; do
+    IFS='=' read -r image reason message <<<"$entry"
+    cat <<EOF
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: pod-$(tr 'A-Z' 'a-z' <<<"$reason")
+spec:
+  resourceRef:
+    apiGroup: v1
+    kind: Pod
+  selector:
+    matchExpressions:
+    - key: '.metadata.deletionTimestamp'
+      operator: 'DoesNotExist'
+    - key: '.status.phase'
+      operator: 'In'
+      values:
+      - 'Pending'
+    - key: '.spec.containers.[0].image'
+      operator: 'In'
+      values:
+      - '$image'
+    - key: '.status.containerStatuses.[0].state.waiting.reason'
+      operator: 'DoesNotExist'
+  next:
+    statusTemplate: |
+      conditions:
+      - type: Ready
+        status: "False"
+        reason: ContainersNotReady
+      containerStatuses:
+      {{ range .spec.containers }}
+      - image: {{ .image | Quote }}
+        name: {{ .name | Quote }}
+        ready: false
+        restartCount: 0
+        state:
+          waiting:
+            reason: $reason
+            message: "$message"
+      {{ end }}
+
+---
+EOF
+  done
+}
+
 write_kwok_config() {
-  local s=$BUILD_DIR/kwok-stage f
+  local s=$BUILD_DIR/kwok-stage f ready=$W/pod-ready.yaml image not_failing
   : >"$W/kwok.yaml"
+  # pod-ready leaves the failing images alone.
+  not_failing="    - key: '.spec.containers.[0].image'\n      operator: 'NotIn'\n      values:"
+  for image in "${FAILING_IMAGES[@]}"; do not_failing+="\n      - '${image%%=*}'"; done
+  sed "s|^    matchExpressions:\$|&\n$not_failing|" "$s/pod/fast/pod-ready.yaml" >"$ready"
   for f in node/fast/node-initialize.yaml node/heartbeat/node-heartbeat.yaml pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
     [[ -f "$s/$f" ]] || die "kwok stage $f missing from $s"
-    if [[ $f == pod/fast/pod-ready.yaml && -n ${TESTENV_SLOW_POD_IMAGE:-} ]]; then
-      slow_pod_stages "$s/$f" >>"$W/kwok.yaml"
+    if [[ $f == pod/fast/pod-ready.yaml ]]; then
+      if [[ -n ${TESTENV_SLOW_POD_IMAGE:-} ]]; then
+        slow_pod_stages "$ready" >>"$W/kwok.yaml"
+      else
+        { cat "$ready"; printf '\n---\n'; } >>"$W/kwok.yaml"
+      fi
       continue
     fi
     { cat "$s/$f"; printf '\n---\n'; } >>"$W/kwok.yaml"
   done
+  failing_image_stages >>"$W/kwok.yaml"
   # No ClusterExec rule: the node's kubelet port is node-exec-server's (see
   # node-exec-server/main.go for why kwok's local exec is not used).
 }

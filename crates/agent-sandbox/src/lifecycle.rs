@@ -38,6 +38,75 @@ const PERMANENT_RECONCILER_ERRORS: [&str; 5] = [
     "exceeded quota:",
 ];
 
+/// Why a container of the Sandbox's pod waits, when no wait will end it: the
+/// image cannot be pulled or named, its configuration refers to what does
+/// not exist, or it crashes on every start. The controller reports none of
+/// these (its condition only says the pod is not ready), so the pod is read.
+pub const PERMANENT_CONTAINER_WAITS: [&str; 5] = [
+    "ImagePullBackOff",
+    "InvalidImageName",
+    "ErrImageNeverPull",
+    "CreateContainerConfigError",
+    "CrashLoopBackOff",
+];
+
+/// How often a waiting Sandbox's pod is read for [`PERMANENT_CONTAINER_WAITS`].
+const POD_CHECK_INTERVAL: Duration = Duration::from_secs(3);
+
+/// The first container (init containers first) of `pod` waiting for a
+/// reason in [`PERMANENT_CONTAINER_WAITS`], as (reason, message).
+pub fn pod_failure(pod: &Value) -> Option<(String, String)> {
+    ["initContainerStatuses", "containerStatuses"]
+        .iter()
+        .filter_map(|list| pod.pointer(&format!("/status/{list}"))?.as_array())
+        .flatten()
+        .find_map(|status| {
+            let waiting = status.pointer("/state/waiting")?;
+            let reason = waiting.get("reason")?.as_str()?;
+            if !PERMANENT_CONTAINER_WAITS.contains(&reason) {
+                return None;
+            }
+            let container = status.get("name").and_then(Value::as_str).unwrap_or("?");
+            let detail = waiting
+                .get("message")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            Some((
+                reason.to_string(),
+                format!("container {container}: {reason} {detail}")
+                    .trim_end()
+                    .to_string(),
+            ))
+        })
+}
+
+/// Reads the pod named in `pod_name` now and then until one of its
+/// containers waits for good; pends forever when the user may not read
+/// pods (the Sandbox's own conditions still decide then).
+async fn watch_pod_for_failure(
+    client: &Client,
+    namespace: &str,
+    pod_name: &std::sync::Mutex<String>,
+) -> (String, String) {
+    let pods = ResourceRef::new("", "v1", "pods");
+    loop {
+        tokio::time::sleep(POD_CHECK_INTERVAL).await;
+        let name = pod_name.lock().map(|n| n.clone()).unwrap_or_default();
+        match client.get(&pods, namespace, &name).await {
+            Ok(pod) => {
+                if let Some(failure) = pod_failure(&pod) {
+                    return failure;
+                }
+            }
+            Err(e) if matches!(e.status(), Some(401 | 403)) => {
+                tracing::debug!(error = %e, "waitForReady: pods cannot be read; relying on the Sandbox's conditions");
+                std::future::pending::<()>().await;
+            }
+            Err(_) => {}
+        }
+    }
+}
+
 fn is_terminal(reason: &str, message: &str) -> bool {
     TERMINAL_REASONS.contains(&reason)
         || (reason == "ReconcilerError"
@@ -110,7 +179,30 @@ pub async fn wait_for_ready(
 }
 
 async fn wait(client: &Client, r: &ResourceRef, namespace: &str, name: &str) -> Result<Value> {
+    let pod_name = std::sync::Mutex::new(name.to_string());
+    tokio::select! {
+        done = wait_for_sandbox(client, r, namespace, name, &pod_name) => done,
+        (reason, message) = watch_pod_for_failure(client, namespace, &pod_name) => Err(Error::SandboxFailed {
+            name: name.to_string(),
+            namespace: namespace.to_string(),
+            reason,
+            message,
+        }),
+    }
+}
+
+/// [`wait`] on the Sandbox's own conditions; keeps `pod_name` current.
+async fn wait_for_sandbox(
+    client: &Client,
+    r: &ResourceRef,
+    namespace: &str,
+    name: &str,
+    pod_name: &std::sync::Mutex<String>,
+) -> Result<Value> {
     let decide = |obj: Value| -> Option<Result<Value>> {
+        if let Ok(mut pod) = pod_name.lock() {
+            *pod = crate::exec::pod_name_of(&obj, name);
+        }
         match readiness(&obj) {
             Readiness::Ready => Some(Ok(obj)),
             Readiness::Failed { reason, message } => Some(Err(Error::SandboxFailed {
@@ -430,6 +522,24 @@ async fn claim(client: &Client, namespace: &str, req: &ClaimRequest) -> Result<B
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn containers_that_wait_for_good_fail_the_wait() {
+        let pod = |statuses: Value| json!({ "status": { "containerStatuses": statuses } });
+        let waiting = |reason: &str| json!([{ "name": "sandbox", "state": { "waiting": { "reason": reason, "message": "Back-off pulling image \"x\"" } } }]);
+        assert_eq!(
+            pod_failure(&pod(waiting("ImagePullBackOff"))),
+            Some((
+                "ImagePullBackOff".into(),
+                "container sandbox: ImagePullBackOff Back-off pulling image \"x\"".into()
+            ))
+        );
+        assert_eq!(pod_failure(&pod(waiting("ContainerCreating"))), None);
+        assert_eq!(pod_failure(&pod(waiting("ErrImagePull"))), None);
+        assert_eq!(pod_failure(&json!({ "status": {} })), None);
+        let init = json!({ "status": { "initContainerStatuses": [{ "name": "init", "state": { "waiting": { "reason": "InvalidImageName" } } }] } });
+        assert_eq!(pod_failure(&init).unwrap().0, "InvalidImageName");
+    }
 
     #[test]
     fn readiness_from_conditions() {
