@@ -801,6 +801,12 @@ export interface AgentSandboxProviderOptions {
   image?: string;
   /** Default 120. */
   readyTimeoutSeconds?: number;
+  /**
+   * What get() of a codespace without a sandbox returns: 'default' (the
+   * original's behaviour, the default) the 'default' codespace's sandbox;
+   * 'none' null. Use 'none' where codespaces belong to different tenants.
+   */
+  codespaceFallback?: 'default' | 'none';
   skipTLSVerify?: boolean;
   client?: AgentSandboxClient;
 }

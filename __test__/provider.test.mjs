@@ -122,6 +122,11 @@ for (const profile of V1BETA1_PROFILES) describe(`AgentSandboxProvider end to en
     const def = await provider.create(config('default'));
     assert.equal((await provider.get('cs-nothing'))?.id, def.id);
     assert.equal((await provider.get('cs-a')).id, a.id);
+    // Opted out (codespaces of different tenants): no one else's sandbox.
+    const strict = sdk.createAgentSandboxProvider({ client, namespace: ns.name, codespaceFallback: 'none' });
+    assert.equal(await strict.get('cs-nothing'), null);
+    assert.equal((await strict.get('cs-a')).id, a.id);
+    assert.throws(() => sdk.createAgentSandboxProvider({ client, namespace: ns.name, codespaceFallback: 'other' }), (e) => e.code === 'INVALID_ARGUMENT');
     await Promise.all([a.stop(), def.stop()]);
   });
 

@@ -36,6 +36,10 @@ pub struct JsProviderOptions {
     pub runtime_class_name: Option<String>,
     pub image: Option<String>,
     pub ready_timeout_seconds: Option<f64>,
+    /// `'default'` (the original's behaviour): `get()` of a codespace with no
+    /// sandbox returns the 'default' codespace's. `'none'`: it returns null
+    /// (codespaces of different tenants).
+    pub codespace_fallback: Option<String>,
 }
 
 #[napi(object)]
@@ -125,6 +129,15 @@ impl JsProviderOptions {
             }
             o.ready_timeout = Duration::from_secs_f64(s);
         }
+        o.fall_back_to_default_codespace = match self.codespace_fallback.as_deref() {
+            None | Some("default") => true,
+            Some("none") => false,
+            Some(other) => {
+                return Err(invalid(format!(
+                    "codespaceFallback must be 'default' or 'none', got {other:?}"
+                )));
+            }
+        };
         Ok(o)
     }
 }

@@ -45,6 +45,11 @@ pub struct KubernetesProviderOptions {
     pub ready_timeout: Duration,
     /// `None` enforces a deny-all NetworkPolicy on every sandbox.
     pub default_network_mode: NetworkMode,
+    /// `get()` of a codespace without a sandbox returns the
+    /// [`DEFAULT_CODESPACE`]'s (AgentPane's shared default sandbox, contract
+    /// §17). Turn it off where codespaces belong to different tenants: one
+    /// would be handed another's sandbox.
+    pub fall_back_to_default_codespace: bool,
 }
 
 impl Default for KubernetesProviderOptions {
@@ -57,6 +62,7 @@ impl Default for KubernetesProviderOptions {
             image: defaults::IMAGE.into(),
             ready_timeout: Duration::from_secs(120),
             default_network_mode: NetworkMode::default_from_env(),
+            fall_back_to_default_codespace: true,
         }
     }
 }
@@ -698,7 +704,9 @@ impl SandboxProvider for KubernetesProvider {
         let Some(item) = found else {
             // AgentPane's fallback (contract §17): an unknown codespace gets
             // the 'default' codespace's sandbox.
-            if codespace_id != DEFAULT_CODESPACE {
+            if codespace_id != DEFAULT_CODESPACE
+                && self.shared.options.fall_back_to_default_codespace
+            {
                 return Box::pin(self.get(DEFAULT_CODESPACE)).await;
             }
             return Ok(None);
