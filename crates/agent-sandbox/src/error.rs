@@ -306,6 +306,14 @@ impl From<kube::Error> for Error {
                 Error::invalid(format!("could not build the request: {e}"))
             }
             kube::Error::UpgradeConnection(e) => upgrade_error(e),
+            // The auth layer fails inside the HTTP service: still a
+            // credential problem, not an unreachable server.
+            other if auth_error_in(&other).is_some() => Error::Api {
+                code: ErrorCode::Unauthorized,
+                status: 401,
+                reason: "Unauthorized".into(),
+                message: error_chain(&other),
+            },
             other => Error::Unreachable {
                 message: error_chain(&other),
             },
@@ -354,16 +362,26 @@ pub(crate) fn describe_auth(e: &kube::client::AuthError) -> String {
     }
 }
 
+/// The credential failure somewhere in `err`'s chain, if any.
+fn auth_error_in<'a>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a kube::client::AuthError> {
+    let mut level = Some(err);
+    while let Some(e) = level {
+        if let Some(auth) = e.downcast_ref::<kube::client::AuthError>() {
+            return Some(auth);
+        }
+        level = e.source();
+    }
+    None
+}
+
 /// `err: source: source` so that transport errors say what really failed.
 /// A credential failure anywhere in the chain is told by [`describe_auth`]
 /// alone: the texts around it embed kube's own, secrets included.
 pub(crate) fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut level: Option<&(dyn std::error::Error + 'static)> = Some(err);
-    while let Some(e) = level {
-        if let Some(auth) = e.downcast_ref::<kube::client::AuthError>() {
-            return format!("could not obtain credentials: {}", describe_auth(auth));
-        }
-        level = e.source();
+    if let Some(auth) = auth_error_in(err) {
+        return format!("could not obtain credentials: {}", describe_auth(auth));
     }
     let mut msg = err.to_string();
     let mut cur = err.source();
