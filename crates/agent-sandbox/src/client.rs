@@ -177,7 +177,11 @@ impl Client {
     /// A client for the kubeconfig's current context.
     pub async fn from_kubeconfig(kubeconfig: Kubeconfig) -> Result<Self> {
         let config = crate::config::client_config(kubeconfig).await?;
-        Self::try_from_config(config)
+        // Building the auth layer may run an exec credential plugin, which
+        // blocks: off the async workers, so that a cancelled call ends now.
+        tokio::task::spawn_blocking(move || Self::try_from_config(config))
+            .await
+            .map_err(|e| Error::invalid(format!("building the client failed: {e}")))?
     }
 
     pub fn try_from_config(config: kube::Config) -> Result<Self> {
@@ -195,12 +199,12 @@ impl Client {
         self
     }
 
-    /// The deadline of each request/response call ([`DEFAULT_REQUEST_TIMEOUT`]).
     /// The deadline of each plain request (and of opening a stream).
     pub fn request_timeout(&self) -> Duration {
         self.request_timeout
     }
 
+    /// The deadline of each request/response call ([`DEFAULT_REQUEST_TIMEOUT`]).
     pub fn with_request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = timeout;
         self
