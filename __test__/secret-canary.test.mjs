@@ -666,6 +666,10 @@ describe('secret canary: no failure path carries a secret', () => {
         ['setShutdown with no date', () => failure('setShutdown', () => client.setShutdown('box', { shutdownTime: 'soon' }), { refused: 'INVALID_ARGUMENT' })],
         ['resolveContext of an unknown context', () => failure('resolveContext', () => sdk.resolveContext(kc, 'nope'), { refused: 'KUBECONFIG_ERROR' })],
         ['provider.create({})', () => failure('provider.create({})', () => sdk.createAgentSandboxProvider({ client, namespace: NOWHERE }).create({}), { refused: 'INVALID_ARGUMENT' })],
+        // napi refuses a wrongly typed argument quoting the value it got.
+        ['a secret passed where a namespace goes', () => failure('getSandbox(name, {token})', () => client.getSandbox('box', { token: CANARY }), { refused: 'INVALID_ARGUMENT' })],
+        ['a secret passed where a command goes', () => failure('exec(command: {…})', () => client.exec({ sandboxName: 'box', command: { token: CANARY } }), { refused: 'INVALID_ARGUMENT' })],
+        ['a secret passed where timeoutMs goes', () => failure('exec(timeoutMs: secret)', () => client.exec({ sandboxName: 'box', command: ['true'], timeoutMs: CANARY }), { refused: 'INVALID_ARGUMENT' })],
         ['an unknown apiVersion', () => failure('apiVersion', () => new sdk.AgentSandboxClient({ kubeConfig: kc, namespace: NOWHERE, apiVersion: 'v9' }).getSandbox('box'), { refused: ['INVALID', 'INVALID_ARGUMENT'] })],
       ]);
     });

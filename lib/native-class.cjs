@@ -34,11 +34,19 @@ async function withCancelToken(signal, run) {
 // napi's own refusals of an argument (a string where a number goes, ...).
 const NAPI_ARGUMENT_CODES = new Set(['InvalidArg', 'ObjectExpected', 'StringExpected', 'NameExpected', 'FunctionExpected', 'NumberExpected', 'BooleanExpected', 'ArrayExpected', 'BigintExpected', 'DateExpected']);
 
+/** napi's refusal without the value it quotes (a token passed where a name goes, ...): the expected type only. */
+function withoutValue(message) {
+  const prefix = 'Failed to convert JavaScript value `';
+  const at = message.lastIndexOf(' into rust type ');
+  if (!message.startsWith(prefix) || at < 0) return message;
+  return `an argument has the wrong type (expected ${message.slice(at + ' into rust type '.length)}); its value is not shown`;
+}
+
 /** A native failure as an exported error class; napi's argument refusals as INVALID_ARGUMENT. */
 function toError(err, method) {
   // A TypeError from the native call itself is napi converting an argument.
   if (err && (NAPI_ARGUMENT_CODES.has(err.code) || (err instanceof TypeError && err.code === undefined))) {
-    return new AgentSandboxError(`${method}(): ${err.message}`, 'INVALID_ARGUMENT', 400, { reason: err.code });
+    return new AgentSandboxError(`${method}(): ${withoutValue(String(err.message))}`, 'INVALID_ARGUMENT', 400, { reason: err.code });
   }
   const converted = fromNative(err);
   // Not one of ours: napi's own failure (a caught panic, …), still coded.
