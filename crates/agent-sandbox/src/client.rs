@@ -110,6 +110,9 @@ pub enum Propagation {
     Orphan,
 }
 
+/// The most building a client may take: it can run an exec credential plugin.
+pub const CLIENT_BUILD_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// Attempts of [`Client::replace_latest_as`] (each after a 409 conflict).
 pub const REPLACE_ATTEMPTS: u64 = 5;
 
@@ -179,9 +182,19 @@ impl Client {
         let config = crate::config::client_config(kubeconfig).await?;
         // Building the auth layer may run an exec credential plugin, which
         // blocks: off the async workers, so that a cancelled call ends now.
-        tokio::task::spawn_blocking(move || Self::try_from_config(config))
-            .await
-            .map_err(|e| Error::invalid(format!("building the client failed: {e}")))?
+        // A plugin that never answers gets a deadline (kube sets none).
+        let build = tokio::task::spawn_blocking(move || Self::try_from_config(config));
+        match tokio::time::timeout(CLIENT_BUILD_TIMEOUT, build).await {
+            Ok(built) => {
+                built.map_err(|e| Error::invalid(format!("building the client failed: {e}")))?
+            }
+            Err(_) => Err(Error::Timeout {
+                operation:
+                    "building the client (which runs the kubeconfig's exec credential plugin)"
+                        .into(),
+                timeout_ms: CLIENT_BUILD_TIMEOUT.as_millis() as u64,
+            }),
+        }
     }
 
     pub fn try_from_config(config: kube::Config) -> Result<Self> {
