@@ -2,7 +2,11 @@
 //! impersonation headers) and timeouts, over a TCP connector with
 //! `TCP_NODELAY`. kube's default connector leaves Nagle's algorithm on, which
 //! holds back the small WebSocket frames of exec (stdin, resize, close)
-//! until the peer's delayed ACK: about 40 ms on every exec round trip.
+//! until the peer's delayed ACK: about 40 ms on every exec round trip. The
+//! sockets also have TCP keepalive, so that a long exec or watch whose peer
+//! vanished (a NAT or proxy dropping idle state) fails instead of hanging.
+
+use std::time::Duration;
 
 use hyper_timeout::TimeoutConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -10,10 +14,20 @@ use hyper_util::rt::TokioExecutor;
 use kube::client::ConfigExt;
 use tower::{BoxError, ServiceBuilder};
 
+/// Idle time before the first keepalive probe (client-go's dialer uses 30 s).
+const KEEPALIVE_IDLE: Duration = Duration::from_secs(30);
+/// Probes 10 s apart, 3 unanswered ones end the connection: a dead peer is
+/// noticed about a minute after the connection went quiet.
+const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(10);
+const KEEPALIVE_RETRIES: u32 = 3;
+
 pub(crate) fn kube_client(config: kube::Config) -> Result<kube::Client, kube::Error> {
     let mut tcp = HttpConnector::new();
     tcp.enforce_http(false);
     tcp.set_nodelay(true);
+    tcp.set_keepalive(Some(KEEPALIVE_IDLE));
+    tcp.set_keepalive_interval(Some(KEEPALIVE_INTERVAL));
+    tcp.set_keepalive_retries(Some(KEEPALIVE_RETRIES));
     let tls = config.rustls_https_connector_with_connector(tcp)?;
     let mut connector = TimeoutConnector::new(tls);
     connector.set_connect_timeout(config.connect_timeout);
