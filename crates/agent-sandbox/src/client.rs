@@ -180,14 +180,11 @@ impl Client {
         Self::try_from_config(config)
     }
 
+    /// A client for a configuration built elsewhere. Its `proxy_url` is used
+    /// as given (`http://` or `socks5://`); [`crate::config::client_config`]
+    /// fills it the way kubectl chooses a proxy.
     pub fn try_from_config(config: kube::Config) -> Result<Self> {
-        let kube = crate::transport::kube_client(config).map_err(|e| {
-            Error::kubeconfig(
-                None,
-                format!("cannot build a client: {}", crate::error::error_chain(&e)),
-            )
-        })?;
-        Ok(Self::new(kube))
+        Ok(Self::new(crate::transport::kube_client(config)?))
     }
 
     pub fn with_version_policy(mut self, policy: VersionPolicy) -> Self {
