@@ -6,9 +6,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 
 use agent_sandbox::client::Client;
+use agent_sandbox::config::client_config_with;
 use agent_sandbox::health;
+use agent_sandbox::proxy::ProxyEnv;
 use agent_sandbox::{Version, VersionPolicy};
 use napi::bindgen_prelude::{Function, JsObjectValue, Object};
+use napi::{Env, JsValue};
 use napi_derive::napi;
 use serde_json::Value;
 
@@ -20,13 +23,15 @@ use crate::js_error::{decode, to_napi};
 /// the provider and its instances).
 pub(crate) struct Connection {
     kubeconfig: Value,
+    /// The proxy variables of `process.env` when the connection was made.
+    proxy_env: ProxyEnv,
     /// The wire-version policy, or why `apiVersion` was refused.
     policy: Result<VersionPolicy, String>,
     client: tokio::sync::OnceCell<Client>,
 }
 
 impl Connection {
-    fn new(kubeconfig: Value, api_version: Option<String>) -> Self {
+    fn new(kubeconfig: Value, api_version: Option<String>, proxy_env: ProxyEnv) -> Self {
         let policy = match api_version.as_deref() {
             None | Some("") | Some("auto") => Ok(VersionPolicy::Auto),
             Some(v) => Version::parse(v).map(VersionPolicy::Fixed).ok_or_else(|| {
@@ -35,6 +40,7 @@ impl Connection {
         };
         Connection {
             kubeconfig,
+            proxy_env,
             policy,
             client: tokio::sync::OnceCell::new(),
         }
@@ -51,7 +57,8 @@ impl Connection {
             .get_or_try_init(|| async {
                 let kubeconfig =
                     agent_sandbox::config::kubeconfig_from_value(self.kubeconfig.clone())?;
-                let client = Client::from_kubeconfig(kubeconfig).await?;
+                let config = client_config_with(kubeconfig, &self.proxy_env).await?;
+                let client = Client::from_config(config).await?;
                 Ok(client.with_version_policy(policy))
             })
             .await
@@ -64,10 +71,11 @@ pub struct NativeClient {
     connection: Arc<Connection>,
 }
 
-/// One connection per kubeconfig document and wire-version policy, so that
-/// every object made from one configuration (clients, CRUD objects, exec,
-/// watch, providers) shares one. Keyed by the document's text, which is read
-/// at each call: edits to a KubeConfig apply to the next call.
+/// One connection per kubeconfig document, wire-version policy and proxy
+/// environment, so that every object made from one configuration (clients,
+/// CRUD objects, exec, watch, providers) shares one. Keyed by the document's
+/// text and the proxy variables, which are read at each call: edits to a
+/// KubeConfig or to `process.env` apply to the next call.
 static CONNECTIONS: LazyLock<Mutex<HashMap<String, Arc<Connection>>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
 
@@ -89,7 +97,12 @@ pub(crate) fn connection_for(
         .map_err(|_| not_a_kubeconfig())?;
     let text = export.apply(kube_config, ())?;
     let api_version = api_version.filter(|v| !v.is_empty());
-    let key = format!("{}\u{0}{text}", api_version.unwrap_or("auto"));
+    let proxy_env = js_proxy_env(kube_config);
+    let key = format!(
+        "{}\u{0}{}\u{0}{text}",
+        api_version.unwrap_or("auto"),
+        proxy_key(&proxy_env)
+    );
     let mut connections = CONNECTIONS.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(c) = connections.get(&key) {
         return Ok(c.clone());
@@ -100,9 +113,48 @@ pub(crate) fn connection_for(
             format!("exportConfig() did not return a kubeconfig document: {e}"),
         ))
     })?;
-    let connection = Arc::new(Connection::new(document, api_version.map(str::to_string)));
+    let connection = Arc::new(Connection::new(
+        document,
+        api_version.map(str::to_string),
+        proxy_env,
+    ));
     connections.insert(key, connection.clone());
     Ok(connection)
+}
+
+/// The proxy variables (`HTTPS_PROXY`, `NO_PROXY`, ...) of JS's
+/// `process.env`, which is the environment a JS program sets: Bun and worker
+/// threads do not write its assignments through to the process's own. A
+/// runtime without `process.env` gets the process's environment.
+fn js_proxy_env(any: &Object) -> ProxyEnv {
+    let env = Env::from_raw(any.value().env);
+    let vars = env
+        .get_global()
+        .and_then(|global| global.get_named_property::<Object>("process"))
+        .and_then(|process| process.get_named_property::<Object>("env"));
+    match vars {
+        Ok(vars) => ProxyEnv::from_lookup(|name| {
+            vars.get_named_property::<Option<String>>(name)
+                .ok()
+                .flatten()
+        }),
+        Err(_) => ProxyEnv::from_process(),
+    }
+}
+
+/// The proxy variables as part of a connection's key.
+fn proxy_key(env: &ProxyEnv) -> String {
+    let var = |v: &Option<(&str, agent_sandbox::proxy::Secret)>| {
+        v.as_ref()
+            .map(|(name, value)| format!("{name}={}", value.expose()))
+            .unwrap_or_default()
+    };
+    format!(
+        "{}\u{0}{}\u{0}{}",
+        var(&env.https_proxy),
+        var(&env.http_proxy),
+        env.no_proxy.as_deref().unwrap_or_default()
+    )
 }
 
 /// The native client of a KubeConfig (made without I/O; it connects on

@@ -180,6 +180,11 @@ impl Client {
     /// A client for the kubeconfig's current context.
     pub async fn from_kubeconfig(kubeconfig: Kubeconfig) -> Result<Self> {
         let config = crate::config::client_config(kubeconfig).await?;
+        Self::from_config(config).await
+    }
+
+    /// [`Client::try_from_config`], off the async workers and with a deadline.
+    pub async fn from_config(config: kube::Config) -> Result<Self> {
         // Building the auth layer may run an exec credential plugin, which
         // blocks: off the async workers, so that a cancelled call ends now.
         // A plugin that never answers gets a deadline (kube sets none).
@@ -197,14 +202,11 @@ impl Client {
         }
     }
 
+    /// A client for a configuration built elsewhere. Its `proxy_url` is used
+    /// as given (`http://` or `socks5://`); [`crate::config::client_config`]
+    /// fills it the way kubectl chooses a proxy.
     pub fn try_from_config(config: kube::Config) -> Result<Self> {
-        let kube = crate::transport::kube_client(config).map_err(|e| {
-            Error::kubeconfig(
-                None,
-                format!("cannot build a client: {}", crate::error::error_chain(&e)),
-            )
-        })?;
-        Ok(Self::new(kube))
+        Ok(Self::new(crate::transport::kube_client(config)?))
     }
 
     pub fn with_version_policy(mut self, policy: VersionPolicy) -> Self {

@@ -18,6 +18,7 @@ use kube::config::{
 };
 
 use crate::error::{Error, Result};
+use crate::proxy::ProxyEnv;
 
 const SERVICE_ACCOUNT_DIR: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
 
@@ -335,8 +336,17 @@ pub fn set_current_context(kc: &mut Kubeconfig, context: &str) -> Result<()> {
     Ok(())
 }
 
-/// A client configuration for the kubeconfig's current context.
-pub async fn client_config(mut kubeconfig: Kubeconfig) -> Result<kube::Config> {
+/// A client configuration for the kubeconfig's current context, with the
+/// proxy kubectl would use (see [`crate::proxy`]) in `proxy_url`.
+pub async fn client_config(kubeconfig: Kubeconfig) -> Result<kube::Config> {
+    client_config_with(kubeconfig, &ProxyEnv::from_process()).await
+}
+
+/// [`client_config`] with the proxy settings of `env` instead of the process's.
+pub async fn client_config_with(
+    mut kubeconfig: Kubeconfig,
+    env: &ProxyEnv,
+) -> Result<kube::Config> {
     clean_tokens(&mut kubeconfig)?;
     let context = kubeconfig.current_context.clone();
     if context.as_deref().is_none_or(str::is_empty) {
@@ -345,7 +355,20 @@ pub async fn client_config(mut kubeconfig: Kubeconfig) -> Result<kube::Config> {
             "No current context set in kubeconfig",
         ));
     }
-    kube::Config::from_custom_kubeconfig(
+    let cluster_proxy_url = context
+        .as_deref()
+        .and_then(|c| current_cluster(&kubeconfig, c))
+        .and_then(|c| c.proxy_url.clone());
+    // kube's loader reads HTTPS_PROXY itself when a cluster has no
+    // proxy-url, and fails on a value it cannot parse even where we would
+    // not use it (NO_PROXY, a loopback server). With every proxy-url set to
+    // an inert value it never looks; `proxy_url` is replaced below.
+    for named in &mut kubeconfig.clusters {
+        if let Some(cluster) = named.cluster.as_mut() {
+            cluster.proxy_url = Some(KUBE_LOADER_PROXY_PLACEHOLDER.to_string());
+        }
+    }
+    let mut config = kube::Config::from_custom_kubeconfig(
         kubeconfig,
         &KubeOptions {
             context,
@@ -361,7 +384,34 @@ pub async fn client_config(mut kubeconfig: Kubeconfig) -> Result<kube::Config> {
                 crate::error::error_chain(&e)
             ),
         )
-    })
+    })?;
+    let proxy = crate::proxy::choose(cluster_proxy_url.as_deref(), env, &config.cluster_url)?;
+    if let Some(proxy) = &proxy {
+        tracing::debug!(proxy = %proxy, from = %proxy.source(), "the API server is reached through a proxy");
+    }
+    config.proxy_url = proxy.map(|p| p.uri().clone());
+    Ok(config)
+}
+
+/// Never used to connect: see [`client_config_with`].
+const KUBE_LOADER_PROXY_PLACEHOLDER: &str = "http://placeholder.invalid";
+
+/// The cluster of a context, the first definition of each name winning (as
+/// in kube's loader).
+fn current_cluster<'a>(kubeconfig: &'a Kubeconfig, context: &str) -> Option<&'a Cluster> {
+    let cluster = &kubeconfig
+        .contexts
+        .iter()
+        .find(|c| c.name == context)?
+        .context
+        .as_ref()?
+        .cluster;
+    kubeconfig
+        .clusters
+        .iter()
+        .find(|c| &c.name == cluster)?
+        .cluster
+        .as_ref()
 }
 
 /// Static tokens as an HTTP header takes them: surrounding whitespace (a

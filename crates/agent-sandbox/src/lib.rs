@@ -1,6 +1,7 @@
 //! A Rust client for the kubernetes-sigs Agent Sandbox API.
 //!
 //! - [`config`]: finding and loading kubeconfigs;
+//! - [`proxy`]: which proxy reaches the API server (kubeconfig, environment);
 //! - [`client`]: CRUD with version discovery and v1alpha1/v1beta1 conversion;
 //! - [`types`]: typed objects of the four kinds in both versions (lossless);
 //! - [`resources`]: groups, versions, kinds and the names the controller uses;
@@ -24,6 +25,7 @@ pub mod health;
 pub mod lifecycle;
 pub mod pod_security;
 pub mod provider;
+pub mod proxy;
 pub mod resources;
 pub mod schema;
 pub mod tar;
