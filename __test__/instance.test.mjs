@@ -2,6 +2,7 @@
 // environment commands run on this host, in a directory of their own per pod.
 import { assert, describe, it, before, after, until } from './helpers/harness.mjs';
 import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 import * as sdk from '../index.js';
 import { V1BETA1_PROFILES, kubeConfigFor, freshNamespace, sandboxManifest } from './helpers/cluster.mjs';
 
@@ -56,6 +57,23 @@ for (const profile of V1BETA1_PROFILES) describe(`AgentSandboxInstance (${profil
     assert.equal(await collect(noCwd.stdout), `${value}\n`);
     for (const place of [home, dir]) assert.equal((await box.exec('test', ['-e', `${place}/${marker}`])).exitCode, 1, place);
     await assert.rejects(box.execStream({ cmd: 'true', env: { 'BAD;KEY': 'x' } }), (e) => e.code === 'K8S_EXEC_FAILED' && /Invalid environment variable key: BAD;KEY/.test(e.message));
+  });
+
+  it('env values reach the program through its input, before its own input; with a TTY through a staged file that is removed', async () => {
+    const value = `multi\nline 'value' $(x) ${tag()}\n`;
+    // The program's own input follows the values.
+    const piped = await box.execStream({ cmd: 'sh', args: ['-c', 'printf "%s|" "$V"; cat'], env: { V: value }, stdin: Readable.from([Buffer.from('own input')]) });
+    assert.equal(await collect(piped.stdout), `${value}|own input`);
+    assert.deepEqual(await piped.wait(), { exitCode: 0 });
+    // Without stdin the program sees end of input after the values.
+    const closed = await box.execStream({ cmd: 'sh', args: ['-c', 'cat; printf "[%s]" "$V"'], env: { V: 'x' } });
+    assert.equal(await collect(closed.stdout), '[x]');
+    // A terminal would echo input: the values go through a file, read and removed.
+    const before = (await box.exec('sh', ['-c', 'ls -a /tmp | grep -c agent-sandbox-env || true'])).stdout;
+    const tty = await box.execStream({ cmd: 'sh', args: ['-c', 'printf "<%s>" "$V"'], env: { V: 'on a tty' }, tty: true });
+    assert.equal(await collect(tty.stdout), '<on a tty>');
+    assert.deepEqual(await tty.wait(), { exitCode: 0 });
+    assert.equal((await box.exec('sh', ['-c', 'ls -a /tmp | grep -c agent-sandbox-env || true'])).stdout, before);
   });
 
   it('an argument containing `exec ` does not move env assignments into the outer shell (the old splice)', async () => {
