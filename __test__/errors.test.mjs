@@ -84,3 +84,25 @@ describe('constants', () => {
     assert.equal(sdk.K8sErrors.NETWORK_ISOLATION_UNSUPPORTED('docker', 'no bridge').details.reason, 'no bridge');
   });
 });
+
+// The test suite's addon is a debug build, which has panicking test hooks
+// (src/js_panic_probe.rs; release builds have none).
+describe('a panic in native code', () => {
+  const { native } = require('../lib/native.cjs');
+  const { toError } = require('../lib/native-class.cjs');
+  it('is a coded INTERNAL_ERROR, synchronous or asynchronous, and the process goes on', async () => {
+    assert.equal(typeof native.panicProbe, 'function', 'the tests run on a debug build of the addon');
+    let sync;
+    try {
+      native.panicProbe();
+    } catch (err) {
+      sync = toError(err, 'panicProbe');
+    }
+    const async = await native.panicProbeAsync().then(() => null, (err) => toError(err, 'panicProbeAsync'));
+    for (const err of [sync, async]) {
+      assert.ok(err instanceof sdk.AgentSandboxError, String(err));
+      assert.deepEqual([err.code, err.statusCode], ['INTERNAL_ERROR', 500]);
+      assert.match(err.message, /internal error: panic probe/);
+    }
+  });
+});

@@ -20,6 +20,8 @@ mod js_k8s_errors;
 mod js_kubeconfig;
 mod js_lifecycle;
 mod js_logger;
+#[cfg(debug_assertions)]
+mod js_panic_probe;
 mod js_pod_security;
 mod js_provider;
 mod js_schema;
