@@ -623,6 +623,16 @@ describe('secret canary: no failure path carries a secret', () => {
     it('KubeConfig documents held in memory (fromDocument, loadFromOptions, @kubernetes/client-node) with a wrongly typed field', async () => {
       const server = () => cluster.cluster.server;
       const viaDocument = (user) => () => clientOf(asUser(user)).getSandbox('box');
+      // Ours and client-node's KubeConfig, loaded with exec.args as a string.
+      const loadedFromOptions = (kc) => {
+        kc.loadFromOptions({
+          clusters: [{ name: 'c', server: server(), caFile: cluster.cluster['certificate-authority'], skipTLSVerify: false }],
+          users: [{ name: 'u', exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'true', args: `--token=${CANARY}` } }],
+          contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+          currentContext: 'x',
+        });
+        return kc;
+      };
       const checks = [
         ['exec.args as a string', viaDocument({ exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'true', args: `--token=${CANARY}` } })],
         ['exec.env as a string', viaDocument({ exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'true', env: `TOKEN=${CANARY}` } })],
@@ -630,26 +640,10 @@ describe('secret canary: no failure path carries a secret', () => {
         ['auth-provider as a string', viaDocument({ 'auth-provider': CANARY })],
         ['token as a list', viaDocument({ token: [CANARY] })],
         ['token as an object', viaDocument({ token: { value: CANARY } })],
-        ['loadFromOptions: exec.args as a string', () => {
-          const kc = new sdk.KubeConfig();
-          kc.loadFromOptions({
-            clusters: [{ name: 'c', server: server(), caFile: cluster.cluster['certificate-authority'], skipTLSVerify: false }],
-            users: [{ name: 'u', exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'true', args: `--token=${CANARY}` } }],
-            contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-            currentContext: 'x',
-          });
-          return clientOf(kc).getSandbox('box');
-        }],
+        ['loadFromOptions: exec.args as a string', () => clientOf(loadedFromOptions(new sdk.KubeConfig())).getSandbox('box')],
         ['@kubernetes/client-node KubeConfig: exec.args as a string', async () => {
           const k8s = await import('@kubernetes/client-node');
-          const kc = new k8s.KubeConfig();
-          kc.loadFromOptions({
-            clusters: [{ name: 'c', server: server(), caFile: cluster.cluster['certificate-authority'], skipTLSVerify: false }],
-            users: [{ name: 'u', exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'true', args: `--token=${CANARY}` } }],
-            contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-            currentContext: 'x',
-          });
-          return clientOf(kc).getSandbox('box');
+          return clientOf(loadedFromOptions(new k8s.KubeConfig())).getSandbox('box');
         }],
       ];
       await allOf(checks.map(([what, call]) => [what, () => failure(what, call, { refused: 'KUBECONFIG_ERROR' })]));
