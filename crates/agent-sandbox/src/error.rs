@@ -39,6 +39,11 @@ pub enum ErrorCode {
     ImageNotFound,
     TmuxSessionExists,
     TmuxCreationFailed,
+    /// The Docker daemon answered with an error.
+    DockerApi,
+    /// `createSandboxProvider({ kind: 'auto' })` found neither a cluster
+    /// with the controller nor a Docker daemon.
+    NoSandboxBackend,
 }
 
 impl ErrorCode {
@@ -70,6 +75,8 @@ impl ErrorCode {
             ErrorCode::ImageNotFound => "K8S_IMAGE_NOT_FOUND",
             ErrorCode::TmuxSessionExists => "K8S_TMUX_SESSION_EXISTS",
             ErrorCode::TmuxCreationFailed => "K8S_TMUX_CREATION_FAILED",
+            ErrorCode::DockerApi => "DOCKER_API_ERROR",
+            ErrorCode::NoSandboxBackend => "NO_SANDBOX_BACKEND",
         }
     }
 
@@ -181,6 +188,15 @@ pub enum Error {
     #[error("{message}")]
     InvalidArgument { message: String },
 
+    /// The Docker daemon answered with an error (`status`), or could not be
+    /// reached or understood (no status).
+    #[error("{message}")]
+    Docker {
+        code: ErrorCode,
+        status: Option<u16>,
+        message: String,
+    },
+
     /// A sandbox provider's failure, with its `K8S_*` code; `source` is the
     /// failure underneath (the JS error's `cause`).
     #[error("{message}")]
@@ -210,6 +226,7 @@ impl Error {
             Error::Decode { .. } => ErrorCode::Api,
             Error::InvalidArgument { .. } => ErrorCode::InvalidArgument,
             Error::Provider { code, .. } => *code,
+            Error::Docker { code, .. } => *code,
         }
     }
 
@@ -218,6 +235,7 @@ impl Error {
         match self {
             Error::Api { status, .. } => Some(*status),
             Error::InvalidArgument { .. } => Some(400),
+            Error::Docker { status, .. } => *status,
             // A wrapped API failure keeps the server's status.
             Error::Provider {
                 code: ErrorCode::Api,

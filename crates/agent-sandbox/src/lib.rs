@@ -19,6 +19,7 @@ pub mod cancel;
 pub mod client;
 pub mod config;
 pub mod conversion;
+pub mod docker;
 pub mod error;
 pub mod exec;
 pub mod health;

@@ -1,6 +1,7 @@
 //! Running commands in a Sandbox's pod over the Kubernetes streaming protocol
 //! (WebSocket `v5.channel.k8s.io`, with `v4` as fallback).
 
+mod pipes;
 mod websocket;
 
 use std::time::Duration;
@@ -14,7 +15,9 @@ use tokio_util::sync::CancellationToken;
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::resources::{Kind, POD_NAME_ANNOTATION, ResourceRef, Version};
-pub use websocket::{InputWriter, LIVENESS_TIMEOUT, OutputReader, PING_INTERVAL};
+pub(crate) use pipes::{Channels, End, deliver, next_size, pipes, recv};
+pub use pipes::{InputWriter, OutputReader};
+pub use websocket::{LIVENESS_TIMEOUT, PING_INTERVAL};
 
 /// The container used when none is named.
 pub const DEFAULT_CONTAINER: &str = "sandbox";
@@ -34,7 +37,7 @@ pub struct ExecRequest {
 /// connection; the remote process is not signalled by that. Its output
 /// readers then end after what was already received.
 pub struct ExecSession {
-    channels: websocket::Channels,
+    channels: pipes::Channels,
     command: String,
     _closed: tokio_util::sync::DropGuard,
     remote_kill: Option<futures::future::BoxFuture<'static, ()>>,
@@ -262,13 +265,7 @@ impl Client {
             })?
             .map_err(|e| failed(Error::from(e)))?;
         let channels = websocket::start(connection, req.stdin, !req.tty, req.tty).await;
-        let closed = channels.stop.clone().drop_guard();
-        Ok(ExecSession {
-            channels,
-            command,
-            _closed: closed,
-            remote_kill: None,
-        })
+        Ok(ExecSession::from_channels(channels, command))
     }
 
     /// Runs a command to completion and collects its output. `timeout` of
@@ -341,6 +338,17 @@ fn exec_url(req: &ExecRequest) -> String {
 }
 
 impl ExecSession {
+    /// A session over another transport's channels (a Docker daemon's).
+    pub(crate) fn from_channels(channels: Channels, command: String) -> Self {
+        let closed = channels.stop.clone().drop_guard();
+        ExecSession {
+            channels,
+            command,
+            _closed: closed,
+            remote_kill: None,
+        }
+    }
+
     pub fn command(&self) -> &str {
         &self.command
     }
@@ -419,12 +427,14 @@ impl ExecSession {
             exit_code: None,
         };
         match (&mut self.channels.reader).await {
-            Ok(websocket::End::Status(status)) => Ok(exit_code(&status)),
-            Ok(websocket::End::Failed(why)) => Err(failed(format!("connection failed: {why}"))),
-            Ok(websocket::End::Closed) => Err(failed(
+            Ok(End::Status(status)) => Ok(exit_code(&status)),
+            // The contract's -1: the command ended, its code is unknown.
+            Ok(End::Exited(code)) => Ok(code.unwrap_or(-1)),
+            Ok(End::Failed(why)) => Err(failed(format!("connection failed: {why}"))),
+            Ok(End::Closed) => Err(failed(
                 "connection closed before exit status was received".into(),
             )),
-            Ok(websocket::End::Aborted) => Err(failed(
+            Ok(End::Aborted) => Err(failed(
                 "the session was closed before the command finished".into(),
             )),
             Err(e) => Err(failed(format!("the exec session's reader failed: {e}"))),

@@ -86,6 +86,17 @@ pub fn image_not_found(image: &str) -> Error {
     )
 }
 
+/// `K8S_IMAGE_NOT_FOUND` (404): the daemon could not pull `image` (offline,
+/// no such image, or no access), with its reason.
+pub fn image_pull_failed(image: &str, reason: impl Display) -> Error {
+    Error::provider(
+        ErrorCode::ImageNotFound,
+        format!("Image {image:?} is not available and could not be pulled: {reason}"),
+        json!({ "image": image }),
+        None,
+    )
+}
+
 /// `K8S_TMUX_SESSION_EXISTS` (409).
 pub fn tmux_session_exists(name: &str) -> Error {
     Error::provider(
@@ -104,4 +115,17 @@ pub fn tmux_creation_failed(name: &str, message: impl Display) -> Error {
         json!({ "sessionName": name }),
         None,
     )
+}
+
+/// A failed file transfer (`method` is `writeFile` or `readFile`) as
+/// `K8S_EXEC_FAILED`; the provider's own errors pass as they are.
+pub(crate) fn transfer_failed(method: &str, verb: &str, path: &str, e: Error) -> Error {
+    if e.code().as_str().starts_with("K8S_") {
+        return e;
+    }
+    let msg = format!(
+        "failed to {verb} {path}: {}",
+        crate::provider::message_of(&e)
+    );
+    command_failed(method, msg, Some(e))
 }

@@ -8,9 +8,11 @@
 //! - [`command`]: argv assembly (no shell text is ever built from caller
 //!   strings), [`status`]: the status rule, [`events`]: what providers emit,
 //!   [`metrics`]: the in-sandbox metrics probe;
-//! - [`kubernetes`]: the Agent Sandbox controller implementation.
+//! - [`kubernetes`]: the Agent Sandbox controller implementation;
+//! - [`docker`]: containers on a Docker daemon.
 
 pub mod command;
+pub mod docker;
 pub mod errors;
 pub mod events;
 pub mod kubernetes;
@@ -30,6 +32,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, ErrorCode, Result};
 use crate::exec::{ExecOutput, ExecSession};
 
+pub use docker::{DockerProvider, DockerProviderOptions, DockerSandbox};
 pub(crate) use errors::command_failed;
 pub use events::{Events, ProviderEvent};
 pub use kubernetes::{KubernetesProvider, KubernetesProviderOptions, KubernetesSandbox};

@@ -58,7 +58,7 @@ pub fn check_label_value(what: &str, value: &str) -> Result<()> {
 }
 
 /// Refuses a config `create()` cannot use, before anything is sent.
-pub(super) fn check_config(config: &SandboxConfig) -> Result<()> {
+pub(crate) fn check_config(config: &SandboxConfig) -> Result<()> {
     check_label_value("codespaceId", &config.codespace_id)?;
     if let Some(id) = &config.id {
         check_label_value("id", id)?;

@@ -24,6 +24,7 @@ use crate::provider::{
 use crate::resources::{Kind, ResourceRef, Version};
 
 pub use manifest::{LABEL_PROJECT_ID, LABEL_SANDBOX_ID, WARM_POOL_NAME, WARM_POOL_TEMPLATE};
+pub(crate) use manifest::{check_config, check_label_value};
 pub use sandbox::{KubernetesSandbox, SandboxRef};
 use sandbox::{claims, lock, sandboxes, selector};
 
@@ -949,7 +950,7 @@ impl SandboxProvider for KubernetesProvider {
 }
 
 /// An error shared with event listeners, copied for the caller.
-fn clone_error(err: &Error) -> Error {
+pub(crate) fn clone_error(err: &Error) -> Error {
     match err {
         Error::Api {
             code,

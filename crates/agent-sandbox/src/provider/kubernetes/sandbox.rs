@@ -12,6 +12,7 @@ use crate::client::{Client, ListOptions, Propagation};
 use crate::error::{Error, Result};
 use crate::exec::{ExecOutput, ExecRequest, ExecSession, resolve_pod_name};
 use crate::provider::command::{agent_argv, split_file_path};
+use crate::provider::errors::transfer_failed;
 use crate::provider::metrics::{self, SandboxMetrics};
 use crate::provider::{
     AgentCommand, ProviderEvent, Sandbox, SandboxStatus, command_failed, defaults, errors,
@@ -550,16 +551,6 @@ impl Sandbox for KubernetesSandbox {
     }
 }
 
-/// `2026-12-02T06:12:52Z` (optionally with fractional seconds) as a time.
-/// A failed file transfer as K8S_EXEC_FAILED (provider errors pass as they are).
-fn transfer_failed(method: &str, verb: &str, path: &str, e: Error) -> Error {
-    if e.code().as_str().starts_with("K8S_") {
-        return e;
-    }
-    let msg = format!("failed to {verb} {path}: {}", message_of(&e));
-    command_failed(method, msg, Some(e))
-}
-
 /// `tar` exited non-zero: K8S_EXEC_FAILED with its exit code and stderr.
 fn tar_failed(method: &str, tar: &str, doing: &str, path: &str, out: &ExecOutput) -> Error {
     let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
@@ -575,6 +566,7 @@ fn tar_failed(method: &str, tar: &str, doing: &str, path: &str, out: &ExecOutput
     command_failed(method, msg, None)
 }
 
+/// `2026-12-02T06:12:52Z` (optionally with fractional seconds) as a time.
 pub(crate) fn parse_rfc3339(s: &str) -> Option<SystemTime> {
     let b = s.as_bytes();
     if b.len() < 20

@@ -1,0 +1,288 @@
+//! The Docker provider against a real dockerd: the one named by
+//! AGENT_SANDBOX_TEST_DOCKER_HOST (scripts/test.sh starts one from
+//! docker/testenv), with the images it built locally
+//! (AGENT_SANDBOX_TEST_DOCKER_IMAGE: AgentPane-shaped, with tmux and tar).
+//! Without that variable these tests say so and pass nothing off as run.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use agent_sandbox::ErrorCode;
+use agent_sandbox::provider::{
+    AgentCommand, DockerProvider, DockerProviderOptions, NetworkMode, SandboxConfig,
+    SandboxProvider, SandboxStatus,
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+struct Env {
+    host: String,
+    image: String,
+}
+
+fn env() -> Option<Env> {
+    let host = std::env::var("AGENT_SANDBOX_TEST_DOCKER_HOST").ok()?;
+    let image = std::env::var("AGENT_SANDBOX_TEST_DOCKER_IMAGE").ok()?;
+    Some(Env { host, image })
+}
+
+macro_rules! docker_env {
+    () => {
+        match env() {
+            Some(e) => e,
+            None => {
+                eprintln!(
+                    "SKIPPED: AGENT_SANDBOX_TEST_DOCKER_HOST / _IMAGE not set (scripts/test.sh sets them)"
+                );
+                return;
+            }
+        }
+    };
+}
+
+/// A provider in a scope of its own, so tests never see each other's sandboxes.
+async fn provider(env: &Env, scope: &str) -> DockerProvider {
+    DockerProvider::connect(DockerProviderOptions {
+        host: Some(env.host.clone()),
+        scope: format!("rust-{scope}-{}", std::process::id()),
+        image: env.image.clone(),
+        default_network_mode: NetworkMode::Bridge,
+        ready_timeout: Duration::from_secs(60),
+        ..DockerProviderOptions::default()
+    })
+    .await
+    .expect("the test dockerd answers")
+}
+
+fn config(env: &Env, codespace: &str) -> SandboxConfig {
+    SandboxConfig {
+        codespace_id: codespace.into(),
+        image: env.image.clone(),
+        memory_mb: 256,
+        cpu_cores: 1.0,
+        idle_timeout_minutes: 30,
+        ..SandboxConfig::default()
+    }
+}
+
+fn args(a: &[&str]) -> Vec<String> {
+    a.iter().map(|s| s.to_string()).collect()
+}
+
+#[tokio::test]
+async fn create_exec_files_stop_round_trip() {
+    let env = docker_env!();
+    let p = provider(&env, "round").await;
+    let mut events = Vec::new();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    p.events()
+        .subscribe(move |e| sink.lock().unwrap().push(e.type_name()));
+    let sb = p.create(config(&env, "cs-round")).await.unwrap();
+    assert_eq!(sb.status(), SandboxStatus::Running);
+
+    // Runs as the non-root user, exit codes come through.
+    let out = sb.exec("id", &args(&["-u"])).await.unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "1000");
+    let out = sb
+        .exec("sh", &args(&["-c", "echo err >&2; exit 7"]))
+        .await
+        .unwrap();
+    assert_eq!((out.exit_code, out.stderr.as_slice()), (7, &b"err\n"[..]));
+
+    // Files through the archive API: bytes and mode kept.
+    let content: Vec<u8> = (0..=255u8).cycle().take(300_000).collect();
+    sb.write_file("/tmp/data.bin", &content, 0o640)
+        .await
+        .unwrap();
+    assert_eq!(sb.read_file("/tmp/data.bin").await.unwrap(), content);
+    let out = sb
+        .exec("stat", &args(&["-c", "%a %u", "/tmp/data.bin"]))
+        .await
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "640 1000");
+    let missing = sb.read_file("/tmp/none").await.unwrap_err();
+    assert_eq!(missing.code(), ErrorCode::CommandFailed);
+
+    // A second create for the codespace is refused.
+    let again = p.create(config(&env, "cs-round")).await.unwrap_err();
+    assert_eq!(again.code(), ErrorCode::SandboxAlreadyExists);
+
+    sb.stop("test").await.unwrap();
+    assert_eq!(sb.refresh_status().await, SandboxStatus::Stopped);
+    assert!(p.get_by_id(sb.id()).await.unwrap().is_none());
+    events.extend(seen.lock().unwrap().iter().copied());
+    assert_eq!(
+        events,
+        [
+            "sandbox:creating",
+            "sandbox:created",
+            "sandbox:started",
+            "sandbox:stopping",
+            "sandbox:stopped"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn streams_take_input_env_and_a_terminal() {
+    let env = docker_env!();
+    let p = provider(&env, "stream").await;
+    let sb = p.create(config(&env, "cs-stream")).await.unwrap();
+
+    // stdin with half-close; env and cwd from the request, not argv.
+    let mut session = sb
+        .exec_stream(&AgentCommand {
+            cmd: "sh".into(),
+            args: args(&["-c", "pwd; printf '%s|' \"$SECRET\"; wc -c"]),
+            env: BTreeMap::from([("SECRET".into(), "a b'c\nd".into())]),
+            cwd: Some("/tmp".into()),
+            stdin: true,
+            ..AgentCommand::default()
+        })
+        .await
+        .unwrap();
+    let mut stdin = session.stdin().unwrap();
+    let mut stdout = session.stdout().unwrap();
+    stdin.write_all(&[b'x'; 100_000]).await.unwrap();
+    stdin.shutdown().await.unwrap();
+    let mut text = String::new();
+    stdout.read_to_string(&mut text).await.unwrap();
+    assert_eq!(text.trim(), "/tmp\na b'c\nd|100000");
+    assert_eq!(session.wait().await.unwrap(), 0);
+
+    // A TTY: one stream, the terminal's size set from here.
+    let mut session = sb
+        .exec_stream(&AgentCommand {
+            cmd: "sh".into(),
+            args: args(&["-c", "sleep 1; stty size"]),
+            tty: true,
+            ..AgentCommand::default()
+        })
+        .await
+        .unwrap();
+    assert!(session.stderr().is_none());
+    let mut resize = session.terminal_size().unwrap();
+    resize
+        .try_send(agent_sandbox::exec::TerminalSize {
+            width: 91,
+            height: 33,
+        })
+        .unwrap();
+    let mut out = String::new();
+    session
+        .stdout()
+        .unwrap()
+        .read_to_string(&mut out)
+        .await
+        .unwrap();
+    assert_eq!(out.trim(), "33 91");
+    assert_eq!(session.wait().await.unwrap(), 0);
+
+    // Bytes that look like a frame header on a TTY are just bytes.
+    let mut session = sb
+        .exec_stream(&AgentCommand {
+            cmd: "printf".into(),
+            args: args(&["\\001\\000\\000\\000\\377\\377\\377\\377done"]),
+            tty: true,
+            ..AgentCommand::default()
+        })
+        .await
+        .unwrap();
+    let mut raw = Vec::new();
+    session
+        .stdout()
+        .unwrap()
+        .read_to_end(&mut raw)
+        .await
+        .unwrap();
+    assert!(raw.ends_with(b"done"), "{raw:?}");
+    assert_eq!(session.wait().await.unwrap(), 0);
+
+    // kill_signal reaches the process group.
+    let mut session = sb
+        .exec_stream(&AgentCommand {
+            cmd: "sleep".into(),
+            args: args(&["600"]),
+            kill_signal: Some("SIGTERM".into()),
+            ..AgentCommand::default()
+        })
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    session.take_remote_kill().unwrap().await;
+    let code = tokio::time::timeout(Duration::from_secs(20), session.wait())
+        .await
+        .expect("the killed command ends")
+        .unwrap();
+    assert_eq!(code, 143);
+    sb.stop("test").await.unwrap();
+}
+
+#[tokio::test]
+async fn memory_hog_is_killed_with_137() {
+    let env = docker_env!();
+    let p = provider(&env, "oom").await;
+    let mut c = config(&env, "cs-oom");
+    c.memory_mb = 32;
+    let sb = p.create(c).await.unwrap();
+    // The shell keeps what it captures (200 MB) in memory.
+    let hog = r#"x=$(head -c 200000000 /dev/zero | tr '\0' a); echo ${#x}"#;
+    let out = tokio::time::timeout(Duration::from_secs(60), sb.exec("sh", &args(&["-c", hog])))
+        .await
+        .expect("the memory hog ends, it does not hang")
+        .unwrap();
+    assert_eq!(
+        out.exit_code,
+        137,
+        "{:?}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    sb.stop("test").await.unwrap();
+}
+
+#[tokio::test]
+async fn network_none_has_only_loopback() {
+    let env = docker_env!();
+    let p = provider(&env, "net").await;
+    let mut c = config(&env, "cs-net");
+    c.network_mode = Some(NetworkMode::None);
+    let sb = p.create(c).await.unwrap();
+    let out = sb.exec("ls", &args(&["/sys/class/net"])).await.unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "lo");
+    sb.stop("test").await.unwrap();
+}
+
+#[tokio::test]
+async fn recover_adopts_this_scopes_sandboxes_only() {
+    let env = docker_env!();
+    let first = provider(&env, "recover").await;
+    let sb = first.create(config(&env, "cs-rec")).await.unwrap();
+    let other = provider(&env, "recover-other").await;
+    let foreign = other.create(config(&env, "cs-rec")).await.unwrap();
+
+    // A new provider (as after a restart) of the first scope.
+    let again = provider(&env, "recover").await;
+    let result = again.recover().await.unwrap();
+    assert_eq!((result.recovered, result.removed), (1, 0));
+    let found = again.get("cs-rec").await.unwrap().expect("adopted");
+    assert_eq!(found.id(), sb.id());
+    assert_eq!(again.list().await.unwrap().len(), 1);
+    found.stop("test").await.unwrap();
+    foreign.stop("test").await.unwrap();
+}
+
+#[tokio::test]
+async fn an_unpullable_image_is_a_coded_error_naming_it() {
+    let env = docker_env!();
+    let p = provider(&env, "pull").await;
+    let image = "registry.invalid/agent-sandbox/none:1";
+    assert!(!p.is_image_available(image).await.unwrap());
+    let err = p.pull_image(image).await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::ImageNotFound);
+    assert!(err.to_string().contains(image), "{err}");
+    let mut c = config(&env, "cs-pull");
+    c.image = image.into();
+    let err = p.create(c).await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::ImageNotFound);
+    assert!(p.list().await.unwrap().is_empty());
+}
