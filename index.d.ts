@@ -822,7 +822,8 @@ export declare function getDefaultSandboxNetworkMode(): 'bridge' | 'none';
 
 /** AgentPane's Kubernetes sandbox provider (EventEmittingSandboxProvider). */
 export declare class AgentSandboxProvider {
-  readonly name: 'kubernetes';
+  /** 'docker' for a DockerSandboxProvider. */
+  readonly name: 'kubernetes' | 'docker';
   readonly client: AgentSandboxClient;
   readonly namespace: string;
   readonly enableWarmPool: boolean;
@@ -853,3 +854,33 @@ export declare class AgentSandboxProvider {
   off(listener: SandboxProviderEventListener): void;
 }
 export declare function createAgentSandboxProvider(options?: AgentSandboxProviderOptions): AgentSandboxProvider;
+
+export interface DockerSandboxProviderOptions
+  extends Pick<AgentSandboxProviderOptions, 'namespace' | 'image' | 'readyTimeoutSeconds' | 'codespaceFallback'> {
+  /** `unix:///path` or `tcp://host:port`. Default: DOCKER_HOST, then /var/run/docker.sock, then the rootless sockets. */
+  dockerHost?: string;
+  /** `uid:gid` the containers run as. Default '1000:1000'. */
+  user?: string;
+  /** Most processes in a sandbox. Default 1024. */
+  pidsLimit?: number;
+  /** A read-only root filesystem (`/tmp` and the home stay writable). Default false. */
+  readOnlyRootFilesystem?: boolean;
+}
+/**
+ * The same provider on a Docker daemon: each sandbox is a container (memory
+ * without swap, CPUs, pids, a non-root user, no capabilities, no new
+ * privileges), found again by its labels; `namespace` scopes them.
+ */
+export declare class DockerSandboxProvider extends AgentSandboxProvider {
+  readonly name: 'kubernetes' | 'docker';
+  constructor(options?: DockerSandboxProviderOptions);
+}
+export interface CreateSandboxProviderOptions extends AgentSandboxProviderOptions, DockerSandboxProviderOptions {
+  /**
+   * 'auto' (default): the kubeconfig's cluster when it answers with the Agent
+   * Sandbox controller installed, else a Docker daemon that answers, else a
+   * rejection with code NO_SANDBOX_BACKEND saying what was tried.
+   */
+  kind?: 'auto' | 'kubernetes' | 'docker';
+}
+export declare function createSandboxProvider(options?: CreateSandboxProviderOptions): Promise<AgentSandboxProvider>;

@@ -25,5 +25,5 @@ module.exports = {
   ...pick('./errors.cjs', 'AgentSandboxError', 'NotFoundError', 'AlreadyExistsError', 'TimeoutError', 'ExecError', 'ControllerNotInstalledError', 'KubeConfigError', 'K8sError', 'K8sErrors'),
   // The 22 schema objects and SchemaValidationError
   ...require('./schemas.cjs'),
-  ...pick('./provider.cjs', 'AgentSandboxProvider', 'AgentSandboxInstance', 'createAgentSandboxProvider', 'SANDBOX_DEFAULTS', 'getDefaultSandboxNetworkMode', 'mapConditionsToStatus'),
+  ...pick('./provider.cjs', 'AgentSandboxProvider', 'AgentSandboxInstance', 'DockerSandboxProvider', 'createAgentSandboxProvider', 'createSandboxProvider', 'SANDBOX_DEFAULTS', 'getDefaultSandboxNetworkMode', 'mapConditionsToStatus'),
 };

@@ -5,7 +5,7 @@
 
 const { native } = require('./native.cjs');
 const { AgentSandboxClient } = require('./client.cjs');
-const { AgentSandboxError, fromFailure } = require('./errors.cjs');
+const { AgentSandboxError, fromFailure, fromNative } = require('./errors.cjs');
 const { nativeClientFor } = require('./crud.cjs');
 const { streamSession } = require('./exec.cjs');
 const { constructedBy, withAbortSignals, withErrorClasses } = require('./native-class.cjs');
@@ -87,4 +87,42 @@ const AgentSandboxInstance = constructedBy(
 
 const createAgentSandboxProvider = (options) => new AgentSandboxProvider(options);
 
-module.exports = { AgentSandboxProvider, AgentSandboxInstance, createAgentSandboxProvider, SANDBOX_DEFAULTS, getDefaultSandboxNetworkMode, mapConditionsToStatus };
+/** The same provider on a Docker daemon: its sandboxes are containers (`namespace` scopes them by label). */
+const DockerSandboxProvider = constructedBy(
+  native.AgentSandboxProvider,
+  (options = {}) => {
+    const listeners = new Set();
+    const { dockerHost, user, pidsLimit, readOnlyRootFilesystem } = options ?? {};
+    const docker = { host: dockerHost, user, pidsLimit, readOnlyRootFilesystem };
+    return { listeners, args: [options ?? {}, undefined, deliverTo(listeners), process.env.SANDBOX_DEFAULT_NETWORK_MODE, docker] };
+  },
+  (provider, { listeners }) => listenersOf.set(provider, listeners),
+);
+
+/** A client from the options, or undefined when none can be made (no kubeconfig). */
+const clientFrom = (options) => {
+  if (options?.client) return options.client;
+  try {
+    return new AgentSandboxClient({ namespace: options?.namespace, kubeconfigPath: options?.kubeConfigPath, context: options?.kubeContext, skipTLSVerify: options?.skipTLSVerify ?? false });
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * A provider of the given `kind`; 'auto' (the default) takes the kubeconfig's
+ * cluster when it answers with the controller installed, else a Docker
+ * daemon that answers, else rejects with NO_SANDBOX_BACKEND (the core decides).
+ */
+async function createSandboxProvider(options = {}) {
+  const client = options?.kind === 'docker' ? undefined : clientFrom(options);
+  const kind = await native.chooseSandboxBackend(options?.kind, handleOf(client), options?.namespace, options?.dockerHost).catch((err) => {
+    throw fromNative(err);
+  });
+  return kind === 'docker' ? new DockerSandboxProvider(options) : new AgentSandboxProvider({ ...options, client });
+}
+
+module.exports = {
+  AgentSandboxProvider, AgentSandboxInstance, DockerSandboxProvider, createAgentSandboxProvider, createSandboxProvider,
+  SANDBOX_DEFAULTS, getDefaultSandboxNetworkMode, mapConditionsToStatus,
+};

@@ -11,8 +11,9 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use agent_sandbox::provider::{
-    CleanupOptions, KubernetesProvider, KubernetesProviderOptions, NetworkMode, SandboxConfig,
-    SandboxHandle, SandboxProvider, SandboxStatus, defaults,
+    CleanupOptions, DockerProvider, DockerProviderOptions, KubernetesProvider,
+    KubernetesProviderOptions, NetworkMode, SandboxConfig, SandboxHandle, SandboxProvider,
+    SandboxStatus, defaults,
 };
 use napi::bindgen_prelude::{
     Function, JavaScriptClassExt, Object, PromiseRaw, Reference, Unknown, WeakReference,
@@ -40,6 +41,44 @@ pub struct JsProviderOptions {
     /// sandbox returns the 'default' codespace's. `'none'`: it returns null
     /// (codespaces of different tenants).
     pub codespace_fallback: Option<String>,
+}
+
+/// What only the Docker provider takes.
+#[napi(object)]
+pub struct JsDockerOptions {
+    /// `unix:///path` or `tcp://host:port`; default DOCKER_HOST, then the
+    /// usual sockets.
+    pub host: Option<String>,
+    /// `uid:gid` the container runs as (default `1000:1000`).
+    pub user: Option<String>,
+    pub pids_limit: Option<f64>,
+    pub read_only_root_filesystem: Option<bool>,
+}
+
+impl JsDockerOptions {
+    /// The Docker provider's options: the common ones from `common`.
+    fn into_core(self, common: &KubernetesProviderOptions) -> napi::Result<DockerProviderOptions> {
+        let mut o = DockerProviderOptions {
+            host: self.host,
+            scope: common.namespace.clone(),
+            image: common.image.clone(),
+            ready_timeout: common.ready_timeout,
+            default_network_mode: common.default_network_mode,
+            fall_back_to_default_codespace: common.fall_back_to_default_codespace,
+            ..DockerProviderOptions::default()
+        };
+        if let Some(user) = self.user {
+            o.user = user;
+        }
+        if let Some(limit) = self.pids_limit {
+            let limit = whole(limit, "pidsLimit")?;
+            o.pids_limit = i64::try_from(limit).map_err(|_| invalid("pidsLimit is too large"))?;
+        }
+        if let Some(ro) = self.read_only_root_filesystem {
+            o.read_only_root_filesystem = ro;
+        }
+        Ok(o)
+    }
 }
 
 #[napi(object)]
@@ -142,26 +181,49 @@ impl JsProviderOptions {
     }
 }
 
+/// Where the provider runs its sandboxes.
+enum Backend {
+    Kubernetes(Arc<Connection>),
+    Docker(DockerProviderOptions),
+}
+
 /// What the provider's async calls share (no JS values: it crosses threads).
 struct ProviderState {
-    connection: Arc<Connection>,
+    backend: Backend,
+    /// The options every backend shares (the getters read them).
     options: KubernetesProviderOptions,
-    provider: OnceCell<KubernetesProvider>,
+    provider: OnceCell<Box<dyn SandboxProvider>>,
     events: Arc<EventSink>,
 }
 
 impl ProviderState {
-    /// The core provider, made once the client has connected.
-    async fn provider(&self) -> agent_sandbox::Result<&KubernetesProvider> {
-        self.provider
+    /// The core provider, made once the client (or the daemon) answers.
+    async fn provider(&self) -> agent_sandbox::Result<&dyn SandboxProvider> {
+        let provider = self
+            .provider
             .get_or_try_init(|| async {
-                let client = self.connection.client().await?;
-                let provider = KubernetesProvider::new(client, self.options.clone());
+                let provider: Box<dyn SandboxProvider> = match &self.backend {
+                    Backend::Kubernetes(connection) => {
+                        let client = connection.client().await?;
+                        Box::new(KubernetesProvider::new(client, self.options.clone()))
+                    }
+                    Backend::Docker(options) => {
+                        Box::new(DockerProvider::connect(options.clone()).await?)
+                    }
+                };
                 let events = self.events.clone();
                 provider.events().subscribe(move |e| events.emit(e));
-                Ok(provider)
+                Ok::<_, agent_sandbox::Error>(provider)
             })
-            .await
+            .await?;
+        Ok(provider.as_ref())
+    }
+
+    fn name(&self) -> &'static str {
+        match self.backend {
+            Backend::Kubernetes(_) => "kubernetes",
+            Backend::Docker(_) => "docker",
+        }
     }
 }
 
@@ -254,27 +316,36 @@ impl AgentSandboxProvider {
     /// `client` is the native handle of an `AgentSandboxClient` (the JS layer
     /// passes it); `deliver(event | null)` hands events to the listeners;
     /// `networkModeSetting` is SANDBOX_DEFAULT_NETWORK_MODE as JS sees it.
+    /// With `docker`, the sandboxes are containers on a Docker daemon and
+    /// `client` is not used.
     #[napi(catch_unwind, constructor)]
     pub fn new(
         options: Option<JsProviderOptions>,
         client: Option<&NativeClient>,
         deliver: Function<'_, Value, ()>,
         network_mode_setting: Option<String>,
+        docker: Option<JsDockerOptions>,
     ) -> napi::Result<Self> {
-        let client = client.ok_or_else(|| {
-            invalid(
-                "options.client must be an AgentSandboxClient of @agentpane/agent-sandbox-sdk \
-                 (or leave it out to build one from kubeConfigPath/kubeContext); test doubles \
-                 are refused: run provider tests against a cluster, or mock the whole package",
-            )
-        })?;
         let mut options = match options {
             Some(o) => o.into_core()?,
             None => KubernetesProviderOptions::default(),
         };
         options.default_network_mode = NetworkMode::from_setting(network_mode_setting.as_deref());
+        let backend = match docker {
+            Some(docker) => Backend::Docker(docker.into_core(&options)?),
+            None => {
+                let client = client.ok_or_else(|| {
+                    invalid(
+                        "options.client must be an AgentSandboxClient of @agentpane/agent-sandbox-sdk \
+                         (or leave it out to build one from kubeConfigPath/kubeContext); test doubles \
+                         are refused: run provider tests against a cluster, or mock the whole package",
+                    )
+                })?;
+                Backend::Kubernetes(client.connection())
+            }
+        };
         let state = ProviderState {
-            connection: client.connection(),
+            backend,
             options,
             provider: OnceCell::new(),
             events: Arc::new(EventSink::new(deliver)?),
@@ -285,9 +356,9 @@ impl AgentSandboxProvider {
         })
     }
 
-    #[napi(getter, ts_return_type = "'kubernetes'")]
+    #[napi(getter, ts_return_type = "'kubernetes' | 'docker'")]
     pub fn name(&self) -> &'static str {
-        "kubernetes"
+        self.state.name()
     }
 
     #[napi(getter)]
@@ -457,10 +528,17 @@ impl AgentSandboxProvider {
         self.run(env, |state| or_cancelled("healthCheck", token, async move {
             let health = match state.provider().await {
                 Ok(p) => p.health_check().await,
-                Err(e) => agent_sandbox::provider::ProviderHealth {
-                    healthy: false,
-                    message: Some(format!("Kubernetes health check failed: {e}")),
-                    details: json!({ "provider": "kubernetes", "namespace": state.options.namespace }),
+                Err(e) => match state.backend {
+                    Backend::Kubernetes(_) => agent_sandbox::provider::ProviderHealth {
+                        healthy: false,
+                        message: Some(format!("Kubernetes health check failed: {e}")),
+                        details: json!({ "provider": "kubernetes", "namespace": state.options.namespace }),
+                    },
+                    Backend::Docker(_) => agent_sandbox::provider::ProviderHealth {
+                        healthy: false,
+                        message: Some(format!("Docker daemon not reachable: {e}")),
+                        details: json!({ "provider": "docker" }),
+                    },
                 },
             };
             serde_json::to_value(health).map_err(decode)
@@ -612,4 +690,37 @@ pub fn sandbox_status(sandbox: String) -> napi::Result<String> {
     Ok(agent_sandbox::provider::status::status_of(&sandbox)
         .as_str()
         .to_string())
+}
+
+/// The backend `createSandboxProvider({ kind })` uses: `kind` when it names
+/// one, else (`auto`) the core's choice: the kubeconfig's cluster when it
+/// answers with the controller installed, else a Docker daemon that
+/// answers, else NO_SANDBOX_BACKEND saying what was tried.
+#[napi(ts_return_type = "Promise<'kubernetes' | 'docker'>")]
+pub fn choose_sandbox_backend<'env>(
+    env: &'env Env,
+    kind: Option<String>,
+    client: Option<&NativeClient>,
+    namespace: Option<String>,
+    docker_host: Option<String>,
+) -> napi::Result<PromiseRaw<'env, &'static str>> {
+    use agent_sandbox::provider::select;
+    let connection = client.map(NativeClient::connection);
+    env.spawn_future(async move {
+        if let Some(backend) = select::parse_kind(kind.as_deref()).into_js()? {
+            return Ok(backend.as_str());
+        }
+        let kube = match &connection {
+            Some(c) => c.client().await,
+            None => Err(agent_sandbox::Error::kubeconfig(
+                None,
+                "no kubeconfig could be loaded (set KUBECONFIG or kubeConfigPath)",
+            )),
+        };
+        let namespace = namespace.unwrap_or_else(|| KubernetesProviderOptions::default().namespace);
+        select::choose(kube, &namespace, docker_host.as_deref())
+            .await
+            .map(|b| b.as_str())
+            .into_js()
+    })
 }

@@ -11,7 +11,7 @@ import {
   sandboxStatusSchema, SandboxTemplateBuilder, sandboxTemplateRefSchema, sandboxTemplateSchema,
   sandboxTemplateSpecSchema, sandboxTemplateStatusSchema, SandboxWarmPoolBuilder, sandboxWarmPoolSchema,
   sandboxWarmPoolSpecSchema, sandboxWarmPoolStatusSchema, shutdownPolicySchema, startWatch, TimeoutError,
-  waitForReady, AgentSandboxProvider, createAgentSandboxProvider, SANDBOX_DEFAULTS, getDefaultSandboxNetworkMode,
+  waitForReady, AgentSandboxProvider, createAgentSandboxProvider, DockerSandboxProvider, createSandboxProvider, SANDBOX_DEFAULTS, getDefaultSandboxNetworkMode,
 } from '@agentpane/agent-sandbox-sdk';
 import type {
   AgentSandboxClientOptions, ClaimSandboxStatus, Condition, CRDResource, CRDResourceList, CrudConfig,
@@ -101,6 +101,14 @@ console.log(JSON.stringify({
   exports: schemas.length + 30, codes, name, eventType, context, server: info?.server,
   constants: [CRD_EXTENSIONS_API.apiVersion, CRD_KINDS.sandbox, CRD_ANNOTATIONS.taskId, CRD_CONDITIONS.ready],
 }));
+
+// The Docker provider and the backend factory: the same provider type.
+export async function dockerUsage(): Promise<'kubernetes' | 'docker'> {
+  const docker: AgentSandboxProvider = new DockerSandboxProvider({ dockerHost: 'unix:///run/docker.sock', readOnlyRootFilesystem: true, pidsLimit: 256 });
+  const chosen = await createSandboxProvider({ kind: 'auto', namespace: 'agentpane-sandboxes', dockerHost: process.env.DOCKER_HOST });
+  await docker.healthCheck();
+  return chosen.name;
+}
 
 // AgentPane's provider, as its bootstrap and routes use it.
 export async function providerUsage(client: AgentSandboxClient): Promise<void> {

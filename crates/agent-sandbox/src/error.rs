@@ -86,6 +86,7 @@ impl ErrorCode {
             ErrorCode::SandboxAlreadyExists | ErrorCode::TmuxSessionExists => 409,
             ErrorCode::ImageNotFound => 404,
             ErrorCode::InvalidArgument => 400,
+            ErrorCode::NoSandboxBackend => 503,
             _ => 500,
         }
     }

@@ -18,6 +18,7 @@ pub mod events;
 pub mod kubernetes;
 pub mod metrics;
 pub mod naming;
+pub mod select;
 pub mod status;
 mod tmux;
 

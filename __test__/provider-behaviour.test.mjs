@@ -1,0 +1,157 @@
+// One behaviour suite, two providers: the same create / exec / stream / file
+// round trip / tmux / stop / recover / events tests against the Kubernetes
+// provider on the local control plane (k8s/testenv) and the Docker provider
+// on a real dockerd (docker/testenv, AGENT_SANDBOX_TEST_DOCKER_HOST).
+import { assert, describe, it, before, after, until } from './helpers/harness.mjs';
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import * as sdk from '../index.js';
+import { kubeConfigFor, freshNamespace, sandboxConfig } from './helpers/cluster.mjs';
+
+const run = `${process.pid}-${Date.now().toString(36)}`;
+
+/** Each backend: how to make a provider (a fresh scope each time it is set up) and a sandbox config. */
+const BACKENDS = [
+  {
+    name: 'kubernetes',
+    async setUp() {
+      const kc = kubeConfigFor('v0.5.6');
+      const ns = await freshNamespace(kc, 'behave');
+      const namespaces = new sdk.CustomResourceCrud(kc, { group: '', version: 'v1', plural: 'namespaces' });
+      await namespaces.patch('', ns.name, { metadata: { labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } });
+      const client = new sdk.AgentSandboxClient({ kubeConfig: kc, namespace: ns.name });
+      return {
+        provider: () => sdk.createAgentSandboxProvider({ client, namespace: ns.name, readyTimeoutSeconds: 60 }),
+        config: (codespaceId, extra) => sandboxConfig(codespaceId, extra),
+        cleanup: () => ns.cleanup(),
+      };
+    },
+  },
+  {
+    name: 'docker',
+    skip: !process.env.AGENT_SANDBOX_TEST_DOCKER_HOST && 'AGENT_SANDBOX_TEST_DOCKER_HOST is not set (scripts/test.sh starts docker/testenv)',
+    async setUp() {
+      const dockerHost = process.env.AGENT_SANDBOX_TEST_DOCKER_HOST;
+      const image = process.env.AGENT_SANDBOX_TEST_DOCKER_IMAGE;
+      const namespace = `behave-${run}`;
+      const made = [];
+      return {
+        provider: () => {
+          const p = new sdk.DockerSandboxProvider({ dockerHost, namespace, image, readyTimeoutSeconds: 60 });
+          made.push(p);
+          return p;
+        },
+        config: (codespaceId, extra) => ({ ...sandboxConfig(codespaceId, extra), image, memoryMb: 256 }),
+        // Whatever a failed test left: a fresh provider adopts and stops it.
+        cleanup: async () => {
+          const p = new sdk.DockerSandboxProvider({ dockerHost, namespace });
+          await p.recover();
+          await p.cleanup({ status: ['running', 'idle', 'creating', 'error', 'stopped'] });
+        },
+      };
+    },
+  },
+];
+
+const recordEvents = (provider) => {
+  const events = [];
+  provider.on((e) => events.push(e));
+  return events;
+};
+
+for (const backend of BACKENDS) {
+  if (backend.skip) {
+    console.warn(`provider behaviour (${backend.name}) not run: ${backend.skip}`);
+    continue;
+  }
+  describe(`provider behaviour (${backend.name})`, () => {
+    let env;
+    before(async () => {
+      env = await backend.setUp();
+    });
+    after(() => env?.cleanup());
+
+    it('create → exec → execStream → files → stop, with the events in order', async () => {
+      const provider = env.provider();
+      const events = recordEvents(provider);
+      const box = await provider.create(env.config('cs-flow'));
+      assert.equal(provider.name, backend.name);
+      assert.equal(box.status, 'running');
+      assert.equal(box.codespaceId, 'cs-flow');
+      assert.equal(await provider.get('cs-flow'), box);
+
+      assert.deepEqual(await box.exec('sh', ['-c', 'echo out; echo err >&2; exit 3']), { exitCode: 3, stdout: 'out', stderr: 'err' });
+
+      // An agent-like stream: NDJSON lines, env and cwd, stdin ended by the caller.
+      const script = 'pwd; cat; printf \'{"prompt":"%s"}\\n\' "$AGENT_PROMPT"';
+      const stream = await box.execStream({
+        cmd: 'sh',
+        args: ['-c', script],
+        env: { AGENT_PROMPT: "it's $HOME; `fine`" },
+        cwd: '/tmp',
+        stdin: Readable.from([Buffer.from('from stdin\n')]),
+      });
+      const lines = [];
+      for await (const line of createInterface({ input: stream.stdout })) lines.push(line);
+      assert.deepEqual(await stream.wait(), { exitCode: 0 });
+      assert.deepEqual(lines, ['/tmp', 'from stdin', '{"prompt":"it\'s $HOME; `fine`"}']);
+
+      // Files: bytes and mode kept; a missing file is a coded error.
+      const bytes = Buffer.from(Array.from({ length: 70_000 }, (_, i) => (i * 7) % 256));
+      const path = `/tmp/behave-${run}.bin`;
+      await box.writeFile(path, bytes, 0o750);
+      assert.deepEqual(await box.readFile(path), bytes);
+      assert.equal((await box.exec('stat', ['-c', '%a', path])).stdout, '750');
+      await assert.rejects(box.readFile(`/tmp/none-${run}`), (e) => e instanceof sdk.K8sError && e.code === 'K8S_EXEC_FAILED');
+
+      await box.stop();
+      assert.equal(box.status, 'stopped');
+      assert.equal(await provider.getById(box.id), null);
+      assert.deepEqual(
+        events.map((e) => e.type),
+        ['sandbox:creating', 'sandbox:created', 'sandbox:started', 'sandbox:stopping', 'sandbox:stopped'],
+      );
+      assert.deepEqual(events[1], { type: 'sandbox:created', sandboxId: box.id, codespaceId: 'cs-flow', containerId: box.containerId });
+    });
+
+    it('refuses a second sandbox per codespace with K8S_POD_ALREADY_EXISTS', async () => {
+      const provider = env.provider();
+      const box = await provider.create(env.config('cs-twice'));
+      await assert.rejects(provider.create(env.config('cs-twice')), (e) => e.code === 'K8S_POD_ALREADY_EXISTS' && e.statusCode === 409);
+      await assert.rejects(env.provider().create(env.config('cs-twice')), (e) => e.code === 'K8S_POD_ALREADY_EXISTS');
+      await box.stop();
+    });
+
+    it('runs tmux sessions', async () => {
+      const provider = env.provider();
+      const box = await provider.create(env.config('cs-tmux'));
+      const name = `agent-${run}`;
+      const session = await box.createTmuxSession(name, 'task-1');
+      assert.deepEqual([session.name, session.taskId, session.windowCount], [name, 'task-1', 1]);
+      await assert.rejects(box.createTmuxSession(name), (e) => e.code === 'K8S_TMUX_SESSION_EXISTS');
+      assert.ok((await box.listTmuxSessions()).some((s) => s.name === name));
+      await box.sendKeysToTmux(name, 'echo behave-$((6*7))');
+      let pane = '';
+      await until('the keys to reach the pane', async () => (pane = await box.captureTmuxPane(name, 50)).includes('behave-42'), { detail: () => pane });
+      await box.killTmuxSession(name);
+      assert.ok(!(await box.listTmuxSessions()).some((s) => s.name === name));
+      await box.stop();
+    });
+
+    it('recover() in a fresh provider adopts the live sandbox, and get() returns it', async () => {
+      const first = env.provider();
+      const box = await first.create(env.config('cs-recover'));
+      const again = env.provider();
+      const result = await again.recover();
+      assert.ok(result.recovered >= 1, JSON.stringify(result));
+      const found = await again.get('cs-recover');
+      assert.equal(found.id, box.id);
+      assert.deepEqual((await found.exec('echo', ['adopted'])).stdout, 'adopted');
+      const listed = (await again.list()).find((i) => i.id === box.id);
+      assert.equal(listed.status, 'running');
+      assert.equal(listed.codespaceId, 'cs-recover');
+      await found.stop();
+      assert.equal(await again.get('cs-recover'), null);
+    });
+  });
+}
