@@ -130,14 +130,13 @@ for (const profile of PROFILES) {
       // What a v1.x controller writes when the API server refuses the Sandbox's Service.
       const message = 'Service "invalid-config" is invalid: metadata.name: must be no more than 63 characters';
       const condition = { type: 'Ready', status: 'False', reason: 'InvalidConfiguration', message, lastTransitionTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') };
-      const at = Date.now();
       kubectl(profile, 'patch', 'sandboxes.agents.x-k8s.io', 'invalid-config', '-n', ns.name, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { conditions: [condition] } }));
+      // SANDBOX_FAILED with the condition's reason, not TIMEOUT at the deadline
+      // (no assertion on how long it took: tests never assert on timings).
       await assert.rejects(waiting, (e) => {
         assert.deepEqual([e.code, e.details.reason, e.message], ['SANDBOX_FAILED', 'InvalidConfiguration', message]);
         return true;
       });
-      const took = Date.now() - at;
-      assert.ok(took < 1000, `rejected ${took} ms after the condition was written`);
     });
 
     it('manages templates, claims and warm pools in the extensions group', async () => {
