@@ -7,8 +7,9 @@
 # exec/containerd/), logs/, state, and docker.env (AGENT_SANDBOX_TEST_DOCKER_*; up
 # prints its path last). Bridge asdk-XXXXXXXX with 10.213.N.1/24 (N reserved per
 # instance), user-defined networks from 10.214.N.0/24, cgroup parent /asdk-XXXXXXXX.
-# No iptables, forwarding or masquerading: containers reach the bridge address only.
-# Images come from ./build (cached); down stops by pid exactly what up started. Root only.
+# No iptables rules, forwarding or masquerading of ours: containers reach the host
+# (tests use the bridge address), nothing beyond it. Images: ./build (cached).
+# down stops by pid exactly what up started, and fails on leftovers. Root only.
 set -euo pipefail
 
 cmd=${1:-help}; shift || true
@@ -27,6 +28,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # --- addresses ------------------------------------------------------------
 
+# shellcheck disable=SC2086  # split on the dots
 ip2int() { local IFS=.; set -- $1; echo $((($1 << 24) + ($2 << 16) + ($3 << 8) + $4)); }
 
 # subnet_free A.B.C.0: no address or route of the host overlaps A.B.C.0/24.
@@ -76,6 +78,17 @@ release_subnet() {
 
 bridge_exists() { ip link show dev "$1" >/dev/null 2>&1; }
 
+# Bridges of the networks the tests created: those with an address in the
+# instance's pool (found this way even when the daemon died without removing them).
+pool_bridges() {
+  [[ -n ${ADDRESS_POOL:-} ]] || return 0
+  local prefix=${ADDRESS_POOL%.0/24}. dev
+  for dev in $(ip -4 -o addr show | awk -v p="$prefix" 'index($4, p) == 1 { print $2 }' | sort -u); do
+    [[ -d /sys/class/net/$dev/bridge ]] && echo "$dev"
+  done
+  return 0
+}
+
 make_bridge() {
   if bridge_exists "$BRIDGE"; then say "removing a stale bridge $BRIDGE"; ip link del dev "$BRIDGE"; fi
   ip link add name "$BRIDGE" type bridge
@@ -114,9 +127,9 @@ cgroup_dirs() { find /sys/fs/cgroup -maxdepth 2 -type d -name "$ID" 2>/dev/null 
 remove_cgroups() {
   local d p
   for d in $(cgroup_dirs); do
-    for p in $(find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null); do
+    while read -r p; do
       say "killing pid $p left in cgroup $d"; kill -KILL "$p" 2>/dev/null || true
-    done
+    done < <(find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null)
   done
   for d in $(cgroup_dirs); do
     for _ in 1 2 3 4 5; do find "$d" -depth -type d -exec rmdir {} + 2>/dev/null && break; sleep 0.2; done
@@ -228,7 +241,7 @@ cmd_down() {
   fi
   require_root
   if [[ -f $W/state ]]; then source "$W/state"; fi
-  local pid id ids=() nets=() proxies=()
+  local pid id dev ids=() nets=() proxies=()
   # Containers first, through the daemon, so that every shim exits with its
   # container; then the networks the tests made (and with them their bridges).
   if daemon_ready; then
@@ -246,7 +259,7 @@ cmd_down() {
   for pid in $(instance_processes); do stop_pid "$(cat "/proc/$pid/comm" 2>/dev/null || echo process)" "$pid" 5; done
   for pid in "${proxies[@]}"; do [[ $(cat "/proc/$pid/comm" 2>/dev/null) == docker-proxy ]] && stop_pid docker-proxy "$pid" 5; done
   remove_cgroups
-  for id in "${nets[@]}"; do bridge_exists "br-${id:0:12}" && ip link del dev "br-${id:0:12}"; done
+  for dev in $(pool_bridges); do say "removing the bridge $dev of a network the daemon left"; ip link del dev "$dev"; done
   if bridge_exists "$BRIDGE"; then ip link del dev "$BRIDGE"; fi
   release_subnet
   remove_tree "$W"
@@ -254,6 +267,7 @@ cmd_down() {
   local left=()
   [[ -z $(instance_processes) ]] || left+=("processes $(instance_processes | tr '\n' ' ')")
   ! bridge_exists "$BRIDGE" || left+=("bridge $BRIDGE")
+  [[ -z $(pool_bridges) ]] || left+=("bridges $(pool_bridges | tr '\n' ' ')")
   [[ -z $(cgroup_dirs) ]] || left+=("cgroups $(cgroup_dirs | tr '\n' ' ')")
   [[ ! -e $W ]] || left+=("directory $W")
   ((${#left[@]} == 0)) || die "instance $INSTANCE: left behind: ${left[*]}"
@@ -289,6 +303,6 @@ case "$cmd" in
       exit $rc
     fi
     cmd_status ;;
-  env) [[ -f $ENV_FILE ]] && cat "$ENV_FILE" || die "instance $INSTANCE is not running" ;;
-  help|*) sed -n '2,11p' "$0"; echo "commands: up down status env (also as docker/testenv/<command>); options: --instance NAME, --no-build" ;;
+  env) if [[ -f $ENV_FILE ]]; then cat "$ENV_FILE"; else die "instance $INSTANCE is not running"; fi ;;
+  help|*) sed -n '2,12p' "$0"; echo "commands: up down status env (also as docker/testenv/<command>); options: --instance NAME, --no-build" ;;
 esac
