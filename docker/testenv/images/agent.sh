@@ -30,6 +30,8 @@ case "${1:-}" in
     chroot "$root" groupadd --gid 1000 node
     chroot "$root" useradd --uid 1000 --gid 1000 --create-home --home-dir /home/node --shell /bin/bash node
     chmod 1777 "$root/tmp"
+    # The build host's name and resolver: docker provides its own at run time.
+    rm -f "$root/etc/hostname" "$root/etc/resolv.conf"
     ;;
   *) echo "usage: $0 rootfs DIR | changes" >&2; exit 2 ;;
 esac
