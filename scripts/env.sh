@@ -53,3 +53,21 @@ ensure_tmux() {
     return 1
   fi
 }
+
+# The Docker provider's tests run against a private dockerd (docker/testenv),
+# whose images are built with mmdebstrap from Debian packages.
+ensure_docker() {
+  local missing=()
+  command -v dockerd >/dev/null || missing+=(docker.io iptables)
+  command -v mmdebstrap >/dev/null || missing+=(mmdebstrap)
+  command -v ip >/dev/null || missing+=(iproute2)
+  ((${#missing[@]})) || return 0
+  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+    step "installing ${missing[*]} (apt-get)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "the Docker tests need ${missing[*]}: install them (e.g. sudo apt-get install --no-install-recommends ${missing[*]})," \
+      "or set AGENT_SANDBOX_TEST_DOCKER_HOST (and _IMAGE, _MINIMAL_IMAGE, _HOST_IP) to a daemon of your own" >&2
+    return 1
+  fi
+}

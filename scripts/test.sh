@@ -3,7 +3,9 @@
 # node's test runner, vitest and bun, and the TypeScript consumer check.
 # Cluster tests use local control planes from k8s/testenv (the three controller
 # profiles: v0.5.6, v0.4.6, v1beta1-only), or AGENT_SANDBOX_TEST_KUBECONFIG
-# (and ..._V046, ..._V1BETA1_ONLY) if set.
+# (and ..._V046, ..._V1BETA1_ONLY) if set. Docker tests use a private dockerd
+# from docker/testenv (as root), or AGENT_SANDBOX_TEST_DOCKER_HOST (and
+# ..._IMAGE, ..._MINIMAL_IMAGE, ..._HOST_IP) if set.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 require_tools go cargo node npm openssl curl python3
@@ -25,13 +27,15 @@ cargo clippy --workspace --lib --tests --quiet -- -D warnings
 build_addon debug
 
 export TESTENV_INSTANCE=${TESTENV_INSTANCE:-test-$$}
-started=()
+started=() docker_started='' notes=()
 cleanup() {
   for profile in "${started[@]}"; do
     [[ -n $profile ]] || continue
     AGENT_SANDBOX_VERSION=$profile "$ROOT/k8s/testenv/down" --instance "$TESTENV_INSTANCE" || true
   done
   started=()
+  if [[ -n $docker_started ]]; then "$ROOT/docker/testenv/down" --instance "$TESTENV_INSTANCE" || true; fi
+  docker_started=''
 }
 trap cleanup EXIT
 if [[ -z ${AGENT_SANDBOX_TEST_KUBECONFIG:-} ]]; then
@@ -46,11 +50,27 @@ if [[ -z ${AGENT_SANDBOX_TEST_KUBECONFIG:-} ]]; then
     esac
   done
 fi
+if [[ -z ${AGENT_SANDBOX_TEST_DOCKER_HOST:-} ]]; then
+  if [[ $(id -u) == 0 ]]; then
+    ensure_docker
+    step "local Docker daemon (instance $TESTENV_INSTANCE)"
+    docker_started=1
+    docker_env=$("$ROOT/docker/testenv/up" --instance "$TESTENV_INSTANCE" | tail -n1)
+    while IFS='=' read -r key value; do
+      if [[ $key == AGENT_SANDBOX_TEST_DOCKER_* ]]; then export "$key=$value"; fi
+    done <"$docker_env"
+  else
+    notes+=("no local Docker daemon (docker/testenv needs root; or set AGENT_SANDBOX_TEST_DOCKER_HOST): the Docker tests did not run against a daemon")
+  fi
+fi
 
 if ((${#started[@]})); then
   for profile in "${started[@]}"; do
     suite "local control plane self-test ($profile)" env AGENT_SANDBOX_VERSION=$profile "$ROOT/k8s/testenv/selftest" --instance "$TESTENV_INSTANCE"
   done
+fi
+if [[ -n $docker_started ]]; then
+  suite "local Docker daemon self-test" "$ROOT/docker/testenv/selftest" --instance "$TESTENV_INSTANCE"
 fi
 suite "cargo test (unit and cluster)" cargo test --workspace
 suite "JS suite: node --test" node --test __test__/
@@ -58,13 +78,17 @@ suite "JS suite: vitest" npx vitest run
 suite "JS suite: bun test" node_modules/.bin/bun test --timeout 120000 __test__/
 suite "TypeScript consumer: tsc --strict, then run" bash -c 'npx tsc -p __test__/types/tsconfig.json && node target/ts-consumer/consumer.js'
 
-had_instances=${#started[@]}
+had_instances=${#started[@]} had_docker=$docker_started
 cleanup
 trap - EXIT
 if ((had_instances)); then
   suite "k8s/testenv/down leaves no process behind" bash -c '! pgrep -af -- "[-]testenv/$1-v"' _ "$TESTENV_INSTANCE"
 fi
+if [[ -n $had_docker ]]; then
+  suite "docker/testenv/down leaves no dockerd, containerd or shim behind" bash -c '! pgrep -af -- "[a]gent-sandbox-sdk-dockerenv/$1/"' _ "$TESTENV_INSTANCE"
+fi
 echo
+if ((${#notes[@]})); then printf 'note: %s\n' "${notes[@]}"; fi
 if ((failed)); then printf 'failed suites: %s\n' "${failures[*]}"; fi
 echo "suites: $passed passed, $failed failed"
 ((failed == 0))
