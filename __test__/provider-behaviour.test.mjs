@@ -6,7 +6,10 @@ import { assert, describe, it, before, after, until } from './helpers/harness.mj
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import * as sdk from '../index.js';
-import { kubeConfigFor, freshNamespace, sandboxConfig } from './helpers/cluster.mjs';
+import { execFileSync } from 'node:child_process';
+import { kubeConfigFor, freshNamespace, sandboxConfig, testKubeconfig } from './helpers/cluster.mjs';
+
+const INDEX = new URL('../index.js', import.meta.url).href;
 
 const run = `${process.pid}-${Date.now().toString(36)}`;
 
@@ -20,10 +23,17 @@ const BACKENDS = [
       const namespaces = new sdk.CustomResourceCrud(kc, { group: '', version: 'v1', plural: 'namespaces' });
       await namespaces.patch('', ns.name, { metadata: { labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } });
       const client = new sdk.AgentSandboxClient({ kubeConfig: kc, namespace: ns.name });
+      const otherNs = await freshNamespace(kc, 'behave-other');
       return {
         provider: () => sdk.createAgentSandboxProvider({ client, namespace: ns.name, readyTimeoutSeconds: 60 }),
+        // What another process passes to createSandboxProvider for the same sandboxes.
+        processOptions: { kind: 'kubernetes', kubeConfigPath: testKubeconfig('v0.5.6'), namespace: ns.name, readyTimeoutSeconds: 60 },
+        otherScope: { kind: 'kubernetes', kubeConfigPath: testKubeconfig('v0.5.6'), namespace: otherNs.name },
         config: (codespaceId, extra) => sandboxConfig(codespaceId, extra),
-        cleanup: () => ns.cleanup(),
+        cleanup: async () => {
+          await ns.cleanup();
+          await otherNs.cleanup();
+        },
       };
     },
   },
@@ -41,6 +51,8 @@ const BACKENDS = [
           made.push(p);
           return p;
         },
+        processOptions: { kind: 'docker', dockerHost, namespace, image, readyTimeoutSeconds: 60 },
+        otherScope: { kind: 'docker', dockerHost, namespace: `${namespace}-other`, image },
         config: (codespaceId, extra) => ({ ...sandboxConfig(codespaceId, extra), image, memoryMb: 256 }),
         // Whatever a failed test left: a fresh provider adopts and stops it.
         cleanup: async () => {
@@ -136,6 +148,31 @@ for (const backend of BACKENDS) {
       await box.killTmuxSession(name);
       assert.ok(!(await box.listTmuxSessions()).some((s) => s.name === name));
       await box.stop();
+    });
+
+    it('recover() finds what another process made, and nothing of another scope', async () => {
+      // Two child processes each make a sandbox and exit without stopping it:
+      // one in this provider's scope, one in another.
+      const made = (options, codespaceId) => {
+        const script = `const sdk = await import(${JSON.stringify(INDEX)});
+          const p = await sdk.createSandboxProvider(${JSON.stringify(options)});
+          const box = await p.create(${JSON.stringify(env.config(codespaceId))});
+          process.stdout.write(box.id);`;
+        return execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 120_000 }).trim();
+      };
+      const mine = made(env.processOptions, 'cs-orphan');
+      const foreign = made(env.otherScope, 'cs-orphan');
+      const provider = env.provider();
+      const result = await provider.recover();
+      assert.ok(result.recovered >= 1, JSON.stringify(result));
+      const ids = (await provider.list()).map((i) => i.id);
+      assert.ok(ids.includes(mine) && !ids.includes(foreign), JSON.stringify({ ids, mine, foreign }));
+      const adopted = await provider.get('cs-orphan');
+      assert.equal(adopted.id, mine);
+      await adopted.stop();
+      const other = await sdk.createSandboxProvider(env.otherScope);
+      await other.recover();
+      await (await other.get('cs-orphan')).stop();
     });
 
     it('recover() in a fresh provider adopts the live sandbox, and get() returns it', async () => {

@@ -241,7 +241,7 @@ async fn memory_hog_is_killed_with_137() {
 }
 
 #[tokio::test]
-async fn network_none_has_only_loopback() {
+async fn network_none_has_only_loopback_and_cannot_reach_the_host() {
     let env = docker_env!();
     let p = provider(&env, "net").await;
     let mut c = config(&env, "cs-net");
@@ -249,7 +249,37 @@ async fn network_none_has_only_loopback() {
     let sb = p.create(c).await.unwrap();
     let out = sb.exec("ls", &args(&["/sys/class/net"])).await.unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "lo");
+
+    // A listener on the host side of the test daemon's bridge: a bridge
+    // sandbox reaches it, the isolated one cannot.
+    let Ok(host_ip) = std::env::var("AGENT_SANDBOX_TEST_DOCKER_HOST_IP") else {
+        eprintln!("SKIPPED the reachability half: AGENT_SANDBOX_TEST_DOCKER_HOST_IP not set");
+        sb.stop("test").await.unwrap();
+        return;
+    };
+    let listener = tokio::net::TcpListener::bind((host_ip.as_str(), 0))
+        .await
+        .unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = tokio::spawn(async move {
+        let (mut conn, _) = listener.accept().await.unwrap();
+        let mut got = String::new();
+        conn.read_to_string(&mut got).await.unwrap();
+        got
+    });
+    let connect = format!("exec 3<>/dev/tcp/{host_ip}/{port} && echo hello-from-bridge >&3");
+    let isolated = sb.exec("bash", &args(&["-c", &connect])).await.unwrap();
+    assert_ne!(isolated.exit_code, 0, "the isolated sandbox reached the host");
+    let bridge = p.create(config(&env, "cs-net-bridge")).await.unwrap();
+    let out = bridge.exec("bash", &args(&["-c", &connect])).await.unwrap();
+    assert_eq!(out.exit_code, 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let got = tokio::time::timeout(Duration::from_secs(20), accepted)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got.trim(), "hello-from-bridge");
     sb.stop("test").await.unwrap();
+    bridge.stop("test").await.unwrap();
 }
 
 #[tokio::test]
