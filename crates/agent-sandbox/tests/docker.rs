@@ -269,7 +269,10 @@ async fn network_none_has_only_loopback_and_cannot_reach_the_host() {
     });
     let connect = format!("exec 3<>/dev/tcp/{host_ip}/{port} && echo hello-from-bridge >&3");
     let isolated = sb.exec("bash", &args(&["-c", &connect])).await.unwrap();
-    assert_ne!(isolated.exit_code, 0, "the isolated sandbox reached the host");
+    assert_ne!(
+        isolated.exit_code, 0,
+        "the isolated sandbox reached the host"
+    );
     let bridge = p.create(config(&env, "cs-net-bridge")).await.unwrap();
     let out = bridge.exec("bash", &args(&["-c", &connect])).await.unwrap();
     assert_eq!(out.exit_code, 0, "{}", String::from_utf8_lossy(&out.stderr));
