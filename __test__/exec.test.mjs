@@ -116,6 +116,23 @@ for (const profile of V1BETA1_PROFILES) describe(`exec (${profile})`, () => {
     assert.deepEqual(await h.wait(), { exitCode: 0 });
   });
 
+  it('a slow reader still gets every byte after the command has exited', async () => {
+    // `seq` exits while megabytes are still on their way; a reader that needs
+    // seconds more must still receive all of it, in order.
+    const count = 800_000;
+    const h = await client.execStream({ sandboxName: 'box', command: ['seq', '1', String(count)] });
+    const parts = [];
+    for await (const chunk of h.stdout) {
+      parts.push(chunk);
+      await new Promise((r) => setTimeout(r, chunk.length / 2048)); // about 2 MB/s
+    }
+    assert.deepEqual(await h.wait(), { exitCode: 0 });
+    const text = Buffer.concat(parts).toString();
+    const expected = Array.from({ length: count }, (_, i) => `${i + 1}\n`).join('');
+    assert.equal(text.length, expected.length);
+    assert.ok(text === expected, 'the output differs from seq 1..N');
+  });
+
   it('a TTY session takes the terminal size from resize()', async () => {
     const h = await client.execStream({ sandboxName: 'box', command: ['sh', '-c', 'sleep 1; stty size'], tty: true });
     await h.resize(100, 40);

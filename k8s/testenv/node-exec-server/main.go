@@ -26,6 +26,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -173,10 +174,9 @@ func (x *executor) ExecInContainer(ctx context.Context, name, uid, container str
 	c.Dir = home
 	c.Env = append(os.Environ(), "HOME="+home, "TMUX_TMPDIR="+tmux, "SDK_TESTENV=1", "SDK_TESTENV_POD="+pod,
 		"SDK_TESTENV_NAMESPACE="+ns, "SDK_TESTENV_CONTAINER="+container)
-	// Like a container runtime, a closed connection does not stop the process;
-	// leftover children may hold the output open, so stop waiting on them soon
-	// after the command itself has exited.
-	c.WaitDelay = time.Second
+	// Like a container runtime, a closed connection does not stop the process.
+	// Output is copied by drain (below), which never drops what the command
+	// wrote, however slowly the client reads.
 
 	started := make(chan struct{})
 	done := make(chan struct{})
@@ -204,25 +204,107 @@ func (x *executor) ExecInContainer(ctx context.Context, name, uid, container str
 	return err
 }
 
+// leftoverSilence: once the command has exited, a child it left behind may
+// hold its output open without writing; after this much silence the output
+// is taken as ended.
+const leftoverSilence = time.Second
+
+// drain copies r to w until r ends or, once exited is closed, until r has
+// been silent for leftoverSilence. Time spent waiting on w (a client that
+// reads slowly) is never counted as silence, so backpressure loses nothing.
+func drain(r *os.File, w io.Writer, exited <-chan struct{}) {
+	defer r.Close()
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		select {
+		case <-exited:
+			_ = r.SetReadDeadline(time.Now().Add(leftoverSilence))
+		case <-stop:
+		}
+	}()
+	buf := make([]byte, 32*1024)
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			if _, werr := w.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+		select {
+		case <-exited:
+			_ = r.SetReadDeadline(time.Now().Add(leftoverSilence))
+		default:
+		}
+	}
+}
+
 func run(c *exec.Cmd, in io.Reader, out, errOut io.Writer, started chan<- struct{}) error {
 	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if out != nil {
-		c.Stdout = out
+	exited := make(chan struct{})
+	var drains sync.WaitGroup
+	var childEnds []*os.File
+	// Our own pipes (not exec's copying goroutines, which drop what is still
+	// buffered once WaitDelay passes after the command exits).
+	attach := func(w io.Writer) (*os.File, error) {
+		if w == nil {
+			return nil, nil
+		}
+		r, pw, err := os.Pipe()
+		if err != nil {
+			return nil, err
+		}
+		childEnds = append(childEnds, pw)
+		drains.Add(1)
+		go func() {
+			defer drains.Done()
+			drain(r, w, exited)
+		}()
+		return pw, nil
 	}
-	if errOut != nil {
-		c.Stderr = errOut
+	finish := func() {
+		for _, f := range childEnds {
+			_ = f.Close()
+		}
+		close(exited)
+		drains.Wait()
+	}
+	var err error
+	if c.Stdout, err = attach(out); err != nil {
+		finish()
+		return err
+	}
+	if c.Stderr, err = attach(errOut); err != nil {
+		finish()
+		return err
+	}
+	// exec treats a nil *os.File in an io.Writer as a writer: clear them.
+	if out == nil {
+		c.Stdout = nil
+	}
+	if errOut == nil {
+		c.Stderr = nil
 	}
 	var stdin io.WriteCloser
 	if in != nil {
-		var err error
 		if stdin, err = c.StdinPipe(); err != nil {
+			finish()
 			return err
 		}
 	}
 	if err := c.Start(); err != nil {
+		finish()
 		return err
 	}
 	close(started)
+	// The child has its copies; ours would keep the pipes open forever.
+	for _, f := range childEnds {
+		_ = f.Close()
+	}
+	childEnds = nil
 	if stdin != nil {
 		go func() {
 			_, _ = io.Copy(stdin, in)
@@ -230,7 +312,9 @@ func run(c *exec.Cmd, in io.Reader, out, errOut io.Writer, started chan<- struct
 			_ = stdin.Close()
 		}()
 	}
-	return c.Wait()
+	err = c.Wait()
+	finish()
+	return err
 }
 
 func runWithTTY(c *exec.Cmd, in io.Reader, out io.Writer, resize <-chan remotecommand.TerminalSize, started chan<- struct{}) error {
@@ -239,7 +323,6 @@ func runWithTTY(c *exec.Cmd, in io.Reader, out io.Writer, resize <-chan remoteco
 		return err
 	}
 	close(started)
-	defer f.Close()
 	go func() {
 		for size := range resize {
 			_ = pty.Setsize(f, &pty.Winsize{Rows: size.Height, Cols: size.Width})
@@ -248,18 +331,18 @@ func runWithTTY(c *exec.Cmd, in io.Reader, out io.Writer, resize <-chan remoteco
 	if in != nil {
 		go func() { _, _ = io.Copy(f, in) }()
 	}
-	done := make(chan struct{})
+	if out == nil {
+		out = io.Discard
+	}
+	exited := make(chan struct{})
+	drained := make(chan struct{})
 	go func() {
-		if out != nil {
-			_, _ = io.Copy(out, f)
-		}
-		close(done)
+		drain(f, out, exited)
+		close(drained)
 	}()
 	err = c.Wait()
-	select {
-	case <-done:
-	case <-time.After(time.Second):
-	}
+	close(exited)
+	<-drained
 	return err
 }
 
