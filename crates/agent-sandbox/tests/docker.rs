@@ -80,7 +80,12 @@ async fn create_exec_files_stop_round_trip() {
     let sb = p.create(config(&env, "cs-round")).await.unwrap();
     assert_eq!(sb.status(), SandboxStatus::Running);
 
-    // Runs as the non-root user, exit codes come through.
+    // Its hostname is its name; it runs as the non-root user; exit codes come through.
+    let out = sb.exec("hostname", &[]).await.unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        sb.container_id()
+    );
     let out = sb.exec("id", &args(&["-u"])).await.unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "1000");
     let out = sb
@@ -318,4 +323,67 @@ async fn an_unpullable_image_is_a_coded_error_naming_it() {
     let err = p.create(c).await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::ImageNotFound);
     assert!(p.list().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn metrics_come_from_the_daemons_stats() {
+    let env = docker_env!();
+    let p = provider(&env, "metrics").await;
+    let sb = p.create(config(&env, "cs-metrics")).await.unwrap();
+    let m = sb.metrics().await;
+    assert_eq!(
+        m.source,
+        agent_sandbox::provider::metrics::MetricsSource::MetricsApi
+    );
+    assert_eq!(m.memory_limit_mb, 256.0);
+    assert!(m.memory_usage_mb < 256.0, "{m:?}");
+    assert!(m.uptime >= 0.0 && m.cpu_usage_percent >= 0.0, "{m:?}");
+    sb.stop("test").await.unwrap();
+}
+
+#[tokio::test]
+async fn read_only_root_and_pids_limit_are_applied() {
+    let env = docker_env!();
+    let p = DockerProvider::connect(DockerProviderOptions {
+        host: Some(env.host.clone()),
+        scope: format!("rust-ro-{}", std::process::id()),
+        default_network_mode: NetworkMode::None,
+        read_only_root_filesystem: true,
+        pids_limit: 50,
+        ..DockerProviderOptions::default()
+    })
+    .await
+    .unwrap();
+    let sb = p.create(config(&env, "cs-ro")).await.unwrap();
+    let root = sb.exec("sh", &args(&["-c", "touch /etc/x"])).await.unwrap();
+    assert_ne!(root.exit_code, 0, "the root filesystem is writable");
+    for dir in ["/tmp", "/home/node"] {
+        let out = sb
+            .exec(
+                "sh",
+                &args(&["-c", &format!("echo ok > {dir}/f && cat {dir}/f")]),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            "ok",
+            "{dir}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    sb.write_file("/tmp/through-archive", b"x", 0o600)
+        .await
+        .unwrap();
+    let inspect = p
+        .docker()
+        .api()
+        .inspect_container(sb.container_id(), None)
+        .await
+        .unwrap();
+    let host = inspect.host_config.unwrap();
+    assert_eq!(host.pids_limit, Some(50));
+    assert_eq!(host.readonly_rootfs, Some(true));
+    assert_eq!(host.network_mode.as_deref(), Some("none"));
+    sb.stop("test").await.unwrap();
 }

@@ -119,7 +119,8 @@ impl Docker {
         Ok(ExecSession::from_channels(channels, command))
     }
 
-    /// Runs a command to completion, keeping at most `limit` bytes of output.
+    /// Runs a command to completion with `input` as its stdin (then ended),
+    /// keeping at most `limit` bytes of output.
     pub async fn exec_output(
         &self,
         container: &str,
@@ -127,7 +128,11 @@ impl Docker {
         input: Option<&[u8]>,
         limit: u64,
     ) -> Result<ExecOutput> {
-        let mut session = self.exec(container, spec).await?;
+        let spec = ExecSpec {
+            stdin: spec.stdin || input.is_some(),
+            ..spec.clone()
+        };
+        let mut session = self.exec(container, &spec).await?;
         let (stdout, stderr) = (session.stdout(), session.stderr());
         let stdin = session.stdin();
         let write = async {

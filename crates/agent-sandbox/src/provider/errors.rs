@@ -129,3 +129,25 @@ pub(crate) fn transfer_failed(method: &str, verb: &str, path: &str, e: Error) ->
     );
     command_failed(method, msg, Some(e))
 }
+
+/// `tar` in the sandbox exited non-zero: `K8S_EXEC_FAILED` with its exit
+/// code and stderr.
+pub(crate) fn tar_failed(
+    method: &str,
+    tar: &str,
+    doing: &str,
+    path: &str,
+    out: &crate::exec::ExecOutput,
+) -> Error {
+    let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
+    let stderr = if stderr.is_empty() {
+        "no stderr".to_string()
+    } else {
+        stderr
+    };
+    let msg = format!(
+        "{tar} failed (exit {}) {doing} {path}: {stderr}",
+        out.exit_code
+    );
+    command_failed(method, msg, None)
+}

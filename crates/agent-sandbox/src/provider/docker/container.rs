@@ -60,9 +60,10 @@ pub fn filters(
     HashMap::from([("label".to_string(), labels)])
 }
 
-/// The container of a sandbox.
+/// The container of a sandbox; its hostname is its name.
 pub fn container_body(
     options: &DockerProviderOptions,
+    name: &str,
     sandbox_id: &str,
     config: &SandboxConfig,
     network: NetworkMode,
@@ -79,6 +80,7 @@ pub fn container_body(
         ])
     });
     ContainerCreateBody {
+        hostname: Some(name.to_string()),
         image: Some(config.image.clone()),
         cmd: Some(KEEP_ALIVE.map(str::to_string).to_vec()),
         entrypoint: Some(Vec::new()),
@@ -152,7 +154,8 @@ mod tests {
             cpu_cores: 1.5,
             ..Default::default()
         };
-        let body = container_body(&options, "sb1", &config, NetworkMode::None);
+        let body = container_body(&options, "box-1", "sb1", &config, NetworkMode::None);
+        assert_eq!(body.hostname.as_deref(), Some("box-1"));
         let host = body.host_config.unwrap();
         assert_eq!(host.memory, Some(512 * 1024 * 1024));
         assert_eq!(host.memory_swap, host.memory);

@@ -221,6 +221,7 @@ impl DockerProvider {
         Some(Arc::new(DockerSandbox::new(
             self.shared.docker.clone(),
             r,
+            self.shared.options.read_only_root_filesystem,
             Arc::downgrade(&self.shared),
         )))
     }
@@ -307,7 +308,7 @@ impl DockerProvider {
             })
             .await?;
             check_cancelled("create", cancel)?;
-            let body = container::container_body(options, &sandbox_id, config, network);
+            let body = container::container_body(options, &name, &sandbox_id, config, network);
             let create = bollard::query_parameters::CreateContainerOptions {
                 name: Some(name.clone()),
                 ..Default::default()
@@ -354,6 +355,7 @@ impl DockerProvider {
                     status: SandboxStatus::Running,
                     started,
                 },
+                options.read_only_root_filesystem,
                 Arc::downgrade(&self.shared),
             ));
             Ok::<_, Error>(handle)

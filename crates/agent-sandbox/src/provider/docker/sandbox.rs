@@ -16,7 +16,8 @@ use crate::provider::command::{agent_argv, signal_argv, split_file_path, with_pi
 use crate::provider::metrics::{MetricsSource, SandboxMetrics};
 use crate::provider::{
     AgentCommand, ProviderEvent, Sandbox, SandboxStatus, command_failed, errors,
-    errors::transfer_failed, message_of,
+    errors::{tar_failed, transfer_failed},
+    message_of,
 };
 use crate::tar;
 
@@ -33,6 +34,10 @@ pub struct DockerSandbox {
     status: Mutex<SandboxStatus>,
     last_activity: Mutex<SystemTime>,
     started: SystemTime,
+    /// The daemon refuses archive uploads to a read-only root filesystem
+    /// (even into its tmpfs mounts): files then go through `tar` run as the
+    /// sandbox's user.
+    read_only_root: bool,
     owner: Weak<Shared>,
 }
 
@@ -48,7 +53,12 @@ pub struct ContainerRef {
 }
 
 impl DockerSandbox {
-    pub(super) fn new(docker: Docker, r: ContainerRef, owner: Weak<Shared>) -> Self {
+    pub(super) fn new(
+        docker: Docker,
+        r: ContainerRef,
+        read_only_root: bool,
+        owner: Weak<Shared>,
+    ) -> Self {
         DockerSandbox {
             id: r.id,
             codespace_id: r.codespace_id,
@@ -59,6 +69,7 @@ impl DockerSandbox {
             status: Mutex::new(r.status),
             last_activity: Mutex::new(SystemTime::now()),
             started: r.started,
+            read_only_root,
             owner,
         }
     }
@@ -247,6 +258,21 @@ impl Sandbox for DockerSandbox {
             .map(|d| d.as_secs())
             .unwrap_or(0);
         let archive = tar::single_file_archive(file.name, content, mode, mtime).map_err(failed)?;
+        if self.read_only_root {
+            let argv = ["tar", "xf", "-", "-C", file.dir]
+                .map(str::to_string)
+                .to_vec();
+            let out = self
+                .docker
+                .exec_output(&self.name, &Self::spec(argv), Some(&archive), 64 * 1024)
+                .await
+                .map_err(failed)?;
+            if out.exit_code != 0 {
+                return Err(tar_failed("writeFile", "tar xf", "writing", path, &out));
+            }
+            self.touch();
+            return Ok(());
+        }
         let options = bollard::query_parameters::UploadToContainerOptions {
             path: file.dir.to_string(),
             ..Default::default()

@@ -12,7 +12,7 @@ use crate::client::{Client, ListOptions, Propagation};
 use crate::error::{Error, Result};
 use crate::exec::{ExecOutput, ExecRequest, ExecSession, resolve_pod_name};
 use crate::provider::command::{agent_argv, split_file_path};
-use crate::provider::errors::transfer_failed;
+use crate::provider::errors::{tar_failed, transfer_failed};
 use crate::provider::metrics::{self, SandboxMetrics};
 use crate::provider::{
     AgentCommand, ProviderEvent, Sandbox, SandboxStatus, command_failed, defaults, errors,
@@ -549,21 +549,6 @@ impl Sandbox for KubernetesSandbox {
             }
         }
     }
-}
-
-/// `tar` exited non-zero: K8S_EXEC_FAILED with its exit code and stderr.
-fn tar_failed(method: &str, tar: &str, doing: &str, path: &str, out: &ExecOutput) -> Error {
-    let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
-    let stderr = if stderr.is_empty() {
-        "no stderr".to_string()
-    } else {
-        stderr
-    };
-    let msg = format!(
-        "{tar} failed (exit {}) {doing} {path}: {stderr}",
-        out.exit_code
-    );
-    command_failed(method, msg, None)
 }
 
 /// `2026-12-02T06:12:52Z` (optionally with fractional seconds) as a time.
