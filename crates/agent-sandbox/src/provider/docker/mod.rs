@@ -7,8 +7,7 @@
 mod container;
 mod sandbox;
 
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
@@ -18,6 +17,7 @@ use serde_json::json;
 use crate::cancel::{CancellationToken, check_cancelled, until_cancelled};
 use crate::docker::{Docker, api_error};
 use crate::error::{Error, ErrorCode, Result};
+use crate::provider::cache::SandboxCache;
 use crate::provider::kubernetes::{
     DEFAULT_CODESPACE, LABEL_PROJECT_ID, LABEL_SANDBOX_ID, check_config, check_label_value,
 };
@@ -31,7 +31,6 @@ pub use container::{
     LABEL_CODESPACE_ID, LABEL_CPU_CORES, LABEL_IDLE_TIMEOUT, LABEL_MANAGED_BY, LABEL_MEMORY_MB,
     LABEL_SCOPE, MANAGED_BY,
 };
-use sandbox::lock;
 pub use sandbox::{ContainerRef, DockerSandbox};
 
 /// How long a started container may take to be seen running.
@@ -90,29 +89,17 @@ impl DockerProviderOptions {
     }
 }
 
-#[derive(Default)]
-struct State {
-    by_id: HashMap<String, Arc<DockerSandbox>>,
-    by_codespace: HashMap<String, String>,
-    /// Codespaces with a `create()` in flight.
-    creating: HashSet<String>,
-}
-
 /// What the provider and its sandboxes share.
 pub(crate) struct Shared {
     docker: Docker,
     options: DockerProviderOptions,
     pub(crate) events: Events,
-    state: Mutex<State>,
+    cache: SandboxCache<DockerSandbox>,
 }
 
 impl Shared {
     pub(crate) fn forget(&self, sandbox_id: &str, codespace_id: &str) {
-        let mut state = lock(&self.state);
-        state.by_id.remove(sandbox_id);
-        if state.by_codespace.get(codespace_id).map(String::as_str) == Some(sandbox_id) {
-            state.by_codespace.remove(codespace_id);
-        }
+        self.cache.forget(sandbox_id, codespace_id);
     }
 }
 
@@ -135,7 +122,7 @@ impl DockerProvider {
                 docker,
                 options,
                 events: Events::default(),
-                state: Mutex::new(State::default()),
+                cache: SandboxCache::default(),
             }),
         }
     }
@@ -153,23 +140,11 @@ impl DockerProvider {
     }
 
     fn remember(&self, sandbox: &Arc<DockerSandbox>) {
-        let mut state = lock(&self.shared.state);
-        state
-            .by_codespace
-            .insert(sandbox.codespace_id().to_string(), sandbox.id().to_string());
-        state
-            .by_id
-            .insert(sandbox.id().to_string(), sandbox.clone());
+        self.shared.cache.remember(sandbox);
     }
 
     fn cached(&self, sandbox_id: &str) -> Option<Arc<DockerSandbox>> {
-        lock(&self.shared.state).by_id.get(sandbox_id).cloned()
-    }
-
-    fn cached_for_codespace(&self, codespace_id: &str) -> Option<Arc<DockerSandbox>> {
-        let state = lock(&self.shared.state);
-        let id = state.by_codespace.get(codespace_id)?;
-        state.by_id.get(id).cloned()
+        self.shared.cache.get(sandbox_id)
     }
 
     /// This provider's containers (with `extra` labels), stopped ones too.
@@ -453,29 +428,13 @@ impl SandboxProvider for DockerProvider {
         cancel: CancellationToken,
     ) -> Result<SandboxHandle> {
         check_config(&config)?;
-        let codespace = config.codespace_id.clone();
-        {
-            let mut state = lock(&self.shared.state);
-            let cached = state
-                .by_codespace
-                .get(&codespace)
-                .and_then(|id| state.by_id.get(id))
-                .is_some_and(|s| s.status() != SandboxStatus::Stopped);
-            if cached || !state.creating.insert(codespace.clone()) {
-                return Err(errors::sandbox_already_exists(&codespace));
-            }
-        }
-        let result = self.create_checked(&config, &cancel).await;
-        lock(&self.shared.state).creating.remove(&codespace);
-        result
+        let _creating = self.shared.cache.begin_create(&config.codespace_id)?;
+        self.create_checked(&config, &cancel).await
     }
 
     async fn get(&self, codespace_id: &str) -> Result<Option<SandboxHandle>> {
-        if let Some(cached) = self.cached_for_codespace(codespace_id) {
-            if !cached.refresh_status().await.is_gone() {
-                return Ok(Some(cached));
-            }
-            self.shared.forget(cached.id(), codespace_id);
+        if let Some(cached) = self.shared.cache.live_for_codespace(codespace_id).await {
+            return Ok(Some(cached));
         }
         if check_label_value("codespaceId", codespace_id).is_err() {
             return Ok(None);
@@ -515,14 +474,12 @@ impl SandboxProvider for DockerProvider {
     }
 
     async fn get_by_id(&self, sandbox_id: &str) -> Result<Option<SandboxHandle>> {
-        let Some(cached) = self.cached(sandbox_id) else {
-            return Ok(None);
-        };
-        if cached.refresh_status().await.is_gone() {
-            self.shared.forget(sandbox_id, cached.codespace_id());
-            return Ok(None);
-        }
-        Ok(Some(cached))
+        Ok(self
+            .shared
+            .cache
+            .get_live(sandbox_id)
+            .await
+            .map(|s| s as SandboxHandle))
     }
 
     async fn list(&self) -> Result<Vec<SandboxInfo>> {
@@ -601,32 +558,12 @@ impl SandboxProvider for DockerProvider {
     }
 
     async fn validate_sandboxes(&self) -> Result<()> {
-        let cached: Vec<_> = lock(&self.shared.state).by_id.values().cloned().collect();
-        for sandbox in cached {
-            if sandbox.refresh_status().await.is_gone() {
-                self.shared.forget(sandbox.id(), sandbox.codespace_id());
-            }
-        }
+        self.shared.cache.validate().await;
         Ok(())
     }
 
     async fn cleanup(&self, options: &CleanupOptions) -> Result<u32> {
-        let candidates: Vec<_> = lock(&self.shared.state)
-            .by_id
-            .values()
-            .filter(|s| options.statuses.contains(&s.status()))
-            .filter(|s| options.older_than.is_none_or(|t| s.last_activity() < t))
-            .cloned()
-            .collect();
-        for sandbox in &candidates {
-            if sandbox.status() != SandboxStatus::Stopped
-                && let Err(e) = sandbox.stop("cleanup").await
-            {
-                tracing::warn!(container = %sandbox.container_name(), error = %e, "cleanup(): stopping failed");
-            }
-            self.shared.forget(sandbox.id(), sandbox.codespace_id());
-        }
-        Ok(candidates.len() as u32)
+        Ok(self.shared.cache.cleanup(options).await)
     }
 
     async fn health_check(&self) -> ProviderHealth {

@@ -5,8 +5,7 @@
 mod manifest;
 mod sandbox;
 
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
@@ -16,17 +15,18 @@ use crate::cancel::{CancellationToken, check_cancelled, until_cancelled};
 use crate::client::{Client, Propagation};
 use crate::error::{Error, ErrorCode, Result};
 use crate::lifecycle::{ClaimRequest, claim_sandbox, wait_for_ready};
+use crate::provider::cache::SandboxCache;
 use crate::provider::{
     CleanupOptions, Events, NetworkMode, ProviderEvent, ProviderHealth, RecoverResult, Sandbox,
-    SandboxConfig, SandboxHandle, SandboxInfo, SandboxProvider, SandboxStatus, crud_failed,
-    defaults, errors, iso_time, message_of, naming, status::status_of,
+    SandboxConfig, SandboxHandle, SandboxInfo, SandboxProvider, crud_failed, defaults, errors,
+    iso_time, message_of, naming, status::status_of,
 };
 use crate::resources::{Kind, ResourceRef, Version};
 
 pub use manifest::{LABEL_PROJECT_ID, LABEL_SANDBOX_ID, WARM_POOL_NAME, WARM_POOL_TEMPLATE};
 pub(crate) use manifest::{check_config, check_label_value};
 pub use sandbox::{KubernetesSandbox, SandboxRef};
-use sandbox::{claims, lock, sandboxes, selector};
+use sandbox::{claims, sandboxes, selector};
 
 /// The codespace whose sandbox `get()` falls back to.
 pub const DEFAULT_CODESPACE: &str = "default";
@@ -68,31 +68,19 @@ impl Default for KubernetesProviderOptions {
     }
 }
 
-#[derive(Default)]
-struct State {
-    by_id: HashMap<String, Arc<KubernetesSandbox>>,
-    by_codespace: HashMap<String, String>,
-    /// Codespaces with a `create()` in flight.
-    creating: HashSet<String>,
-}
-
 /// What the provider and its sandboxes share.
 pub(crate) struct Shared {
     client: Client,
     options: KubernetesProviderOptions,
     pub(crate) events: Events,
-    state: Mutex<State>,
+    cache: SandboxCache<KubernetesSandbox>,
     /// The pool template's image, once read.
     template_image: tokio::sync::Mutex<Option<String>>,
 }
 
 impl Shared {
     pub(crate) fn forget(&self, sandbox_id: &str, codespace_id: &str) {
-        let mut state = lock(&self.state);
-        state.by_id.remove(sandbox_id);
-        if state.by_codespace.get(codespace_id).map(String::as_str) == Some(sandbox_id) {
-            state.by_codespace.remove(codespace_id);
-        }
+        self.cache.forget(sandbox_id, codespace_id);
     }
 
     /// Deletes the sandbox's NetworkPolicies, found by their id label: a
@@ -141,7 +129,7 @@ impl KubernetesProvider {
                 client,
                 options,
                 events: Events::default(),
-                state: Mutex::new(State::default()),
+                cache: SandboxCache::default(),
                 template_image: tokio::sync::Mutex::new(None),
             }),
         }
@@ -166,23 +154,11 @@ impl KubernetesProvider {
     }
 
     fn remember(&self, sandbox: &Arc<KubernetesSandbox>) {
-        let mut state = lock(&self.shared.state);
-        state
-            .by_id
-            .insert(sandbox.id().to_string(), sandbox.clone());
-        state
-            .by_codespace
-            .insert(sandbox.codespace_id().to_string(), sandbox.id().to_string());
+        self.shared.cache.remember(sandbox);
     }
 
     fn cached(&self, sandbox_id: &str) -> Option<Arc<KubernetesSandbox>> {
-        lock(&self.shared.state).by_id.get(sandbox_id).cloned()
-    }
-
-    fn cached_for_codespace(&self, codespace_id: &str) -> Option<Arc<KubernetesSandbox>> {
-        let state = lock(&self.shared.state);
-        let id = state.by_codespace.get(codespace_id)?;
-        state.by_id.get(id).cloned()
+        self.shared.cache.get(sandbox_id)
     }
 
     /// A refreshed handle for a Sandbox object read from the cluster.
@@ -654,31 +630,13 @@ impl SandboxProvider for KubernetesProvider {
         cancel: CancellationToken,
     ) -> Result<SandboxHandle> {
         manifest::check_config(&config)?;
-        let codespace = config.codespace_id.clone();
-        {
-            // Marked in flight under the same lock as the check, so that a
-            // concurrent create() for this codespace is refused at once.
-            let mut state = lock(&self.shared.state);
-            let cached = state
-                .by_codespace
-                .get(&codespace)
-                .and_then(|id| state.by_id.get(id))
-                .is_some_and(|s| s.status() != SandboxStatus::Stopped);
-            if cached || !state.creating.insert(codespace.clone()) {
-                return Err(errors::sandbox_already_exists(&codespace));
-            }
-        }
-        let result = self.create_checked(&config, &cancel).await;
-        lock(&self.shared.state).creating.remove(&codespace);
-        result
+        let _creating = self.shared.cache.begin_create(&config.codespace_id)?;
+        self.create_checked(&config, &cancel).await
     }
 
     async fn get(&self, codespace_id: &str) -> Result<Option<SandboxHandle>> {
-        if let Some(cached) = self.cached_for_codespace(codespace_id) {
-            if !cached.refresh_status().await.is_gone() {
-                return Ok(Some(cached));
-            }
-            self.shared.forget(cached.id(), codespace_id);
+        if let Some(cached) = self.shared.cache.live_for_codespace(codespace_id).await {
+            return Ok(Some(cached));
         }
         if manifest::check_label_value("codespaceId", codespace_id).is_err() {
             return Ok(None);
@@ -721,14 +679,12 @@ impl SandboxProvider for KubernetesProvider {
     }
 
     async fn get_by_id(&self, sandbox_id: &str) -> Result<Option<SandboxHandle>> {
-        let Some(cached) = self.cached(sandbox_id) else {
-            return Ok(None);
-        };
-        if cached.refresh_status().await.is_gone() {
-            self.shared.forget(sandbox_id, cached.codespace_id());
-            return Ok(None);
-        }
-        Ok(Some(cached))
+        Ok(self
+            .shared
+            .cache
+            .get_live(sandbox_id)
+            .await
+            .map(|s| s as SandboxHandle))
     }
 
     async fn list(&self) -> Result<Vec<SandboxInfo>> {
@@ -795,32 +751,12 @@ impl SandboxProvider for KubernetesProvider {
     }
 
     async fn validate_sandboxes(&self) -> Result<()> {
-        let cached: Vec<_> = lock(&self.shared.state).by_id.values().cloned().collect();
-        for sandbox in cached {
-            if sandbox.refresh_status().await.is_gone() {
-                self.shared.forget(sandbox.id(), sandbox.codespace_id());
-            }
-        }
+        self.shared.cache.validate().await;
         Ok(())
     }
 
     async fn cleanup(&self, options: &CleanupOptions) -> Result<u32> {
-        let candidates: Vec<_> = lock(&self.shared.state)
-            .by_id
-            .values()
-            .filter(|s| options.statuses.contains(&s.status()))
-            .filter(|s| options.older_than.is_none_or(|t| s.last_activity() < t))
-            .cloned()
-            .collect();
-        for sandbox in &candidates {
-            if sandbox.status() != SandboxStatus::Stopped
-                && let Err(e) = sandbox.stop("cleanup").await
-            {
-                tracing::warn!(sandbox = %sandbox.sandbox_name(), error = %e, "cleanup(): stopping failed");
-            }
-            self.shared.forget(sandbox.id(), sandbox.codespace_id());
-        }
-        Ok(candidates.len() as u32)
+        Ok(self.shared.cache.cleanup(options).await)
     }
 
     async fn health_check(&self) -> ProviderHealth {
