@@ -60,6 +60,13 @@ const cases = [
   ['create with text for memoryMb', () => provider.create({ ...sandboxConfig('cs'), memoryMb: 'lots' }), sdk.AgentSandboxError, 'INVALID_ARGUMENT'],
   ['a provider with a hand-made client', () => sdk.createAgentSandboxProvider({ client: {} }), sdk.AgentSandboxError, 'INVALID_ARGUMENT'],
   ['setLogger with a string', () => sdk.setLogger('loud'), sdk.AgentSandboxError, 'INVALID_ARGUMENT'],
+  // The Docker provider and the backend factory (refused before any daemon is asked).
+  ['a Docker host with a path', () => new sdk.DockerSandboxProvider({ dockerHost: 'tcp://host:2375/v1.41' }), sdk.AgentSandboxError, 'INVALID_ARGUMENT'],
+  ['a relative unix socket', () => new sdk.DockerSandboxProvider({ dockerHost: 'unix://docker.sock' }), sdk.AgentSandboxError, 'INVALID_ARGUMENT'],
+  ['a TLS Docker host', () => new sdk.DockerSandboxProvider({ dockerHost: 'https://host:2376' }), sdk.AgentSandboxError, 'UNSUPPORTED'],
+  ...[-1, 1.5, Number.NaN].map((pidsLimit) => [`pidsLimit ${pidsLimit}`, () => new sdk.DockerSandboxProvider({ pidsLimit }), sdk.AgentSandboxError, 'INVALID_ARGUMENT']),
+  ...['root; rm -rf /', '1000:', ':1000', 'a b'].map((user) => [`user ${JSON.stringify(user)}`, () => new sdk.DockerSandboxProvider({ user }), sdk.AgentSandboxError, 'INVALID_ARGUMENT']),
+  ['createSandboxProvider with an unknown kind', () => sdk.createSandboxProvider({ kind: 'Docker', client }), sdk.AgentSandboxError, 'INVALID_ARGUMENT'],
 ];
 
 describe('bad input gets a coded error of the right class', () => {
