@@ -227,7 +227,8 @@ impl AgentSandboxInstance {
         }))
     }
 
-    /// Sandbox pods run as a non-root user: this runs as that user, with a warning.
+    /// As root on Docker; on Kubernetes (pods run as a non-root user) it
+    /// warns and runs as that user.
     #[napi(ts_return_type = "Promise<{ exitCode: number; stdout: string; stderr: string }>")]
     pub fn exec_as_root<'env>(
         &self,
@@ -236,8 +237,20 @@ impl AgentSandboxInstance {
         args: Option<Vec<String>>,
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, JsExecResult>> {
-        tracing::warn!(command = %cmd, "execAsRoot: sandbox pods run as a non-root user; running as that user");
-        self.exec(env, cmd, args, cancel)
+        let state = self.state.clone();
+        let token = token_of(cancel);
+        env.spawn_future(or_cancelled("execAsRoot", token, async move {
+            let sandbox = state.sandbox().await?;
+            let out = sandbox
+                .exec_as_root(&cmd, &args.unwrap_or_default())
+                .await
+                .into_js()?;
+            Ok(JsExecResult {
+                exit_code: out.exit_code,
+                stdout: trimmed(&out.stdout),
+                stderr: trimmed(&out.stderr),
+            })
+        }))
     }
 
     /// Opens a streaming command (the JS layer's `execStream` wraps it in

@@ -88,6 +88,8 @@ async fn create_exec_files_stop_round_trip() {
     );
     let out = sb.exec("id", &args(&["-u"])).await.unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "1000");
+    let root = sb.exec_as_root("id", &args(&["-u"])).await.unwrap();
+    assert_eq!(String::from_utf8_lossy(&root.stdout).trim(), "0");
     let out = sb
         .exec("sh", &args(&["-c", "echo err >&2; exit 7"]))
         .await

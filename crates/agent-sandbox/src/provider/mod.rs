@@ -188,6 +188,13 @@ pub trait Sandbox: Send + Sync + 'static {
 
     /// Runs `cmd args` to completion; output is not trimmed here.
     async fn exec(&self, cmd: &str, args: &[String]) -> Result<ExecOutput>;
+    /// Runs `cmd args` as root where the backend can (Docker); elsewhere
+    /// (Kubernetes pods run as UID 1000) it warns and runs as the sandbox's
+    /// user, as AgentPane's provider did.
+    async fn exec_as_root(&self, cmd: &str, args: &[String]) -> Result<ExecOutput> {
+        tracing::warn!(command = %cmd, "execAsRoot: sandbox pods run as a non-root user; running as that user");
+        self.exec(cmd, args).await
+    }
     /// Starts an agent command with streamed output.
     async fn exec_stream(&self, command: &AgentCommand) -> Result<ExecSession>;
     async fn write_file(&self, path: &str, content: &[u8], mode: u32) -> Result<()>;

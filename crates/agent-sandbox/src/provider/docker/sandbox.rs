@@ -197,6 +197,23 @@ impl Sandbox for DockerSandbox {
             .map_err(|e| command_failed(cmd, message_of(&e), Some(e)))
     }
 
+    async fn exec_as_root(&self, cmd: &str, args: &[String]) -> Result<ExecOutput> {
+        self.touch();
+        let run = async {
+            let argv = agent_argv(cmd, args, &Default::default(), None)?.argv;
+            let spec = ExecSpec {
+                // Root without capabilities and without new privileges.
+                user: Some("0:0".into()),
+                ..Self::spec(argv)
+            };
+            self.docker
+                .exec_output(&self.name, &spec, None, DEFAULT_MAX_OUTPUT_BYTES)
+                .await
+        };
+        run.await
+            .map_err(|e| command_failed(cmd, message_of(&e), Some(e)))
+    }
+
     async fn exec_stream(&self, command: &AgentCommand) -> Result<ExecSession> {
         self.touch();
         let cmd = command.cmd.as_str();
