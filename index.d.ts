@@ -878,7 +878,8 @@ export declare class DockerSandboxProvider extends AgentSandboxProvider {
 export interface CreateSandboxProviderOptions extends AgentSandboxProviderOptions, DockerSandboxProviderOptions {
   /**
    * 'auto' (default): the kubeconfig's cluster when it answers with the Agent
-   * Sandbox controller installed, else a Docker daemon that answers, else a
+   * Sandbox CRDs installed and the namespace present, else a Docker daemon
+   * that answers, else a
    * rejection with code NO_SANDBOX_BACKEND saying what was tried.
    */
   kind?: 'auto' | 'kubernetes' | 'docker';

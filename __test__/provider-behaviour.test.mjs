@@ -7,7 +7,10 @@ import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import * as sdk from '../index.js';
 import { execFileSync } from 'node:child_process';
-import { kubeConfigFor, freshNamespace, sandboxConfig, testKubeconfig } from './helpers/cluster.mjs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { kubeConfigFor, freshNamespace, kubectl, sandboxConfig, testKubeconfig } from './helpers/cluster.mjs';
 
 const INDEX = new URL('../index.js', import.meta.url).href;
 
@@ -31,6 +34,55 @@ const BACKENDS = [
         otherScope: { kind: 'kubernetes', kubeConfigPath: testKubeconfig('v0.5.6'), namespace: otherNs.name },
         config: (codespaceId, extra) => sandboxConfig(codespaceId, extra),
         cleanup: async () => {
+          await ns.cleanup();
+          await otherNs.cleanup();
+        },
+      };
+    },
+  },
+  {
+    // The same suite as the service account of k8s/manifests/rbac.yaml (in a
+    // test namespace): the SDK and the provider need nothing broader.
+    name: 'kubernetes',
+    label: 'kubernetes, least-privilege service account',
+    async setUp() {
+      const kc = kubeConfigFor('v0.5.6');
+      const ns = await freshNamespace(kc, 'behave-sa');
+      const otherNs = await freshNamespace(kc, 'behave-sa-other');
+      const namespaces = new sdk.CustomResourceCrud(kc, { group: '', version: 'v1', plural: 'namespaces' });
+      await namespaces.patch('', ns.name, { metadata: { labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } });
+      const dir = mkdtempSync(join(tmpdir(), 'behave-sa-'));
+      const manifest = readFileSync(new URL('../k8s/manifests/rbac.yaml', import.meta.url), 'utf8')
+        .replaceAll('agentpane-sandboxes', ns.name)
+        .replaceAll('name: agentpane-sandbox-sdk-health', `name: agentpane-sandbox-sdk-health-${ns.name}`);
+      writeFileSync(join(dir, 'rbac.yaml'), manifest);
+      kubectl('v0.5.6', 'apply', '-f', join(dir, 'rbac.yaml'));
+      const token = kubectl('v0.5.6', 'create', 'token', 'agentpane-sandbox-sdk', '-n', ns.name).trim();
+      const admin = JSON.parse(kubectl('v0.5.6', 'config', 'view', '--raw', '--minify', '-o', 'json'));
+      const saConfig = {
+        ...admin,
+        users: [{ name: 'sa', user: { token } }],
+        contexts: [{ name: 'sa', context: { cluster: admin.clusters[0].name, user: 'sa', namespace: ns.name } }],
+        'current-context': 'sa',
+      };
+      const kubeConfigPath = join(dir, 'kubeconfig.json');
+      writeFileSync(kubeConfigPath, JSON.stringify(saConfig), { mode: 0o600 });
+      const client = new sdk.AgentSandboxClient({ kubeconfigPath: kubeConfigPath, namespace: ns.name });
+      // Nothing broader: what the role does not grant is a coded 403 naming the verb and resource.
+      const secrets = new sdk.CustomResourceCrud(sdk.loadKubeConfig({ kubeconfigPath: kubeConfigPath }), { group: '', version: 'v1', plural: 'secrets' });
+      await assert.rejects(secrets.list({ namespace: ns.name }), (e) => {
+        assert.deepEqual([e.code, e.statusCode], ['K8S_API_ERROR', 403], e.message);
+        assert.match(e.message, /cannot list resource "secrets"/);
+        return true;
+      });
+      return {
+        provider: () => sdk.createAgentSandboxProvider({ client, namespace: ns.name, readyTimeoutSeconds: 60 }),
+        processOptions: { kind: 'kubernetes', kubeConfigPath, namespace: ns.name, readyTimeoutSeconds: 60 },
+        // Another scope's process is an admin's: the service account may not look there.
+        otherScope: { kind: 'kubernetes', kubeConfigPath: testKubeconfig('v0.5.6'), namespace: otherNs.name },
+        config: (codespaceId, extra) => sandboxConfig(codespaceId, extra),
+        cleanup: async () => {
+          kubectl('v0.5.6', 'delete', '--ignore-not-found', '-f', join(dir, 'rbac.yaml'));
           await ns.cleanup();
           await otherNs.cleanup();
         },
@@ -76,7 +128,7 @@ for (const backend of BACKENDS) {
     console.warn(`provider behaviour (${backend.name}) not run: ${backend.skip}`);
     continue;
   }
-  describe(`provider behaviour (${backend.name})`, () => {
+  describe(`provider behaviour (${backend.label ?? backend.name})`, () => {
     let env;
     before(async () => {
       env = await backend.setUp();
@@ -192,3 +244,35 @@ for (const backend of BACKENDS) {
     });
   });
 }
+
+describe('createSandboxProvider({ kind: auto }) picks the backend that answers', () => {
+  const dockerHost = process.env.AGENT_SANDBOX_TEST_DOCKER_HOST;
+  const noDocker = 'unix:///nonexistent/agent-sandbox-sdk/docker.sock';
+  const noKubeconfig = join(tmpdir(), 'nonexistent-agent-sandbox-kubeconfig');
+
+  it('the cluster when it serves the Agent Sandbox CRDs and the namespace', async () => {
+    const provider = await sdk.createSandboxProvider({ kubeConfigPath: testKubeconfig('v0.5.6'), dockerHost: noDocker });
+    assert.equal(provider.name, 'kubernetes');
+  });
+
+  it('a Docker daemon when there is no cluster', { skip: !dockerHost && 'no test dockerd' }, async () => {
+    const provider = await sdk.createSandboxProvider({ kubeConfigPath: noKubeconfig, dockerHost });
+    assert.equal(provider.name, 'docker');
+    assert.equal((await provider.healthCheck()).healthy, true);
+  });
+
+  it('NO_SANDBOX_BACKEND (503) naming both when neither answers', async () => {
+    await assert.rejects(sdk.createSandboxProvider({ kubeConfigPath: noKubeconfig, dockerHost: noDocker }), (e) => {
+      assert.ok(e instanceof sdk.AgentSandboxError);
+      assert.deepEqual([e.code, e.statusCode], ['NO_SANDBOX_BACKEND', 503]);
+      assert.match(e.message, /Kubernetes: .*Docker: .*nonexistent\/agent-sandbox-sdk\/docker\.sock/);
+      return true;
+    });
+  });
+
+  it('an explicit kind is taken as given', async () => {
+    const provider = await sdk.createSandboxProvider({ kind: 'docker', dockerHost: noDocker });
+    assert.equal(provider.name, 'docker');
+    assert.equal((await provider.healthCheck()).healthy, false);
+  });
+});

@@ -111,7 +111,7 @@ const clientFrom = (options) => {
 
 /**
  * A provider of the given `kind`; 'auto' (the default) takes the kubeconfig's
- * cluster when it answers with the controller installed, else a Docker
+ * cluster when it answers with the Agent Sandbox CRDs and the namespace, else a Docker
  * daemon that answers, else rejects with NO_SANDBOX_BACKEND (the core decides).
  */
 async function createSandboxProvider(options = {}) {

@@ -713,7 +713,7 @@ pub fn sandbox_status(sandbox: String) -> napi::Result<String> {
 
 /// The backend `createSandboxProvider({ kind })` uses: `kind` when it names
 /// one, else (`auto`) the core's choice: the kubeconfig's cluster when it
-/// answers with the controller installed, else a Docker daemon that
+/// answers with the Agent Sandbox CRDs and the namespace, else a Docker daemon that
 /// answers, else NO_SANDBOX_BACKEND saying what was tried.
 #[napi(ts_return_type = "Promise<'kubernetes' | 'docker'>")]
 pub fn choose_sandbox_backend<'env>(

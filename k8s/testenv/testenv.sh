@@ -421,6 +421,10 @@ cmd_up() {
   [[ $AS_PROFILE == v1beta1* ]] && as_args+=(--enable-webhook=false)
   start agent-sandbox-controller "$AS_DIR/agent-sandbox-controller" "${as_args[@]}"
 
+  # The controller's namespace (k8s/manifests/rbac.yaml grants reading its
+  # Deployment there). The controller itself runs here as a process.
+  kubectl_ create namespace agent-sandbox-system >>"$W/logs/manifests.log" 2>&1 || true
+
   # The manifests speak v1beta1; controllers before v0.5 serve v1alpha1 only
   # (same fields for the template and the pool).
   local manifests=$TESTENV_DIR/../manifests

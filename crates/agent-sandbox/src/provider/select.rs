@@ -1,6 +1,6 @@
 //! Which backend `createSandboxProvider({ kind })` uses: the kubeconfig's
-//! cluster when it answers with the Agent Sandbox controller installed,
-//! else a Docker daemon that answers, else one error that says what was
+//! cluster when it answers with the Agent Sandbox CRDs installed and the
+//! sandbox namespace present, else a Docker daemon that answers, else one error that says what was
 //! tried and why each was passed over.
 
 use crate::client::Client;
@@ -46,11 +46,16 @@ pub async fn choose(
     let kubernetes = match kube {
         Err(e) => format!("no usable kubeconfig ({})", message_of(&e)),
         Ok(client) => {
+            // The CRDs are the controller's installation; its Deployment is
+            // not required (a controller can run elsewhere, as in the
+            // bundled control plane).
             let h = crate::health::health_check(&client, namespace).await;
             if h.cluster_version.is_none() {
                 "the cluster did not answer".to_string()
-            } else if !h.controller_installed {
-                "the cluster answered, but the Agent Sandbox controller is not installed".into()
+            } else if !h.crd_registered {
+                "the cluster answered, but the Agent Sandbox CRDs are not installed".into()
+            } else if !h.namespace_exists {
+                format!("the cluster answered, but namespace {namespace:?} does not exist")
             } else {
                 return Ok(Backend::Kubernetes);
             }
