@@ -95,6 +95,35 @@ impl AgentSandboxInstance {
     pub(crate) fn handle(&self) -> Option<&SandboxHandle> {
         self.state.sandbox.get()
     }
+
+    /// `exec` / `execAsRoot`: output trimmed, a cancelled call closes its
+    /// connection.
+    fn run_exec<'env>(
+        &self,
+        env: &'env Env,
+        cmd: String,
+        args: Option<Vec<String>>,
+        cancel: Option<&CancelToken>,
+        as_root: bool,
+    ) -> napi::Result<PromiseRaw<'env, JsExecResult>> {
+        let state = self.state.clone();
+        let token = token_of(cancel);
+        let operation = if as_root { "execAsRoot" } else { "exec" };
+        env.spawn_future(or_cancelled(operation, token, async move {
+            let sandbox = state.sandbox().await?;
+            let args = args.unwrap_or_default();
+            let out = match as_root {
+                true => sandbox.exec_as_root(&cmd, &args).await,
+                false => sandbox.exec(&cmd, &args).await,
+            }
+            .into_js()?;
+            Ok(JsExecResult {
+                exit_code: out.exit_code,
+                stdout: trimmed(&out.stdout),
+                stderr: trimmed(&out.stderr),
+            })
+        }))
+    }
 }
 
 #[napi(object)]
@@ -211,20 +240,7 @@ impl AgentSandboxInstance {
         args: Option<Vec<String>>,
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, JsExecResult>> {
-        let state = self.state.clone();
-        let token = token_of(cancel);
-        env.spawn_future(or_cancelled("exec", token, async move {
-            let sandbox = state.sandbox().await?;
-            let out = sandbox
-                .exec(&cmd, &args.unwrap_or_default())
-                .await
-                .into_js()?;
-            Ok(JsExecResult {
-                exit_code: out.exit_code,
-                stdout: trimmed(&out.stdout),
-                stderr: trimmed(&out.stderr),
-            })
-        }))
+        self.run_exec(env, cmd, args, cancel, false)
     }
 
     /// As root on Docker; on Kubernetes (pods run as a non-root user) it
@@ -237,20 +253,7 @@ impl AgentSandboxInstance {
         args: Option<Vec<String>>,
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, JsExecResult>> {
-        let state = self.state.clone();
-        let token = token_of(cancel);
-        env.spawn_future(or_cancelled("execAsRoot", token, async move {
-            let sandbox = state.sandbox().await?;
-            let out = sandbox
-                .exec_as_root(&cmd, &args.unwrap_or_default())
-                .await
-                .into_js()?;
-            Ok(JsExecResult {
-                exit_code: out.exit_code,
-                stdout: trimmed(&out.stdout),
-                stderr: trimmed(&out.stderr),
-            })
-        }))
+        self.run_exec(env, cmd, args, cancel, true)
     }
 
     /// Opens a streaming command (the JS layer's `execStream` wraps it in
