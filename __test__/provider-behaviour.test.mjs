@@ -186,6 +186,26 @@ for (const backend of BACKENDS) {
       await box.stop();
     });
 
+    it('a command that cannot start never quotes an environment value', async () => {
+      const provider = env.provider();
+      const box = await provider.create(env.config('cs-secret'));
+      const canary = `canary-${run}-value`;
+      for (const options of [{ cmd: '/nonexistent/agent' }, { cmd: 'sh', args: ['-c', 'true'], cwd: '/nonexistent/dir' }]) {
+        let seen;
+        try {
+          const stream = await box.execStream({ ...options, env: { API_TOKEN: canary } });
+          const result = await stream.wait();
+          assert.notEqual(result.exitCode, 0, JSON.stringify(options));
+          seen = JSON.stringify(result);
+        } catch (e) {
+          assert.ok(e instanceof sdk.AgentSandboxError, String(e));
+          seen = JSON.stringify({ message: e.message, details: e.details, cause: e.cause?.message });
+        }
+        assert.ok(!seen.includes(canary), `${JSON.stringify(options)}: ${seen}`);
+      }
+      await box.stop();
+    });
+
     it('runs tmux sessions', async () => {
       const provider = env.provider();
       const box = await provider.create(env.config('cs-tmux'));
