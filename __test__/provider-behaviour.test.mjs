@@ -225,13 +225,17 @@ for (const backend of BACKENDS) {
     it('recover() finds what another process made, and nothing of another scope', async () => {
       // Two child processes each make a sandbox and exit without stopping it:
       // one in this provider's scope, one in another.
-      const made = (options, codespaceId) => {
-        const script = `const sdk = await import(${JSON.stringify(INDEX)});
-          const p = await sdk.createSandboxProvider(${JSON.stringify(options)});
-          const box = await p.create(${JSON.stringify(env.config(codespaceId))});
-          process.stdout.write(box.id);`;
-        return execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 120_000 }).trim();
-      };
+      // The child's inputs travel as argv entries, never in its source text.
+      const CHILD = `const [index, options, config] = process.argv.slice(1);
+        const sdk = await import(index);
+        const p = await sdk.createSandboxProvider(JSON.parse(options));
+        const box = await p.create(JSON.parse(config));
+        process.stdout.write(box.id);`;
+      const made = (options, codespaceId) =>
+        execFileSync(process.execPath, ['--input-type=module', '-e', CHILD, INDEX, JSON.stringify(options), JSON.stringify(env.config(codespaceId))], {
+          encoding: 'utf8',
+          timeout: 120_000,
+        }).trim();
       const mine = made(env.processOptions, 'cs-orphan');
       const foreign = made(env.otherScope, 'cs-orphan');
       const provider = env.provider();

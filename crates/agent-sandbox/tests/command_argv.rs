@@ -20,52 +20,9 @@ const DUMPER: &str = "#!/bin/sh\nprintf '%s\\0' \"$PWD\" \"${V0-<unset>}\" \"${V
 /// What the program reads after the prelude took the values.
 const PROGRAM_INPUT: &str = "the program's own input\nline 2";
 
-/// Text built to break naive quoting: quotes, `$()`, backticks, newlines,
-/// `exec `, leading dashes, globs, unicode.
-fn hostile() -> impl Strategy<Value = String> {
-    let pieces = prop::sample::select(vec![
-        "'",
-        "\"",
-        "\\",
-        "$(touch pwned)",
-        "`touch pwned`",
-        "$HOME",
-        "${V0}",
-        "\n",
-        "\t",
-        " ",
-        "exec ",
-        "-",
-        "--",
-        "-c",
-        "*",
-        "?",
-        "[a]",
-        ";",
-        "&&",
-        "|",
-        ">",
-        "<",
-        "#",
-        "~",
-        "é",
-        "日本",
-        "🙂",
-        "\u{7f}",
-        "\u{1b}[0m",
-        "a",
-        "b",
-        "0",
-        "=",
-        "%s",
-        "'\\''",
-    ]);
-    prop::collection::vec(
-        prop_oneof![pieces.prop_map(str::to_string), "[ -~]{0,4}"],
-        0..6,
-    )
-    .prop_map(|parts| parts.concat())
-}
+#[path = "common/hostile.rs"]
+mod hostile;
+use hostile::hostile;
 
 /// A hostile name that a file system accepts as one path segment and `exec`
 /// finds as a program: no `/`, not `.`/`..`, not empty, no leading `-`.

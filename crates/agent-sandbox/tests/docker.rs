@@ -14,6 +14,9 @@ use agent_sandbox::provider::{
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+#[path = "common/hostile.rs"]
+mod hostile;
+
 struct Env {
     host: String,
     image: String,
@@ -274,14 +277,21 @@ async fn network_none_has_only_loopback_and_cannot_reach_the_host() {
         conn.read_to_string(&mut got).await.unwrap();
         got
     });
-    let connect = format!("exec 3<>/dev/tcp/{host_ip}/{port} && echo hello-from-bridge >&3");
-    let isolated = sb.exec("bash", &args(&["-c", &connect])).await.unwrap();
+    // Address and port as positional parameters, never in the script text.
+    let port = port.to_string();
+    let connect = args(&[
+        "-c",
+        r#"exec 3<>"/dev/tcp/$0/$1" && echo hello-from-bridge >&3"#,
+        &host_ip,
+        &port,
+    ]);
+    let isolated = sb.exec("bash", &connect).await.unwrap();
     assert_ne!(
         isolated.exit_code, 0,
         "the isolated sandbox reached the host"
     );
     let bridge = p.create(config(&env, "cs-net-bridge")).await.unwrap();
-    let out = bridge.exec("bash", &args(&["-c", &connect])).await.unwrap();
+    let out = bridge.exec("bash", &connect).await.unwrap();
     assert_eq!(out.exit_code, 0, "{}", String::from_utf8_lossy(&out.stderr));
     let got = tokio::time::timeout(Duration::from_secs(20), accepted)
         .await
@@ -360,13 +370,8 @@ async fn read_only_root_and_pids_limit_are_applied() {
     let root = sb.exec("sh", &args(&["-c", "touch /etc/x"])).await.unwrap();
     assert_ne!(root.exit_code, 0, "the root filesystem is writable");
     for dir in ["/tmp", "/home/node"] {
-        let out = sb
-            .exec(
-                "sh",
-                &args(&["-c", &format!("echo ok > {dir}/f && cat {dir}/f")]),
-            )
-            .await
-            .unwrap();
+        let script = r#"echo ok > "$0/f" && cat "$0/f""#;
+        let out = sb.exec("sh", &args(&["-c", script, dir])).await.unwrap();
         assert_eq!(
             String::from_utf8_lossy(&out.stdout).trim(),
             "ok",
@@ -388,4 +393,94 @@ async fn read_only_root_and_pids_limit_are_applied() {
     assert_eq!(host.readonly_rootfs, Some(true));
     assert_eq!(host.network_mode.as_deref(), Some("none"));
     sb.stop("test").await.unwrap();
+}
+
+/// Prints its working directory, `$V0`, `$V1` (unset as `<unset>`) and
+/// every argument, each followed by a NUL.
+const DUMPER: &[u8] =
+    b"#!/bin/sh\nprintf '%s\\0' \"$PWD\" \"${V0-<unset>}\" \"${V1-<unset>}\" \"$@\"\n";
+
+/// Whatever bytes a caller gives as arguments, environment values or working
+/// directory, the program in the container receives exactly those, and no
+/// shell ever interprets them (the daemon takes env and directory in the
+/// request body, argv as a list).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_arguments_values_and_directories_arrive_as_given() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestCaseError, TestRunner};
+    let env = docker_env!();
+    let p = provider(&env, "hostile").await;
+    let sb = p.create(config(&env, "cs-hostile")).await.unwrap();
+    sb.write_file("/tmp/dump", DUMPER, 0o755).await.unwrap();
+    let runtime = tokio::runtime::Handle::current();
+    let mut runner = TestRunner::new(Config {
+        cases: 64,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let cases = (
+        prop::collection::vec(hostile::hostile(), 0..4),
+        prop::collection::vec(hostile::hostile(), 0..3),
+        prop::option::of(hostile::hostile()),
+    );
+    let result = runner.run(&cases, |(arguments, values, dir)| {
+        let dir = dir.map(|d| format!("/tmp/hostile/d{}", d.replace('/', "_")));
+        let env_values: BTreeMap<String, String> = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (format!("V{i}"), v.clone()))
+            .collect();
+        let fields = tokio::task::block_in_place(|| {
+            runtime.block_on(async {
+                if let Some(d) = &dir {
+                    let made = sb.exec("mkdir", &args(&["-p", "--", d])).await.unwrap();
+                    assert_eq!(
+                        made.exit_code,
+                        0,
+                        "{}",
+                        String::from_utf8_lossy(&made.stderr)
+                    );
+                }
+                let mut session = sb
+                    .exec_stream(&AgentCommand {
+                        cmd: "/tmp/dump".into(),
+                        args: arguments.clone(),
+                        env: env_values.clone(),
+                        cwd: dir.clone(),
+                        ..AgentCommand::default()
+                    })
+                    .await
+                    .unwrap();
+                let mut out = Vec::new();
+                session
+                    .stdout()
+                    .unwrap()
+                    .read_to_end(&mut out)
+                    .await
+                    .unwrap();
+                assert_eq!(session.wait().await.unwrap(), 0);
+                String::from_utf8(out).unwrap()
+            })
+        });
+        let mut fields: Vec<&str> = fields.split('\0').collect();
+        prop_assert_eq!(fields.pop(), Some(""), "output ends in NUL");
+        prop_assert_eq!(fields[0], dir.as_deref().unwrap_or("/home/node"));
+        for i in 0..2 {
+            let want = values.get(i).map(String::as_str).unwrap_or("<unset>");
+            prop_assert_eq!(fields[1 + i], want);
+        }
+        prop_assert_eq!(
+            &fields[3..],
+            &arguments.iter().map(String::as_str).collect::<Vec<_>>()[..]
+        );
+        Ok::<(), TestCaseError>(())
+    });
+    // Nothing a value said was run by a shell anywhere.
+    let pwned = sb
+        .exec("find", &args(&["/", "-xdev", "-name", "pwned"]))
+        .await
+        .unwrap();
+    sb.stop("test").await.unwrap();
+    result.unwrap();
+    assert_eq!(String::from_utf8_lossy(&pwned.stdout).trim(), "");
 }
