@@ -58,9 +58,6 @@ pub struct JsDockerOptions {
 impl JsDockerOptions {
     /// The Docker provider's options: the common ones from `common`.
     fn into_core(self, common: &KubernetesProviderOptions) -> napi::Result<DockerProviderOptions> {
-        if let Some(host) = self.host.as_deref().filter(|h| !h.is_empty()) {
-            agent_sandbox::docker::Endpoint::parse(host).into_js()?;
-        }
         let mut o = DockerProviderOptions {
             host: self.host,
             scope: common.namespace.clone(),
@@ -71,22 +68,6 @@ impl JsDockerOptions {
             ..DockerProviderOptions::default()
         };
         if let Some(user) = self.user {
-            let name = |part: &str| {
-                !part.is_empty()
-                    && part.len() <= 32
-                    && part
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
-            };
-            let ok = match user.split_once(':') {
-                Some((u, g)) => name(u) && name(g),
-                None => name(&user),
-            };
-            if !ok {
-                return Err(invalid(
-                    "user must be a user name or uid, optionally ':' and a group name or gid (e.g. '1000:1000')",
-                ));
-            }
             o.user = user;
         }
         if let Some(limit) = self.pids_limit {
@@ -96,6 +77,8 @@ impl JsDockerOptions {
         if let Some(ro) = self.read_only_root_filesystem {
             o.read_only_root_filesystem = ro;
         }
+        // Refused when the provider is made, not at its first call.
+        o.check().into_js()?;
         Ok(o)
     }
 }

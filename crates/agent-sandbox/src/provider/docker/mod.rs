@@ -79,6 +79,38 @@ impl Default for DockerProviderOptions {
 }
 
 impl DockerProviderOptions {
+    /// Refuses (`INVALID_ARGUMENT`, `UNSUPPORTED` for a TLS or ssh host) what
+    /// no daemon could use: a malformed host, a user that is not a name or
+    /// uid with an optional `:group`, a pids limit below 1.
+    pub fn check(&self) -> Result<()> {
+        if let Some(host) = self.host.as_deref().filter(|h| !h.is_empty()) {
+            crate::docker::Endpoint::parse(host)?;
+        }
+        let name = |part: &str| {
+            !part.is_empty()
+                && part.len() <= 32
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+        };
+        let user_ok = match self.user.split_once(':') {
+            Some((u, g)) => name(u) && name(g),
+            None => name(&self.user),
+        };
+        if !user_ok {
+            return Err(Error::invalid_argument(
+                "user must be a user name or uid, optionally ':' and a group name or gid (e.g. '1000:1000')",
+            ));
+        }
+        if self.pids_limit < 1 {
+            return Err(Error::invalid_argument(format!(
+                "pidsLimit must be at least 1, got {}",
+                self.pids_limit
+            )));
+        }
+        Ok(())
+    }
+
     /// The uid part of [`Self::user`] (1000 when it is a name).
     pub(crate) fn user_id(&self) -> u32 {
         self.user
@@ -112,6 +144,7 @@ impl DockerProvider {
     /// A provider on the daemon `options.host` names (or the first that
     /// answers); fails with `UNREACHABLE` naming where it looked.
     pub async fn connect(options: DockerProviderOptions) -> Result<Self> {
+        options.check()?;
         let docker = Docker::connect(options.host.as_deref()).await?;
         Ok(Self::new(docker, options))
     }
@@ -642,5 +675,37 @@ impl SandboxProvider for DockerProvider {
     async fn assert_network_isolation_support(&self) -> Result<()> {
         // `--network none` is enforced by the daemon itself.
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_that_no_daemon_could_use_are_refused() {
+        let ok = DockerProviderOptions::default();
+        assert!(ok.check().is_ok());
+        for user in ["root; rm -rf /", "1000:", ":1000", "a b", ""] {
+            let o = DockerProviderOptions {
+                user: user.into(),
+                ..DockerProviderOptions::default()
+            };
+            assert_eq!(
+                o.check().unwrap_err().code(),
+                ErrorCode::InvalidArgument,
+                "{user:?}"
+            );
+        }
+        let o = DockerProviderOptions {
+            pids_limit: 0,
+            ..DockerProviderOptions::default()
+        };
+        assert_eq!(o.check().unwrap_err().code(), ErrorCode::InvalidArgument);
+        let o = DockerProviderOptions {
+            host: Some("https://host:2376".into()),
+            ..DockerProviderOptions::default()
+        };
+        assert_eq!(o.check().unwrap_err().code(), ErrorCode::Unsupported);
     }
 }
