@@ -132,26 +132,9 @@ impl Docker {
             stdin: spec.stdin || input.is_some(),
             ..spec.clone()
         };
-        let mut session = self.exec(container, &spec).await?;
-        let (stdout, stderr) = (session.stdout(), session.stderr());
-        let stdin = session.stdin();
-        let write = async {
-            if let (Some(mut w), Some(bytes)) = (stdin, input) {
-                // A write error shows up as the command's failure.
-                let _ = w.write_all(bytes).await;
-                let _ = w.shutdown().await;
-            }
-        };
+        let session = self.exec(container, &spec).await?;
         let operation = format!("exec {}", session.command());
-        let read = crate::exec::read_outputs(stdout, stderr, limit, &operation);
-        let (_, read) = tokio::join!(write, read);
-        let (stdout, stderr) = read?;
-        let exit_code = session.wait().await?;
-        Ok(ExecOutput {
-            exit_code,
-            stdout,
-            stderr,
-        })
+        crate::exec::collect(session, input, limit, &operation).await
     }
 
     /// `POST path` with `body`, on a connection the daemon takes over

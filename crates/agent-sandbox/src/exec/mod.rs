@@ -100,6 +100,35 @@ async fn read_capped<R: tokio::io::AsyncRead + Unpin>(
     }
 }
 
+/// Runs an open session to its end: `input` (then end of input) to its
+/// stdin while both outputs are read, at most `limit` bytes of them kept
+/// (more is [`Error::OutputTooLarge`]); then the exit status.
+pub async fn collect(
+    mut session: ExecSession,
+    input: Option<&[u8]>,
+    limit: u64,
+    operation: &str,
+) -> Result<ExecOutput> {
+    use tokio::io::AsyncWriteExt;
+    let (stdout, stderr) = (session.stdout(), session.stderr());
+    let stdin = session.stdin();
+    let write = async {
+        if let (Some(mut w), Some(bytes)) = (stdin, input) {
+            // A write error shows up as the command's failure.
+            let _ = w.write_all(bytes).await;
+            let _ = w.shutdown().await;
+        }
+    };
+    let (_, read) = tokio::join!(write, read_outputs(stdout, stderr, limit, operation));
+    let (stdout, stderr) = read?;
+    let exit_code = session.wait().await?;
+    Ok(ExecOutput {
+        exit_code,
+        stdout,
+        stderr,
+    })
+}
+
 /// A caller's `timeoutMs`: absent or 0 is no deadline (the contract keeps
 /// exec without a default deadline; a dead connection is still noticed, see
 /// [`LIVENESS_TIMEOUT`]); otherwise a finite positive number of
@@ -288,16 +317,8 @@ impl Client {
     ) -> Result<ExecOutput> {
         let command = req.command.join(" ");
         let run = async {
-            let mut session = self.exec(req).await?;
-            let (stdout, stderr) = (session.stdout(), session.stderr());
-            let operation = format!("exec {command}");
-            let (stdout, stderr) = read_outputs(stdout, stderr, limit, &operation).await?;
-            let exit_code = session.wait().await?;
-            Ok(ExecOutput {
-                exit_code,
-                stdout,
-                stderr,
-            })
+            let session = self.exec(req).await?;
+            collect(session, None, limit, &format!("exec {command}")).await
         };
         match timeout {
             Some(t) => tokio::time::timeout(t, run)

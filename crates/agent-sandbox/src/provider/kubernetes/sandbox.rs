@@ -5,7 +5,6 @@ use std::time::{Duration, Instant, SystemTime};
 
 use async_trait::async_trait;
 use serde_json::{Value, json};
-use tokio::io::AsyncWriteExt;
 
 use super::Shared;
 use crate::client::{Client, ListOptions, Propagation};
@@ -167,36 +166,13 @@ impl KubernetesSandbox {
     /// Runs `argv` with `stdin` as its input; collects both outputs.
     async fn run_with_input(&self, argv: Vec<String>, input: Option<&[u8]>) -> Result<ExecOutput> {
         let pod = self.pod().await?;
-        let mut session = self
+        let session = self
             .client
             .exec(&self.request(pod, argv, input.is_some(), false))
             .await?;
-        let mut stdout = session.stdout();
-        let mut stderr = session.stderr();
-        let stdin = session.stdin();
-        let write = async {
-            if let (Some(mut w), Some(bytes)) = (stdin, input) {
-                // A write error shows up as the command's failure below.
-                let _ = w.write_all(bytes).await;
-                let _ = w.shutdown().await;
-            }
-        };
         // Bounded: a file (or whatever the sandbox prints) larger than the
         // limit ends the session instead of filling this process's memory.
-        let read = crate::exec::read_outputs(
-            stdout.take(),
-            stderr.take(),
-            crate::exec::DEFAULT_MAX_OUTPUT_BYTES,
-            "tar",
-        );
-        let (_, read) = tokio::join!(write, read);
-        let (stdout, stderr) = read?;
-        let exit_code = session.wait().await?;
-        Ok(ExecOutput {
-            exit_code,
-            stdout,
-            stderr,
-        })
+        crate::exec::collect(session, input, crate::exec::DEFAULT_MAX_OUTPUT_BYTES, "tar").await
     }
 
     fn extend_shutdown(&self, now: Instant) {
