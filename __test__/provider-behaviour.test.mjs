@@ -290,6 +290,8 @@ describe('createSandboxProvider({ kind: auto }) picks the backend that answers',
       assert.ok(e instanceof sdk.AgentSandboxError);
       assert.deepEqual([e.code, e.statusCode], ['NO_SANDBOX_BACKEND', 503]);
       assert.match(e.message, /Kubernetes: .*Docker: .*nonexistent\/agent-sandbox-sdk\/docker\.sock/);
+      // Why there was no cluster: the kubeconfig's own error (its path, never its content).
+      assert.match(e.message, /Kubernetes: no usable kubeconfig \(.*nonexistent-agent-sandbox-kubeconfig/);
       return true;
     });
   });

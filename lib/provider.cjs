@@ -99,13 +99,13 @@ const DockerSandboxProvider = constructedBy(
   (provider, { listeners }) => listenersOf.set(provider, listeners),
 );
 
-/** A client from the options, or undefined when none can be made (no kubeconfig). */
+/** A client from the options, or why none can be made (a KubeConfigError's message, which never quotes the file). */
 const clientFrom = (options) => {
-  if (options?.client) return options.client;
+  if (options?.client) return { client: options.client };
   try {
-    return new AgentSandboxClient({ namespace: options?.namespace, kubeconfigPath: options?.kubeConfigPath, context: options?.kubeContext, skipTLSVerify: options?.skipTLSVerify ?? false });
-  } catch {
-    return undefined;
+    return { client: new AgentSandboxClient({ namespace: options?.namespace, kubeconfigPath: options?.kubeConfigPath, context: options?.kubeContext, skipTLSVerify: options?.skipTLSVerify ?? false }) };
+  } catch (err) {
+    return { problem: err instanceof AgentSandboxError ? err.message : 'the kubeconfig could not be loaded' };
   }
 };
 
@@ -115,8 +115,8 @@ const clientFrom = (options) => {
  * daemon that answers, else rejects with NO_SANDBOX_BACKEND (the core decides).
  */
 async function createSandboxProvider(options = {}) {
-  const client = options?.kind === 'docker' ? undefined : clientFrom(options);
-  const kind = await native.chooseSandboxBackend(options?.kind, handleOf(client), options?.namespace, options?.dockerHost).catch((err) => {
+  const { client, problem } = options?.kind === 'docker' ? {} : clientFrom(options);
+  const kind = await native.chooseSandboxBackend(options?.kind, handleOf(client), options?.namespace, options?.dockerHost, problem).catch((err) => {
     throw fromNative(err);
   });
   return kind === 'docker' ? new DockerSandboxProvider(options) : new AgentSandboxProvider({ ...options, client });

@@ -697,7 +697,8 @@ pub fn sandbox_status(sandbox: String) -> napi::Result<String> {
 /// The backend `createSandboxProvider({ kind })` uses: `kind` when it names
 /// one, else (`auto`) the core's choice: the kubeconfig's cluster when it
 /// answers with the Agent Sandbox CRDs and the namespace, else a Docker daemon that
-/// answers, else NO_SANDBOX_BACKEND saying what was tried.
+/// answers, else NO_SANDBOX_BACKEND saying what was tried (`kubeconfigProblem`:
+/// why the JS layer could make no client).
 #[napi(ts_return_type = "Promise<'kubernetes' | 'docker'>")]
 pub fn choose_sandbox_backend<'env>(
     env: &'env Env,
@@ -705,6 +706,7 @@ pub fn choose_sandbox_backend<'env>(
     client: Option<&NativeClient>,
     namespace: Option<String>,
     docker_host: Option<String>,
+    kubeconfig_problem: Option<String>,
 ) -> napi::Result<PromiseRaw<'env, &'static str>> {
     use agent_sandbox::provider::select;
     let connection = client.map(NativeClient::connection);
@@ -716,7 +718,9 @@ pub fn choose_sandbox_backend<'env>(
             Some(c) => c.client().await,
             None => Err(agent_sandbox::Error::kubeconfig(
                 None,
-                "no kubeconfig could be loaded (set KUBECONFIG or kubeConfigPath)",
+                kubeconfig_problem.unwrap_or_else(|| {
+                    "no kubeconfig could be loaded (set KUBECONFIG or kubeConfigPath)".into()
+                }),
             )),
         };
         let namespace = namespace.unwrap_or_else(|| KubernetesProviderOptions::default().namespace);
