@@ -11,6 +11,7 @@
 //! - [`kubernetes`]: the Agent Sandbox controller implementation;
 //! - [`docker`]: containers on a Docker daemon.
 
+mod activity;
 mod cache;
 pub mod command;
 pub mod docker;

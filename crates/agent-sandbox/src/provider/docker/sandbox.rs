@@ -1,6 +1,6 @@
 //! One sandbox container as a [`Sandbox`] handle.
 
-use std::sync::{Mutex, Weak};
+use std::sync::Weak;
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
@@ -12,6 +12,7 @@ use super::container::status_of;
 use crate::docker::{Docker, ExecSpec, api_error};
 use crate::error::{Error, Result};
 use crate::exec::{DEFAULT_MAX_OUTPUT_BYTES, ExecOutput, ExecSession};
+use crate::provider::activity::Activity;
 use crate::provider::command::{agent_argv, signal_argv, split_file_path, with_pid_file};
 use crate::provider::metrics::{MetricsSource, SandboxMetrics};
 use crate::provider::{
@@ -31,8 +32,7 @@ pub struct DockerSandbox {
     name: String,
     docker: Docker,
     idle_timeout: Option<Duration>,
-    status: Mutex<SandboxStatus>,
-    last_activity: Mutex<SystemTime>,
+    activity: Activity,
     started: SystemTime,
     /// The daemon refuses archive uploads to a read-only root filesystem
     /// (even into its tmpfs mounts): files then go through `tar` run as the
@@ -66,8 +66,7 @@ impl DockerSandbox {
             docker,
             idle_timeout: (r.idle_timeout_minutes > 0)
                 .then(|| Duration::from_secs(r.idle_timeout_minutes * 60)),
-            status: Mutex::new(r.status),
-            last_activity: Mutex::new(SystemTime::now()),
+            activity: Activity::new(r.status),
             started: r.started,
             read_only_root,
             owner,
@@ -80,15 +79,10 @@ impl DockerSandbox {
     }
 
     fn set_status(&self, next: SandboxStatus) {
-        let previous = std::mem::replace(&mut *lock(&self.status), next);
-        if next == SandboxStatus::Idle
-            && previous != SandboxStatus::Idle
+        if let Some(idle) = self.activity.set(&self.id, next)
             && let Some(owner) = self.owner.upgrade()
         {
-            owner.events.emit(ProviderEvent::Idle {
-                sandbox_id: self.id.clone(),
-                idle_since: SystemTime::now(),
-            });
+            owner.events.emit(idle);
         }
     }
 
@@ -169,15 +163,15 @@ impl Sandbox for DockerSandbox {
     }
 
     fn status(&self) -> SandboxStatus {
-        *lock(&self.status)
+        self.activity.status()
     }
 
     fn touch(&self) {
-        *lock(&self.last_activity) = SystemTime::now();
+        self.activity.touch();
     }
 
     fn last_activity(&self) -> SystemTime {
-        *lock(&self.last_activity)
+        self.activity.last()
     }
 
     async fn exec(&self, cmd: &str, args: &[String]) -> Result<ExecOutput> {
@@ -319,7 +313,7 @@ impl Sandbox for DockerSandbox {
     }
 
     async fn stop(&self, reason: &str) -> Result<()> {
-        *lock(&self.status) = SandboxStatus::Stopping;
+        self.set_status(SandboxStatus::Stopping);
         let owner = self.owner.upgrade();
         if let Some(owner) = &owner {
             owner.events.emit(ProviderEvent::Stopping {
@@ -340,7 +334,7 @@ impl Sandbox for DockerSandbox {
             .map_err(|e| api_error("remove", e))
         {
             Err(e) if !e.is_not_found() => {
-                *lock(&self.status) = SandboxStatus::Error;
+                self.set_status(SandboxStatus::Error);
                 let message = message_of(&e);
                 return Err(errors::sandbox_deletion_failed(
                     &self.name,
@@ -350,7 +344,7 @@ impl Sandbox for DockerSandbox {
             }
             _ => {}
         }
-        *lock(&self.status) = SandboxStatus::Stopped;
+        self.set_status(SandboxStatus::Stopped);
         if let Some(owner) = owner {
             owner.events.emit(ProviderEvent::Stopped {
                 sandbox_id: self.id.clone(),
@@ -466,8 +460,4 @@ impl Sandbox for DockerSandbox {
             source: MetricsSource::MetricsApi,
         }
     }
-}
-
-pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }

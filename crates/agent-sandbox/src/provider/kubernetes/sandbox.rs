@@ -10,6 +10,7 @@ use super::Shared;
 use crate::client::{Client, ListOptions, Propagation};
 use crate::error::{Error, Result};
 use crate::exec::{ExecOutput, ExecRequest, ExecSession, resolve_pod_name};
+use crate::provider::activity::Activity;
 use crate::provider::command::{agent_argv, split_file_path};
 use crate::provider::errors::{tar_failed, transfer_failed};
 use crate::provider::metrics::{self, SandboxMetrics};
@@ -44,8 +45,7 @@ pub struct KubernetesSandbox {
     claim_name: Option<String>,
     /// When set, `touch()` also extends `spec.shutdownTime`.
     idle_timeout_minutes: Option<u64>,
-    status: Mutex<SandboxStatus>,
-    last_activity: Mutex<SystemTime>,
+    activity: Activity,
     last_shutdown_extension: Mutex<Option<Instant>>,
     /// The provider that made or adopted it (events, its caches).
     owner: Weak<Shared>,
@@ -77,8 +77,7 @@ impl KubernetesSandbox {
             client,
             claim_name: r.claim_name,
             idle_timeout_minutes: r.idle_timeout_minutes.filter(|m| *m > 0),
-            status: Mutex::new(SandboxStatus::Creating),
-            last_activity: Mutex::new(SystemTime::now()),
+            activity: Activity::new(SandboxStatus::Creating),
             last_shutdown_extension: Mutex::new(None),
             owner,
         }
@@ -97,15 +96,10 @@ impl KubernetesSandbox {
     }
 
     fn set_status(&self, next: SandboxStatus) {
-        let previous = std::mem::replace(&mut *lock(&self.status), next);
-        if next == SandboxStatus::Idle
-            && previous != SandboxStatus::Idle
+        if let Some(idle) = self.activity.set(&self.id, next)
             && let Some(owner) = self.owner.upgrade()
         {
-            owner.events.emit(ProviderEvent::Idle {
-                sandbox_id: self.id.clone(),
-                idle_since: SystemTime::now(),
-            });
+            owner.events.emit(idle);
         }
     }
 
@@ -243,16 +237,16 @@ impl Sandbox for KubernetesSandbox {
     }
 
     fn status(&self) -> SandboxStatus {
-        *lock(&self.status)
+        self.activity.status()
     }
 
     fn touch(&self) {
-        *lock(&self.last_activity) = SystemTime::now();
+        self.activity.touch();
         self.extend_shutdown(Instant::now());
     }
 
     fn last_activity(&self) -> SystemTime {
-        *lock(&self.last_activity)
+        self.activity.last()
     }
 
     async fn exec(&self, cmd: &str, args: &[String]) -> Result<ExecOutput> {
@@ -356,7 +350,7 @@ impl Sandbox for KubernetesSandbox {
     }
 
     async fn stop(&self, reason: &str) -> Result<()> {
-        *lock(&self.status) = SandboxStatus::Stopping;
+        self.set_status(SandboxStatus::Stopping);
         let owner = self.owner.upgrade();
         if let Some(owner) = &owner {
             owner.events.emit(ProviderEvent::Stopping {
@@ -374,7 +368,7 @@ impl Sandbox for KubernetesSandbox {
                 .await
         };
         if let Err(e) = deleted.await {
-            *lock(&self.status) = SandboxStatus::Error;
+            self.set_status(SandboxStatus::Error);
             let message = message_of(&e);
             return Err(errors::sandbox_deletion_failed(
                 &self.sandbox_name,
@@ -382,7 +376,7 @@ impl Sandbox for KubernetesSandbox {
                 Some(e),
             ));
         }
-        *lock(&self.status) = SandboxStatus::Stopped;
+        self.set_status(SandboxStatus::Stopped);
         if let Some(owner) = owner {
             owner.events.emit(ProviderEvent::Stopped {
                 sandbox_id: self.id.clone(),
