@@ -1,6 +1,8 @@
-// Command node-exec-server answers the kubelet's exec endpoint for the test
-// environment's kwok node: the API server's pods/exec lands here and the
-// command runs on this host.
+// Command node-exec-server answers the kubelet's streaming endpoints for the
+// test environment's kwok node: the API server's pods/exec lands here and the
+// command runs on this host; pods/portforward reaches this host's loopback
+// port (portforward.go); pods/log reads what the pod's commands printed to
+// its container's stdout FIFO (logs.go).
 //
 // kwok's own local exec cannot be used for this SDK's tests: it wraps the
 // command's exit error before handing it to the streaming library (which
@@ -37,6 +39,7 @@ import (
 type executor struct {
 	workDir string
 	pods    *podChecker
+	logs    *containerLogs
 }
 
 // podChecker asks the API server whether a pod still exists, so that a
@@ -170,10 +173,14 @@ func (x *executor) ExecInContainer(ctx context.Context, name, uid, container str
 			return err
 		}
 	}
+	stdout, err := x.logs.ensure(home, container)
+	if err != nil {
+		return err
+	}
 	c := exec.Command(cmd[0], cmd[1:]...)
 	c.Dir = home
 	c.Env = append(os.Environ(), "HOME="+home, "TMUX_TMPDIR="+tmux, "SDK_TESTENV=1", "SDK_TESTENV_POD="+pod,
-		"SDK_TESTENV_NAMESPACE="+ns, "SDK_TESTENV_CONTAINER="+container)
+		"SDK_TESTENV_NAMESPACE="+ns, "SDK_TESTENV_CONTAINER="+container, "SDK_TESTENV_STDOUT="+stdout)
 	// Like a container runtime, a closed connection does not stop the process.
 	// Output is copied by drain (below), which never drops what the command
 	// wrote, however slowly the client reads.
@@ -188,7 +195,6 @@ func (x *executor) ExecInContainer(ctx context.Context, name, uid, container str
 		case <-done:
 		}
 	}()
-	var err error
 	if tty {
 		err = runWithTTY(c, in, out, resize, started)
 	} else {
@@ -383,9 +389,11 @@ func main() {
 	if err != nil {
 		log.Fatalf("pod checker: %v", err)
 	}
-	x := &executor{workDir: *workDir, pods: pods}
+	x := &executor{workDir: *workDir, pods: pods, logs: newContainerLogs()}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/exec/", x.serveExec)
+	mux.HandleFunc("/portForward/", x.servePortForward)
+	mux.HandleFunc("/containerLogs/", x.serveContainerLogs)
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) })
 	srv := &http.Server{
 		Addr:              *addr,
