@@ -44,6 +44,8 @@ pub enum ErrorCode {
     /// `createSandboxProvider({ kind: 'auto' })` found neither a cluster
     /// with the controller nor a Docker daemon.
     NoSandboxBackend,
+    /// A forwarded connection could not reach the sandbox's port.
+    PortForwardFailed,
 }
 
 impl ErrorCode {
@@ -77,6 +79,7 @@ impl ErrorCode {
             ErrorCode::TmuxCreationFailed => "K8S_TMUX_CREATION_FAILED",
             ErrorCode::DockerApi => "DOCKER_API_ERROR",
             ErrorCode::NoSandboxBackend => "NO_SANDBOX_BACKEND",
+            ErrorCode::PortForwardFailed => "PORT_FORWARD_FAILED",
         }
     }
 
@@ -87,6 +90,7 @@ impl ErrorCode {
             ErrorCode::ImageNotFound => 404,
             ErrorCode::InvalidArgument => 400,
             ErrorCode::NoSandboxBackend => 503,
+            ErrorCode::PortForwardFailed => 502,
             _ => 500,
         }
     }

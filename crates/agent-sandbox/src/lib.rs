@@ -8,6 +8,8 @@
 //! - [`conversion`]: the field mapping between API versions;
 //! - [`exec`]: commands in a Sandbox over the streaming protocol;
 //! - [`watch`]: resumable watches with relist on 410;
+//! - [`logs`]: container logs as lines;
+//! - [`port_forward`]: a sandbox's port on a local listener;
 //! - [`tar`]: single-file archives for moving files over exec;
 //! - [`schema`]: structural validation with the original SDK's rules;
 //! - [`lifecycle`]: waiting for readiness with a watch;
@@ -24,7 +26,9 @@ pub mod error;
 pub mod exec;
 pub mod health;
 pub mod lifecycle;
+pub mod logs;
 pub mod pod_security;
+pub mod port_forward;
 pub mod provider;
 pub mod proxy;
 pub mod resources;

@@ -34,6 +34,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::exec::{ExecOutput, ExecSession};
+use crate::logs::{LogLines, LogOptions};
+use crate::port_forward::{PortForward, PortForwardOptions};
 
 pub use docker::{DockerProvider, DockerProviderOptions, DockerSandbox};
 pub(crate) use errors::command_failed;
@@ -205,6 +207,17 @@ pub trait Sandbox: Send + Sync + 'static {
     /// Reads the backend's status; never fails (a gone sandbox is `stopped`).
     async fn refresh_status(&self) -> SandboxStatus;
     async fn metrics(&self) -> SandboxMetrics;
+    /// Reaches `remote_port` inside the sandbox through a listener on
+    /// 127.0.0.1 (see [`crate::port_forward`]). Fails now when the sandbox
+    /// is gone or cannot be reached at all; a connection that cannot reach
+    /// the port is reported by the forward.
+    async fn forward_port(
+        &self,
+        remote_port: u16,
+        options: PortForwardOptions,
+    ) -> Result<PortForward>;
+    /// The sandbox's log (what its main process prints) as lines.
+    async fn logs(&self, options: &LogOptions) -> Result<LogLines>;
 
     async fn create_tmux_session(&self, name: &str, task_id: Option<&str>) -> Result<TmuxSession> {
         tmux::create(self, name, task_id).await

@@ -1,6 +1,7 @@
 //! One sandbox container as a [`Sandbox`] handle.
 
-use std::sync::Weak;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Weak};
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
@@ -12,6 +13,8 @@ use super::container::status_of;
 use crate::docker::{Docker, ExecSpec, api_error};
 use crate::error::{Error, Result};
 use crate::exec::{DEFAULT_MAX_OUTPUT_BYTES, ExecOutput, ExecSession};
+use crate::logs::{LogLines, LogOptions};
+use crate::port_forward::{self, PortForward, PortForwardOptions, Relay};
 use crate::provider::activity::Activity;
 use crate::provider::command::{agent_argv, signal_argv, split_file_path, with_pid_file};
 use crate::provider::metrics::{MetricsSource, SandboxMetrics};
@@ -71,6 +74,49 @@ impl DockerSandbox {
             read_only_root,
             owner,
         }
+    }
+
+    /// The container's address on its network, which this host reaches
+    /// when the daemon runs here.
+    async fn address(&self) -> Result<IpAddr> {
+        let unsupported = |why: String| {
+            Error::provider(
+                crate::ErrorCode::PortForwardFailed,
+                why,
+                serde_json::json!({ "sandbox": self.name }),
+                None,
+            )
+        };
+        if let crate::docker::Endpoint::Tcp(host) = self.docker.endpoint() {
+            let name = host.rsplit_once(':').map_or(host.as_str(), |(h, _)| h);
+            let name = name.trim_start_matches('[').trim_end_matches(']');
+            let local =
+                name == "localhost" || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
+            if !local {
+                return Err(unsupported(format!(
+                    "forwardPort reaches a container at its address on the daemon's network, which only the daemon's host can; this daemon is at tcp://{host}"
+                )));
+            }
+        }
+        let info = self
+            .docker
+            .api()
+            .inspect_container(&self.name, None)
+            .await
+            .map_err(|e| api_error("inspect", e))?;
+        let address = info
+            .network_settings
+            .and_then(|n| n.networks)
+            .into_iter()
+            .flat_map(|networks| networks.into_values())
+            .filter_map(|n| n.ip_address)
+            .find_map(|ip| ip.parse::<IpAddr>().ok());
+        address.ok_or_else(|| {
+            unsupported(format!(
+                "sandbox {} has no network address (network mode 'none', or it is not running): nothing outside it can reach its ports",
+                self.name
+            ))
+        })
     }
 
     /// The container's name.
@@ -383,6 +429,67 @@ impl Sandbox for DockerSandbox {
         next
     }
 
+    async fn forward_port(
+        &self,
+        remote_port: u16,
+        options: PortForwardOptions,
+    ) -> Result<PortForward> {
+        port_forward::check_port("the remote port", remote_port)?;
+        let address = self.address().await?;
+        self.touch();
+        let relay = ContainerPortRelay {
+            sandbox: self.name.clone(),
+            target: SocketAddr::new(address, remote_port),
+        };
+        PortForward::start(remote_port, options, Arc::new(relay)).await
+    }
+
+    async fn logs(&self, options: &LogOptions) -> Result<LogLines> {
+        options.check()?;
+        if options
+            .container
+            .as_deref()
+            .is_some_and(|c| c != crate::provider::defaults::CONTAINER)
+        {
+            return Err(Error::invalid_argument(format!(
+                "a Docker sandbox has one container, '{}'",
+                crate::provider::defaults::CONTAINER
+            )));
+        }
+        // A gone container fails the call, not the first line.
+        self.docker
+            .api()
+            .inspect_container(&self.name, None)
+            .await
+            .map_err(|e| api_error("inspect", e))?;
+        let since = options.since_seconds.map_or(0, |s| {
+            let now = SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            i32::try_from(now.saturating_sub(s)).unwrap_or(0)
+        });
+        let query = bollard::query_parameters::LogsOptions {
+            follow: options.follow,
+            stdout: true,
+            stderr: true,
+            since,
+            until: 0,
+            timestamps: options.timestamps,
+            tail: options
+                .tail_lines
+                .map_or_else(|| "all".to_string(), |n| n.to_string()),
+        };
+        let chunks = self
+            .docker
+            .api()
+            .logs(&self.name, Some(query))
+            .map(|item| match item {
+                Ok(output) => Ok(output.into_bytes()),
+                Err(e) => Err(api_error("logs", e)),
+            });
+        Ok(LogLines::new(chunks))
+    }
+
     async fn metrics(&self) -> SandboxMetrics {
         let uptime = SystemTime::now()
             .duration_since(self.started)
@@ -459,5 +566,31 @@ impl Sandbox for DockerSandbox {
             uptime,
             source: MetricsSource::MetricsApi,
         }
+    }
+}
+
+/// Relays a connection to the container's address.
+struct ContainerPortRelay {
+    sandbox: String,
+    target: SocketAddr,
+}
+
+/// How long connecting to the container may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[async_trait]
+impl Relay for ContainerPortRelay {
+    async fn relay(&self, mut local: tokio::net::TcpStream) -> Result<()> {
+        let port = self.target.port();
+        let failed = |why: String| port_forward::failed(&self.sandbox, port, &why);
+        let mut remote =
+            tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::TcpStream::connect(self.target))
+                .await
+                .map_err(|_| failed(format!("no answer within {} s", CONNECT_TIMEOUT.as_secs())))?
+                .map_err(|e| failed(e.to_string()))?;
+        let _ = remote.set_nodelay(true);
+        // Half-closes pass through; a reset midway is the peers' business.
+        let _ = tokio::io::copy_bidirectional(&mut local, &mut remote).await;
+        Ok(())
     }
 }

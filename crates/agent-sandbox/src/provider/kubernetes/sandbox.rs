@@ -1,6 +1,6 @@
 //! One Agent Sandbox `Sandbox` as a [`Sandbox`] handle.
 
-use std::sync::{Mutex, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant, SystemTime};
 
 use async_trait::async_trait;
@@ -10,6 +10,8 @@ use super::Shared;
 use crate::client::{Client, ListOptions, Propagation};
 use crate::error::{Error, Result};
 use crate::exec::{ExecOutput, ExecRequest, ExecSession, resolve_pod_name};
+use crate::logs::{LogLines, LogOptions};
+use crate::port_forward::{self, PortForward, PortForwardOptions, Relay};
 use crate::provider::activity::Activity;
 use crate::provider::command::{agent_argv, split_file_path};
 use crate::provider::errors::{tar_failed, transfer_failed};
@@ -213,12 +215,57 @@ impl KubernetesSandbox {
     }
 
     /// The Sandbox's pod object, if it can be read.
+    /// The pod's name, once it is known to exist.
+    async fn existing_pod(&self) -> Result<String> {
+        let pod = self.pod().await?;
+        self.client
+            .get(&ResourceRef::new("", "v1", "pods"), &self.namespace, &pod)
+            .await
+            .map_err(|e| match e.is_not_found() {
+                true => Error::provider(
+                    crate::ErrorCode::NotFound,
+                    format!(
+                        "sandbox {} has no pod (it was stopped, or is not ready yet)",
+                        self.sandbox_name
+                    ),
+                    json!({ "sandbox": self.sandbox_name, "pod": pod }),
+                    Some(e),
+                ),
+                false => e,
+            })?;
+        Ok(pod)
+    }
+
     async fn pod_object(&self) -> Option<Value> {
         let pod = self.pod().await.ok()?;
         self.client
             .get(&ResourceRef::new("", "v1", "pods"), &self.namespace, &pod)
             .await
             .ok()
+    }
+}
+
+/// Relays a connection through the pod's `portforward` subresource.
+struct PodPortRelay {
+    client: Client,
+    namespace: String,
+    sandbox_name: String,
+    pod: String,
+    port: u16,
+}
+
+#[async_trait]
+impl Relay for PodPortRelay {
+    async fn relay(&self, local: tokio::net::TcpStream) -> Result<()> {
+        let failed = |why: &str| port_forward::failed(&self.sandbox_name, self.port, why);
+        let connection = self
+            .client
+            .open_port_forward(&self.namespace, &self.pod, self.port)
+            .await
+            .map_err(|e| failed(&message_of(&e)))?;
+        port_forward::websocket::relay(connection, local, self.port)
+            .await
+            .map_err(|why| failed(&why))
     }
 }
 
@@ -402,6 +449,33 @@ impl Sandbox for KubernetesSandbox {
         };
         self.set_status(next);
         next
+    }
+
+    async fn forward_port(
+        &self,
+        remote_port: u16,
+        options: PortForwardOptions,
+    ) -> Result<PortForward> {
+        port_forward::check_port("the remote port", remote_port)?;
+        let pod = self.existing_pod().await?;
+        self.touch();
+        let relay = PodPortRelay {
+            client: self.client.clone(),
+            namespace: self.namespace.clone(),
+            sandbox_name: self.sandbox_name.clone(),
+            pod,
+            port: remote_port,
+        };
+        PortForward::start(remote_port, options, Arc::new(relay)).await
+    }
+
+    async fn logs(&self, options: &LogOptions) -> Result<LogLines> {
+        options.check()?;
+        let pod = self.existing_pod().await?;
+        let container = options.container.as_deref().unwrap_or(defaults::CONTAINER);
+        self.client
+            .pod_logs(&self.namespace, &pod, container, options)
+            .await
     }
 
     async fn metrics(&self) -> SandboxMetrics {
