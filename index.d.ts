@@ -11,6 +11,7 @@ import type {
   V1PodSpec,
 } from '@kubernetes/client-node';
 import type { Readable } from 'node:stream';
+import type { EventEmitter } from 'node:events';
 
 // ---------------------------------------------------------------- resources
 
@@ -738,6 +739,67 @@ export declare class AgentSandboxInstance {
   getLastActivity(): Date;
   refreshStatus(): Promise<SandboxRuntimeStatus>;
   getMetrics(): Promise<SandboxMetrics>;
+  /**
+   * Listens on 127.0.0.1 (`localPort`, or a free port) and relays each
+   * connection to `remotePort` inside the sandbox: the pod's `portforward`
+   * subresource on Kubernetes, the container's address on Docker (a server
+   * there must listen on 0.0.0.0). `signal` closes the forward. Rejects
+   * INVALID_ARGUMENT for a port outside 1-65535, NOT_FOUND when the sandbox
+   * has no pod, PORT_FORWARD_FAILED when no listener can be made or the
+   * sandbox has no address.
+   */
+  forwardPort(remotePort: number, options?: PortForwardOptions): Promise<PortForward>;
+  /**
+   * The sandbox's log (what its main process prints) as lines without their
+   * line ends; a line longer than 64 KiB comes in pieces. `break` or
+   * `signal` ends it and closes its connection.
+   */
+  logs(options?: SandboxLogOptions): AsyncIterableIterator<string>;
+  /** The same lines as a Node Readable of text, each ending in '\n'. */
+  logStream(options?: SandboxLogOptions): Readable;
+}
+
+export interface PortForwardOptions {
+  /** The local port on 127.0.0.1; a free one when absent. */
+  localPort?: number;
+  /** Closes the forward (or cancels its opening with CANCELLED). */
+  signal?: AbortSignal;
+}
+
+/**
+ * A sandbox's port on this host. A connection that cannot reach the port is
+ * closed and reported as a 'connectionError' event (PORT_FORWARD_FAILED, HTTP
+ * status 502); the forward goes on listening. While open it keeps the process
+ * running, like a server: close() it.
+ */
+export declare class PortForward extends EventEmitter {
+  /** Always 127.0.0.1. */
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly remotePort: number;
+  /** `http://127.0.0.1:<localPort>` */
+  readonly url: string;
+  /** Settles once the forward is closed. */
+  readonly closed: Promise<void>;
+  /** Stops listening and ends every forwarded connection. */
+  close(): Promise<void>;
+  on(event: 'connectionError', listener: (error: AgentSandboxError) => void): this;
+  once(event: 'connectionError', listener: (error: AgentSandboxError) => void): this;
+  off(event: 'connectionError', listener: (error: AgentSandboxError) => void): this;
+}
+
+export interface SandboxLogOptions {
+  /** Keep reading: lines printed later arrive as they are printed. */
+  follow?: boolean;
+  /** Only lines of the last this many seconds (a whole number, at least 1). */
+  sinceSeconds?: number;
+  /** Only the last this many lines (then, with `follow`, new ones). */
+  tailLines?: number;
+  /** Prefix each line with its RFC 3339 time and a space. */
+  timestamps?: boolean;
+  /** The container (default 'sandbox'). */
+  container?: string;
+  signal?: AbortSignal;
 }
 
 export interface SandboxConfig {

@@ -66,6 +66,7 @@ export const {
   SANDBOX_DEFAULTS,
   getDefaultSandboxNetworkMode,
   AgentSandboxInstance,
+  PortForward,
   K8sError,
   K8sErrors,
   mapConditionsToStatus,

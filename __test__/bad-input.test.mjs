@@ -12,6 +12,7 @@ const kc = unreachableKubeConfig();
 const crud = new sdk.CustomResourceCrud(kc, { group: 'agents.x-k8s.io', version: 'v1alpha1', plural: 'sandboxes' });
 const client = new sdk.AgentSandboxClient({ kubeConfig: kc, namespace: 'ns' });
 const provider = sdk.createAgentSandboxProvider({ client, namespace: 'ns' });
+const instance = new sdk.AgentSandboxInstance('id', 'box', 'cs', 'ns', client);
 const cyclic = sandboxManifest('cyclic');
 cyclic.spec.self = cyclic;
 const longServiceName = sandboxManifest('s'.repeat(64));
@@ -60,6 +61,14 @@ const cases = [
   ['create with text for memoryMb', () => provider.create({ ...sandboxConfig('cs'), memoryMb: 'lots' }), sdk.AgentSandboxError, 'INVALID_ARGUMENT'],
   ['a provider with a hand-made client', () => sdk.createAgentSandboxProvider({ client: {} }), sdk.AgentSandboxError, 'INVALID_ARGUMENT'],
   ['setLogger with a string', () => sdk.setLogger('loud'), sdk.AgentSandboxError, 'INVALID_ARGUMENT'],
+  // Ports and logs of an instance: whole port numbers, whole counts, container names.
+  ...[0, -1, 65536, 80.5, Number.NaN, '80', undefined].map((port) => [
+    `forwardPort(${String(port)})`, () => instance.forwardPort(port), sdk.AgentSandboxError, 'INVALID_ARGUMENT',
+  ]),
+  ['forwardPort with localPort 70000', () => instance.forwardPort(8080, { localPort: 70000 }), sdk.AgentSandboxError, 'INVALID_ARGUMENT'],
+  ...[{ tailLines: -1 }, { tailLines: 2.5 }, { sinceSeconds: 0 }, { sinceSeconds: 'an hour' }, { container: '../x' }, { follow: 'yes' }].map((options) => [
+    `logs(${JSON.stringify(options)})`, () => instance.logs(options).next(), sdk.AgentSandboxError, 'INVALID_ARGUMENT',
+  ]),
   // The Docker provider and the backend factory (refused before any daemon is asked).
   ['a Docker host with a path', () => new sdk.DockerSandboxProvider({ dockerHost: 'tcp://host:2375/v1.41' }), sdk.AgentSandboxError, 'INVALID_ARGUMENT'],
   ['a relative unix socket', () => new sdk.DockerSandboxProvider({ dockerHost: 'unix://docker.sock' }), sdk.AgentSandboxError, 'INVALID_ARGUMENT'],

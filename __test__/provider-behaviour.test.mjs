@@ -4,6 +4,9 @@
 // on a real dockerd (docker/testenv, AGENT_SANDBOX_TEST_DOCKER_HOST).
 import { assert, describe, it, before, after, until } from './helpers/harness.mjs';
 import { createInterface } from 'node:readline';
+import { connect } from 'node:net';
+import { once } from 'node:events';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import * as sdk from '../index.js';
 import { execFileSync } from 'node:child_process';
@@ -29,6 +32,8 @@ const BACKENDS = [
       const otherNs = await freshNamespace(kc, 'behave-other');
       return {
         provider: () => sdk.createAgentSandboxProvider({ client, namespace: ns.name, readyTimeoutSeconds: 60 }),
+        // The test node runs a pod's commands on this host: its servers stay on loopback.
+        listenHost: '127.0.0.1',
         // What another process passes to createSandboxProvider for the same sandboxes.
         processOptions: { kind: 'kubernetes', kubeConfigPath: testKubeconfig('v0.5.6'), namespace: ns.name, readyTimeoutSeconds: 60 },
         otherScope: { kind: 'kubernetes', kubeConfigPath: testKubeconfig('v0.5.6'), namespace: otherNs.name },
@@ -77,6 +82,7 @@ const BACKENDS = [
       });
       return {
         provider: () => sdk.createAgentSandboxProvider({ client, namespace: ns.name, readyTimeoutSeconds: 60 }),
+        listenHost: '127.0.0.1',
         processOptions: { kind: 'kubernetes', kubeConfigPath, namespace: ns.name, readyTimeoutSeconds: 60 },
         // Another scope's process is an admin's: the service account may not look there.
         otherScope: { kind: 'kubernetes', kubeConfigPath: testKubeconfig('v0.5.6'), namespace: otherNs.name },
@@ -103,6 +109,8 @@ const BACKENDS = [
           made.push(p);
           return p;
         },
+        // Forwarded connections reach the container's address, not its loopback.
+        listenHost: '0.0.0.0',
         processOptions: { kind: 'docker', dockerHost, namespace, image, readyTimeoutSeconds: 60 },
         otherScope: { kind: 'docker', dockerHost, namespace: `${namespace}-other`, image },
         config: (codespaceId, extra) => ({ ...sandboxConfig(codespaceId, extra), image, memoryMb: 256 }),
@@ -116,6 +124,108 @@ const BACKENDS = [
     },
   },
 ];
+
+// ── ports and logs ───────────────────────────────────────────────────────
+/**
+ * An HTTP server for inside a sandbox (node is in the agent image): GET
+ * /bytes/<n>/<seed> answers n bytes of a pattern; GET /stats the number of
+ * connections seen. It prints its port once listening on argv[1].
+ */
+const HTTP_SERVER = `
+const http = require('http');
+let connections = 0;
+const pattern = (n, seed) => { const b = Buffer.alloc(n); for (let i = 0; i < n; i++) b[i] = (i * 31 + seed) % 251; return b; };
+const server = http.createServer((req, res) => {
+  const [, what, n, seed] = req.url.split('/');
+  if (what === 'stats') return res.end(JSON.stringify({ connections }));
+  res.setHeader('content-type', 'application/octet-stream');
+  res.end(pattern(Number(n), Number(seed)));
+});
+server.on('connection', () => connections++);
+server.listen(0, process.argv[1], () => console.log(server.address().port));
+`;
+const pattern = (n, seed) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 31 + seed) % 251));
+
+/** Starts HTTP_SERVER in `box`; resolves its port and a stop(). */
+async function startHttpServer(box, host) {
+  const stream = await box.execStream({ cmd: 'node', args: ['-e', HTTP_SERVER, host], killSignal: 'SIGTERM' });
+  const lines = createInterface({ input: stream.stdout })[Symbol.asyncIterator]();
+  const first = await lines.next();
+  const port = Number(first.value);
+  assert.ok(port > 0, `the server printed ${JSON.stringify(first.value)}`);
+  return { port, stop: () => stream.kill() };
+}
+
+/** GETs `paths` one after another on one keep-alive connection to 127.0.0.1:port; resolves the bodies. */
+async function getOnOneConnection(port, paths) {
+  const socket = connect(port, '127.0.0.1');
+  await once(socket, 'connect');
+  let buffered = Buffer.alloc(0);
+  let wake;
+  socket.on('data', (d) => {
+    buffered = Buffer.concat([buffered, d]);
+    wake?.();
+  });
+  const closed = once(socket, 'close');
+  const more = () => new Promise((resolve, reject) => {
+    wake = resolve;
+    closed.then(() => reject(new Error(`the connection closed with ${buffered.length} bytes unread`)));
+  });
+  const bodies = [];
+  for (const path of paths) {
+    socket.write(`GET ${path} HTTP/1.1\r\nHost: sandbox\r\nConnection: keep-alive\r\n\r\n`);
+    let end;
+    while ((end = buffered.indexOf('\r\n\r\n')) < 0) await more();
+    const head = buffered.subarray(0, end).toString('latin1');
+    assert.match(head, /^HTTP\/1\.1 200 /, head);
+    const length = Number(/content-length: (\d+)/i.exec(head)?.[1]);
+    while (buffered.length < end + 4 + length) await more();
+    bodies.push(buffered.subarray(end + 4, end + 4 + length));
+    buffered = buffered.subarray(end + 4 + length);
+  }
+  socket.end();
+  return bodies;
+}
+
+/** This process's open sockets (inode numbers), from /proc/self/fd. */
+function openSockets() {
+  const inodes = new Set();
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`));
+      if (m) inodes.add(m[1]);
+    } catch {}
+  }
+  return inodes;
+}
+
+/** openSockets() once it has stopped changing (the connections of finished execs are closed). */
+async function settledSockets() {
+  let before = openSockets();
+  for (let i = 0; i < 40; i++) {
+    await new Promise((r) => setTimeout(r, 250));
+    const now = openSockets();
+    if (now.size === before.size && [...now].every((s) => before.has(s))) return now;
+    before = now;
+  }
+  return before;
+}
+
+/** Prints `lines` to the sandbox's log: its main process's stdout (the test node's stand-in for it when there is one). */
+const printToLog = (box, ...lines) =>
+  box.exec('sh', ['-c', 'for l in "$@"; do printf "%s\\n" "$l" > "${SDK_TESTENV_STDOUT:-/proc/1/fd/1}"; done', 'sh', ...lines]);
+
+/**
+ * Asserts that the log stream's connection is closed soon after it ended:
+ * the sockets opened for it (open while reading, not before), or, when it
+ * reused a pooled connection, one of those open while reading.
+ */
+async function assertLogConnectionClosed(before, whileReading) {
+  const opened = [...whileReading].filter((inode) => !before.has(inode));
+  const candidates = opened.length > 0 ? opened : [...whileReading];
+  const closed = () => (opened.length > 0 ? candidates.every((i) => !openSockets().has(i)) : candidates.some((i) => !openSockets().has(i)));
+  await until('the log connection to close', closed, { timeoutMs: 10_000, detail: () => `opened for it: ${opened.join(', ') || 'none (pooled)'}` });
+}
 
 const recordEvents = (provider) => {
   const events = [];
@@ -249,6 +359,128 @@ for (const backend of BACKENDS) {
       const other = await sdk.createSandboxProvider(env.otherScope);
       await other.recover();
       await (await other.get('cs-orphan')).stop();
+    });
+
+    it('forwardPort: 100 requests over 10 parallel connections, byte-exact; close() stops it', async () => {
+      const provider = env.provider();
+      const box = await provider.create(env.config('cs-ports'));
+      const server = await startHttpServer(box, env.listenHost);
+      const forward = await box.forwardPort(server.port);
+      try {
+        assert.equal(forward.localAddress, '127.0.0.1');
+        assert.equal(forward.remotePort, server.port);
+        assert.equal(forward.url, `http://127.0.0.1:${forward.localPort}`);
+        const failures = [];
+        forward.on('connectionError', (e) => failures.push(e));
+        const results = await Promise.all(
+          Array.from({ length: 10 }, (_, c) => {
+            const paths = Array.from({ length: 10 }, (_, r) => `/bytes/${20_000 + c * 1000 + r * 7}/${c * 10 + r}`);
+            return getOnOneConnection(forward.localPort, paths).then((bodies) => ({ c, bodies }));
+          }),
+        );
+        for (const { c, bodies } of results) {
+          assert.equal(bodies.length, 10);
+          bodies.forEach((body, r) => assert.ok(body.equals(pattern(20_000 + c * 1000 + r * 7, c * 10 + r)), `connection ${c}, request ${r}`));
+        }
+        const [stats] = await getOnOneConnection(forward.localPort, ['/stats']);
+        assert.deepEqual(JSON.parse(stats), { connections: 11 });
+        assert.deepEqual(failures, []);
+      } finally {
+        await forward.close();
+        await server.stop();
+      }
+      // Closed: nothing listens on its port any more.
+      const refused = connect(forward.localPort, '127.0.0.1');
+      const [err] = await once(refused, 'error');
+      assert.equal(err.code, 'ECONNREFUSED');
+      await box.stop();
+    });
+
+    it('forwardPort to a port nobody listens on: a coded error on the first connection', async () => {
+      const provider = env.provider();
+      const box = await provider.create(env.config('cs-noport'));
+      const aborter = new AbortController();
+      const forward = await box.forwardPort(9, { signal: aborter.signal });
+      const reported = once(forward, 'connectionError');
+      const socket = connect(forward.localPort, '127.0.0.1');
+      socket.on('error', () => {}); // a reset is as good as a close here
+      const closed = new Promise((resolve) => socket.on('close', resolve));
+      socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      await closed; // closed, not left hanging
+      const [error] = await reported;
+      assert.ok(error instanceof sdk.AgentSandboxError, String(error));
+      assert.equal(error.code, 'PORT_FORWARD_FAILED');
+      assert.equal(error.statusCode, 502);
+      assert.match(error.message, /port 9 of sandbox .* could not be reached: .*; is a server listening on it inside the sandbox\?/);
+      // The signal closes the forward.
+      aborter.abort();
+      await forward.closed;
+      await box.stop();
+    });
+
+    it('logs: tailLines gives exactly that many; follow yields later lines and ends on break or abort, closing its connection', async () => {
+      const provider = env.provider();
+      const box = await provider.create(env.config('cs-logs'));
+      await printToLog(box, 'one', 'two with  spaces', 'three', 'four');
+      const tail = [];
+      for await (const line of box.logs({ tailLines: 3 })) tail.push(line);
+      assert.deepEqual(tail, ['two with  spaces', 'three', 'four']);
+      const all = [];
+      for await (const line of box.logs()) all.push(line);
+      assert.deepEqual(all, ['one', 'two with  spaces', 'three', 'four']);
+      const stamped = [];
+      for await (const line of box.logs({ tailLines: 1, timestamps: true })) stamped.push(line);
+      assert.match(stamped[0], /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z four$/);
+
+      // Follow from now: lines printed after the call arrive, the old ones do not.
+      let before = await settledSockets();
+      const follow = box.logs({ follow: true, tailLines: 0 })[Symbol.asyncIterator]();
+      const first = follow.next();
+      let seen = null;
+      for (let i = 0; seen === null && i < 100; i++) {
+        await printToLog(box, `later-${i}`);
+        seen = await Promise.race([first, new Promise((r) => setTimeout(() => r(null), 300))]);
+      }
+      assert.ok(seen && !seen.done && /^later-\d+$/.test(seen.value), JSON.stringify(seen));
+      const n = Number(seen.value.slice('later-'.length));
+      await printToLog(box, 'after-a', 'after-b');
+      const next = [];
+      while (next.length === 0 || next.at(-1) !== 'after-b') next.push((await follow.next()).value);
+      assert.deepEqual(next.filter((l) => l.startsWith('after-')), ['after-a', 'after-b']);
+      assert.ok(next.every((l) => l.startsWith('after-') || Number(l.slice('later-'.length)) > n), JSON.stringify(next));
+      let during = await settledSockets();
+      await follow.return(); // what `break` does
+      await assertLogConnectionClosed(before, during);
+
+      // Abort ends a pending follow quietly.
+      const aborter = new AbortController();
+      before = await settledSockets();
+      const lines = [];
+      const reading = (async () => {
+        for await (const line of box.logs({ follow: true, tailLines: 0, signal: aborter.signal })) lines.push(line);
+      })();
+      await until('a followed line', async () => {
+        await printToLog(box, 'abort-me');
+        return lines.length > 0;
+      });
+      during = await settledSockets(); // and no line is on its way
+      aborter.abort();
+      const late = new Promise((_, reject) => setTimeout(() => reject(new Error('abort did not end the iteration within 10 s')), 10_000).unref());
+      await Promise.race([reading, late]);
+      assert.equal(lines[0], 'abort-me');
+      await assertLogConnectionClosed(before, during);
+
+      // As a Node Readable.
+      const text = [];
+      for await (const chunk of box.logStream({ tailLines: 2 })) text.push(chunk);
+      assert.match(text.join(''), /abort-me\n$/);
+      await box.stop();
+      // Once its pod or container is gone, a stopped sandbox's log is a coded error, not an empty stream.
+      let last;
+      await until('logs of the stopped sandbox to be NOT_FOUND', async () => {
+        last = await box.logs().next().then((r) => r, (e) => e);
+        return last instanceof sdk.AgentSandboxError && last.code === 'NOT_FOUND';
+      }, { detail: () => String(last?.message ?? JSON.stringify(last)) });
     });
 
     it('recover() in a fresh provider adopts the live sandbox, and get() returns it', async () => {

@@ -25,5 +25,6 @@ module.exports = {
   ...pick('./errors.cjs', 'AgentSandboxError', 'NotFoundError', 'AlreadyExistsError', 'TimeoutError', 'ExecError', 'ControllerNotInstalledError', 'KubeConfigError', 'K8sError', 'K8sErrors'),
   // The 22 schema objects and SchemaValidationError
   ...require('./schemas.cjs'),
+  ...pick('./port-forward.cjs', 'PortForward'),
   ...pick('./provider.cjs', 'AgentSandboxProvider', 'AgentSandboxInstance', 'DockerSandboxProvider', 'createAgentSandboxProvider', 'createSandboxProvider', 'SANDBOX_DEFAULTS', 'getDefaultSandboxNetworkMode', 'mapConditionsToStatus'),
 };

@@ -8,6 +8,8 @@ const { AgentSandboxClient } = require('./client.cjs');
 const { AgentSandboxError, fromFailure, fromNative } = require('./errors.cjs');
 const { nativeClientFor } = require('./crud.cjs');
 const { streamSession } = require('./exec.cjs');
+const { forwardPort } = require('./port-forward.cjs');
+const { logLines, logReadable } = require('./logs.cjs');
 const { constructedBy, withAbortSignals, withErrorClasses } = require('./native-class.cjs');
 
 const SANDBOX_DEFAULTS = Object.freeze(native.sandboxDefaults());
@@ -60,10 +62,26 @@ native.AgentSandboxInstance.prototype.execStream = async function execStream(opt
   return { stdout: s.stdout, stderr: s.stderr, wait: s.wait, kill: async () => s.kill(), resize: s.resize };
 };
 
+// ── ports and logs: the core relays and reads; here the Node shapes ──
+Object.assign(native.AgentSandboxInstance.prototype, {
+  /** A listener on 127.0.0.1 whose connections reach `remotePort` inside the sandbox. */
+  forwardPort(remotePort, options) {
+    return forwardPort(this, remotePort, options);
+  },
+  /** The sandbox's log as an async iterator of lines. */
+  logs(options) {
+    return logLines(this, options);
+  },
+  /** The sandbox's log as a Node Readable of text. */
+  logStream(options) {
+    return logReadable(this, options);
+  },
+});
+
 withErrorClasses(native.AgentSandboxProvider, new Set(['on', 'off']));
-withErrorClasses(native.AgentSandboxInstance, new Set(['touch', 'getLastActivity']));
+withErrorClasses(native.AgentSandboxInstance, new Set(['touch', 'getLastActivity', 'logs', 'logStream']));
 withAbortSignals(native.AgentSandboxProvider, { create: [1, 1], healthCheck: [0, 0] });
-withAbortSignals(native.AgentSandboxInstance, { exec: [2, 2], execAsRoot: [2, 2], openExecStream: [1, 1] });
+withAbortSignals(native.AgentSandboxInstance, { exec: [2, 2], execAsRoot: [2, 2], openExecStream: [1, 1], openPortForward: [2, 2], openLogs: [1, 1] });
 
 const AgentSandboxProvider = constructedBy(
   native.AgentSandboxProvider,

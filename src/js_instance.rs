@@ -19,6 +19,8 @@ use crate::js_client::{Connection, NativeClient};
 use crate::js_error::{IntoJs, decode, invalid_argument as invalid};
 use crate::js_events::{EventSink, millis};
 use crate::js_exec::{Deadline, NativeExecSession};
+use crate::js_logs::NativeLogStream;
+use crate::js_port_forward::NativePortForward;
 
 /// What an instance holds: the sandbox, made on first use for an instance
 /// built from a client that has not connected yet.
@@ -144,6 +146,16 @@ pub struct JsAgentCommand {
     pub kill_signal: Option<String>,
     /// Positive: the deadline after which wait() rejects with TIMEOUT.
     pub timeout_ms: Option<f64>,
+}
+
+/// `logs()` options (the signal stays in JS).
+#[napi(object)]
+pub struct JsLogOptions {
+    pub follow: Option<bool>,
+    pub since_seconds: Option<f64>,
+    pub tail_lines: Option<f64>,
+    pub timestamps: Option<bool>,
+    pub container: Option<String>,
 }
 
 fn trimmed(bytes: &[u8]) -> String {
@@ -414,6 +426,65 @@ impl AgentSandboxInstance {
         };
         self.state.flush().await;
         Ok(status.as_str().to_string())
+    }
+
+    /// Listens on 127.0.0.1 (`localPort`, or a free port) and relays each
+    /// connection to `remotePort` inside the sandbox.
+    #[napi(ts_return_type = "Promise<NativePortForward>")]
+    pub fn open_port_forward<'env>(
+        &self,
+        env: &'env Env,
+        remote_port: f64,
+        local_port: Option<f64>,
+        cancel: Option<&CancelToken>,
+    ) -> napi::Result<PromiseRaw<'env, NativePortForward>> {
+        use agent_sandbox::port_forward::{PortForwardOptions, port_number};
+        let state = self.state.clone();
+        let token = token_of(cancel);
+        env.spawn_future(or_cancelled("forwardPort", token, async move {
+            let remote = port_number("remotePort", remote_port).into_js()?;
+            let local = local_port
+                .map(|p| port_number("localPort", p))
+                .transpose()
+                .into_js()?;
+            let sandbox = state.sandbox().await?;
+            let options = PortForwardOptions { local_port: local };
+            let forward = sandbox.forward_port(remote, options).await.into_js()?;
+            Ok(NativePortForward::new(forward))
+        }))
+    }
+
+    /// Opens the sandbox's log (the JS layer's `logs()` iterates it).
+    #[napi(ts_return_type = "Promise<NativeLogStream>")]
+    pub fn open_logs<'env>(
+        &self,
+        env: &'env Env,
+        options: Option<JsLogOptions>,
+        cancel: Option<&CancelToken>,
+    ) -> napi::Result<PromiseRaw<'env, NativeLogStream>> {
+        use agent_sandbox::logs::LogOptions;
+        let state = self.state.clone();
+        let token = token_of(cancel);
+        env.spawn_future(or_cancelled("logs", token, async move {
+            let o = options.unwrap_or(JsLogOptions {
+                follow: None,
+                since_seconds: None,
+                tail_lines: None,
+                timestamps: None,
+                container: None,
+            });
+            let options = LogOptions::from_numbers(
+                o.follow.unwrap_or(false),
+                o.since_seconds,
+                o.tail_lines,
+                o.timestamps.unwrap_or(false),
+                o.container,
+            )
+            .into_js()?;
+            let sandbox = state.sandbox().await?;
+            let lines = sandbox.logs(&options).await.into_js()?;
+            Ok(NativeLogStream::new(lines))
+        }))
     }
 
     /// metrics.k8s.io when served, else the container's cgroup; never throws.

@@ -20,9 +20,11 @@ mod js_k8s_errors;
 mod js_kubeconfig;
 mod js_lifecycle;
 mod js_logger;
+mod js_logs;
 #[cfg(debug_assertions)]
 mod js_panic_probe;
 mod js_pod_security;
+mod js_port_forward;
 mod js_provider;
 mod js_schema;
 mod js_task;

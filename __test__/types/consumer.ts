@@ -21,8 +21,9 @@ import type {
   SandboxStatus, SandboxTemplate, SandboxTemplateList, SandboxTemplateRef, SandboxTemplateSpec, SandboxTemplateStatus,
   SandboxWarmPool, SandboxWarmPoolList, SandboxWarmPoolSpec, SandboxWarmPoolStatus, ShutdownPolicy, WaitForReadyOptions,
   WatchCallback, WatchEvent, WatchEventType, WatchHandle, WatchOptions, SandboxConfig, SandboxInfo, RecoverResult,
-  SandboxProviderEvent, AgentSandboxProviderOptions, Scale,
+  SandboxProviderEvent, AgentSandboxProviderOptions, Scale, SandboxLogOptions, PortForwardOptions,
 } from '@agentpane/agent-sandbox-sdk';
+import { PortForward } from '@agentpane/agent-sandbox-sdk';
 import { CoreV1Api } from '@kubernetes/client-node';
 
 applyBunCompat();
@@ -134,6 +135,18 @@ export async function providerUsage(client: AgentSandboxClient): Promise<void> {
   const scale: Scale = await client.scaleWarmPool('agentpane-warm-pool', 3);
   await client.setShutdown('s', { shutdownTime: new Date(), shutdownPolicy: 'Delete' });
   const fqdn: string | null = await client.getServiceFQDN('s');
+  // A dev server in the sandbox, reached from here; its log followed.
+  const forwardOptions: PortForwardOptions = { localPort: 3000, signal: AbortSignal.timeout(60_000) };
+  const forward: PortForward = await box.forwardPort(3000, forwardOptions);
+  forward.on('connectionError', (e: AgentSandboxError) => console.warn(e.code, e.statusCode));
+  const page: string = await (await fetch(forward.url)).text();
+  await forward.close();
+  const logOptions: SandboxLogOptions = { follow: true, tailLines: 10, timestamps: true };
+  for await (const line of box.logs(logOptions)) {
+    if (line.includes('ready')) break;
+  }
+  box.logStream({ sinceSeconds: 60 }).pipe(process.stdout);
+  void page;
   await box.stop();
   const cleaned: number = await provider.cleanup({ olderThan: new Date(), status: ['stopped', 'error'] });
   void [recovered, exit, infos, again?.status, scale.spec.replicas, fqdn, cleaned];

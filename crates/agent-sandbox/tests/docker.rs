@@ -484,3 +484,103 @@ async fn hostile_arguments_values_and_directories_arrive_as_given() {
     result.unwrap();
     assert_eq!(String::from_utf8_lossy(&pwned.stdout).trim(), "");
 }
+
+/// A TCP echo server for inside a sandbox (node is in the agent image),
+/// printing its port once it listens on all of the container's addresses.
+const ECHO_SERVER: &str = "const s = require('net').createServer((c) => c.pipe(c)); \
+     s.listen(0, '0.0.0.0', () => console.log(s.address().port));";
+
+#[tokio::test]
+async fn forwarded_ports_echo_byte_exact_with_half_close_and_logs_read_back() {
+    use agent_sandbox::logs::LogOptions;
+    use agent_sandbox::port_forward::PortForwardOptions;
+    use futures::StreamExt;
+
+    let env = docker_env!();
+    let p = provider(&env, "ports").await;
+    let box_ = p.create(config(&env, "cs-ports")).await.unwrap();
+    let mut server = box_
+        .exec_stream(&AgentCommand {
+            cmd: "node".into(),
+            args: args(&["-e", ECHO_SERVER]),
+            ..AgentCommand::default()
+        })
+        .await
+        .unwrap();
+    let mut out = server.stdout().unwrap();
+    let mut printed = Vec::new();
+    while !printed.ends_with(b"\n") {
+        let mut b = [0u8; 64];
+        let n = out.read(&mut b).await.unwrap();
+        assert!(n > 0, "the server ended before printing its port");
+        printed.extend_from_slice(&b[..n]);
+    }
+    let port: u16 = String::from_utf8(printed).unwrap().trim().parse().unwrap();
+    let forward = box_
+        .forward_port(port, PortForwardOptions::default())
+        .await
+        .unwrap();
+    assert!(forward.local_addr().ip().is_loopback());
+    let clients = (0..3u8).map(|i| {
+        let addr = forward.local_addr();
+        async move {
+            let payload: Vec<u8> = (0..300_000u32).map(|n| (n as u8) ^ i).collect();
+            let mut c = tokio::net::TcpStream::connect(addr).await.unwrap();
+            let (mut r, mut w) = c.split();
+            let send = async {
+                w.write_all(&payload).await.unwrap();
+                // Half-close: the server sees the end and ends its echo.
+                w.shutdown().await.unwrap();
+            };
+            let mut echoed = Vec::new();
+            let (_, read) = tokio::join!(send, r.read_to_end(&mut echoed));
+            read.unwrap();
+            assert!(echoed == payload, "connection {i}: the echo differs");
+        }
+    });
+    futures::future::join_all(clients).await;
+    forward.close();
+    forward.closed().await;
+    assert!(
+        tokio::net::TcpStream::connect(forward.local_addr())
+            .await
+            .is_err()
+    );
+
+    // The container's log: what its main process (PID 1) prints.
+    let print = args(&["-c", "for l in a b c; do echo \"$l\" > /proc/1/fd/1; done"]);
+    assert_eq!(box_.exec("sh", &print).await.unwrap().exit_code, 0);
+    let tail = LogOptions {
+        tail_lines: Some(2),
+        ..LogOptions::default()
+    };
+    let lines: Vec<String> = box_
+        .logs(&tail)
+        .await
+        .unwrap()
+        .map(|l| l.unwrap())
+        .collect()
+        .await;
+    assert_eq!(lines, vec!["b", "c"]);
+    server.abort();
+    box_.stop("test").await.unwrap();
+}
+
+#[tokio::test]
+async fn a_sandbox_without_a_network_has_no_port_to_forward() {
+    use agent_sandbox::port_forward::PortForwardOptions;
+    let env = docker_env!();
+    let p = provider(&env, "noport").await;
+    let isolated = SandboxConfig {
+        network_mode: Some(NetworkMode::None),
+        ..config(&env, "cs-isolated")
+    };
+    let box_ = p.create(isolated).await.unwrap();
+    let err = box_
+        .forward_port(8080, PortForwardOptions::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::PortForwardFailed);
+    assert!(err.to_string().contains("no network address"), "{err}");
+    box_.stop("test").await.unwrap();
+}

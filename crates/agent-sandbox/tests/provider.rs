@@ -574,3 +574,136 @@ async fn cancelled_claim_leaves_nothing_behind() {
     allow_pods(&admin, &ns).await;
     delete_namespace(&admin, &ns).await;
 }
+
+/// A TCP server for the test node (whose pods' commands run on this host,
+/// so it stays on loopback): it answers each line with the line upper-cased.
+const UPPER_SERVER: &str = "const s = require('net').createServer((c) => { \
+     let b = ''; c.on('data', (d) => { b += d; let i; \
+     while ((i = b.indexOf('\\n')) >= 0) { c.write(b.slice(0, i).toUpperCase() + '\\n'); b = b.slice(i + 1); } }); }); \
+     s.listen(0, '127.0.0.1', () => console.log(s.address().port));";
+
+/// Ports and logs through the API server's `portforward` and `log`
+/// subresources: parallel connections, a refused port, tail and follow.
+#[tokio::test]
+async fn ports_and_logs_v056() {
+    use agent_sandbox::ErrorCode;
+    use agent_sandbox::logs::LogOptions;
+    use agent_sandbox::port_forward::PortForwardOptions;
+    use futures::StreamExt;
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+    let admin = client("v0.5.6").await;
+    let ns = namespace(&admin, "rs-ports").await;
+    let p = provider(&admin, &ns, false);
+    let sandbox = p
+        .create(config("cs-ports", "agentpane/agent:test"))
+        .await
+        .unwrap();
+
+    let mut server = sandbox
+        .exec_stream(&AgentCommand {
+            cmd: "node".into(),
+            args: vec!["-e".into(), UPPER_SERVER.into()],
+            kill_signal: Some("SIGTERM".into()),
+            ..AgentCommand::default()
+        })
+        .await
+        .unwrap();
+    let mut out = server.stdout().unwrap();
+    let mut printed = Vec::new();
+    while !printed.ends_with(b"\n") {
+        let mut b = [0u8; 64];
+        let n = out.read(&mut b).await.unwrap();
+        assert!(n > 0, "the server ended before printing its port");
+        printed.extend_from_slice(&b[..n]);
+    }
+    let port: u16 = String::from_utf8(printed).unwrap().trim().parse().unwrap();
+
+    let forward = sandbox
+        .forward_port(port, PortForwardOptions::default())
+        .await
+        .unwrap();
+    let clients = (0..4).map(|i| {
+        let addr = forward.local_addr();
+        async move {
+            let c = tokio::net::TcpStream::connect(addr).await.unwrap();
+            let (r, mut w) = c.into_split();
+            let mut lines = BufReader::new(r).lines();
+            for n in 0..20 {
+                w.write_all(format!("client {i} line {n}\n").as_bytes())
+                    .await
+                    .unwrap();
+                let answer = lines.next_line().await.unwrap().unwrap();
+                assert_eq!(answer, format!("CLIENT {i} LINE {n}"));
+            }
+        }
+    });
+    futures::future::join_all(clients).await;
+    forward.close();
+    forward.closed().await;
+
+    // Nobody listens on port 9: the first connection is closed and the
+    // forward reports why.
+    let refused = sandbox
+        .forward_port(9, PortForwardOptions::default())
+        .await
+        .unwrap();
+    let mut c = tokio::net::TcpStream::connect(refused.local_addr())
+        .await
+        .unwrap();
+    let _ = c.write_all(b"hello\n").await;
+    let mut rest = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(30), c.read_to_end(&mut rest))
+        .await
+        .expect("the connection is closed, not left hanging");
+    let err = tokio::time::timeout(Duration::from_secs(30), refused.next_error())
+        .await
+        .unwrap()
+        .expect("a failure is reported");
+    assert_eq!(err.code(), ErrorCode::PortForwardFailed);
+    assert_eq!(err.status(), Some(502));
+
+    // The container's log: the test node keeps what the pod's commands
+    // print to $SDK_TESTENV_STDOUT (a container's PID 1 stdout elsewhere).
+    let print = |text: &str| {
+        let argv = vec![
+            "-c".to_string(),
+            "printf '%s\\n' \"$1\" > \"${SDK_TESTENV_STDOUT:-/proc/1/fd/1}\"".to_string(),
+            "sh".to_string(),
+            text.to_string(),
+        ];
+        let sandbox = sandbox.clone();
+        async move { assert_eq!(sandbox.exec("sh", &argv).await.unwrap().exit_code, 0) }
+    };
+    for l in ["one", "two", "three"] {
+        print(l).await;
+    }
+    let tail = LogOptions {
+        tail_lines: Some(2),
+        ..LogOptions::default()
+    };
+    let lines: Vec<String> = sandbox
+        .logs(&tail)
+        .await
+        .unwrap()
+        .map(|l| l.unwrap())
+        .collect()
+        .await;
+    assert_eq!(lines, vec!["two", "three"]);
+    let follow = LogOptions {
+        follow: true,
+        tail_lines: Some(0),
+        ..LogOptions::default()
+    };
+    let mut followed = sandbox.logs(&follow).await.unwrap();
+    print("four").await;
+    let next = tokio::time::timeout(Duration::from_secs(30), followed.next())
+        .await
+        .unwrap();
+    assert_eq!(next.unwrap().unwrap(), "four");
+    drop(followed);
+
+    server.abort();
+    sandbox.stop("test").await.unwrap();
+    delete_namespace(&admin, &ns).await;
+}
