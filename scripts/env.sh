@@ -7,6 +7,7 @@ export npm_config_cache=${npm_config_cache:-$AGENT_SANDBOX_SDK_CACHE/npm}
 export npm_config_audit=false npm_config_fund=false npm_config_update_notifier=false
 STEP_T0=$(date +%s)
 step() { printf '\n==> [%4ss] %s\n' "$(($(date +%s) - STEP_T0))" "$*"; }
+die() { echo "ERROR: $*" >&2; exit 1; }
 
 require_tools() {
   local missing=()

@@ -77,6 +77,7 @@ suite "JS suite: node --test" node --test __test__/
 suite "JS suite: vitest" npx vitest run
 suite "JS suite: bun test" node_modules/.bin/bun test --timeout 120000 __test__/
 suite "TypeScript consumer: tsc --strict, then run" bash -c 'npx tsc -p __test__/types/tsconfig.json && node target/ts-consumer/consumer.js'
+suite "packed packages: installed and run without Rust (Node 20, 22, Bun)" bash "$ROOT/scripts/test-install.sh"
 
 had_instances=${#started[@]} had_docker=$docker_started
 cleanup
