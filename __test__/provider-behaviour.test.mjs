@@ -372,6 +372,8 @@ for (const backend of BACKENDS) {
         assert.equal(forward.url, `http://127.0.0.1:${forward.localPort}`);
         const failures = [];
         forward.on('connectionError', (e) => failures.push(e));
+        const idleSince = box.getLastActivity().getTime();
+        await new Promise((r) => setTimeout(r, 20));
         const results = await Promise.all(
           Array.from({ length: 10 }, (_, c) => {
             const paths = Array.from({ length: 10 }, (_, r) => `/bytes/${20_000 + c * 1000 + r * 7}/${c * 10 + r}`);
@@ -384,6 +386,8 @@ for (const backend of BACKENDS) {
         }
         const [stats] = await getOnOneConnection(forward.localPort, ['/stats']);
         assert.deepEqual(JSON.parse(stats), { connections: 11 });
+        // Traffic through the forward is activity: the sandbox is not idle.
+        assert.ok(box.getLastActivity().getTime() > idleSince, 'a forwarded connection marks the sandbox active');
         assert.deepEqual(failures, []);
       } finally {
         await forward.close();

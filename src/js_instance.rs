@@ -439,6 +439,7 @@ impl AgentSandboxInstance {
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, NativePortForward>> {
         use agent_sandbox::port_forward::{PortForwardOptions, port_number};
+        use agent_sandbox::provider::SandboxPorts;
         let state = self.state.clone();
         let token = token_of(cancel);
         env.spawn_future(or_cancelled("forwardPort", token, async move {

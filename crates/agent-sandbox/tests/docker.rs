@@ -494,6 +494,7 @@ const ECHO_SERVER: &str = "const s = require('net').createServer((c) => c.pipe(c
 async fn forwarded_ports_echo_byte_exact_with_half_close_and_logs_read_back() {
     use agent_sandbox::logs::LogOptions;
     use agent_sandbox::port_forward::PortForwardOptions;
+    use agent_sandbox::provider::SandboxPorts;
     use futures::StreamExt;
 
     let env = docker_env!();
@@ -569,6 +570,7 @@ async fn forwarded_ports_echo_byte_exact_with_half_close_and_logs_read_back() {
 #[tokio::test]
 async fn a_sandbox_without_a_network_has_no_port_to_forward() {
     use agent_sandbox::port_forward::PortForwardOptions;
+    use agent_sandbox::provider::SandboxPorts;
     let env = docker_env!();
     let p = provider(&env, "noport").await;
     let isolated = SandboxConfig {

@@ -589,6 +589,7 @@ async fn ports_and_logs_v056() {
     use agent_sandbox::ErrorCode;
     use agent_sandbox::logs::LogOptions;
     use agent_sandbox::port_forward::PortForwardOptions;
+    use agent_sandbox::provider::SandboxPorts;
     use futures::StreamExt;
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 

@@ -35,7 +35,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, ErrorCode, Result};
 use crate::exec::{ExecOutput, ExecSession};
 use crate::logs::{LogLines, LogOptions};
-use crate::port_forward::{PortForward, PortForwardOptions};
+use crate::port_forward::{PortForward, PortForwardOptions, Relay};
 
 pub use docker::{DockerProvider, DockerProviderOptions, DockerSandbox};
 pub(crate) use errors::command_failed;
@@ -207,15 +207,10 @@ pub trait Sandbox: Send + Sync + 'static {
     /// Reads the backend's status; never fails (a gone sandbox is `stopped`).
     async fn refresh_status(&self) -> SandboxStatus;
     async fn metrics(&self) -> SandboxMetrics;
-    /// Reaches `remote_port` inside the sandbox through a listener on
-    /// 127.0.0.1 (see [`crate::port_forward`]). Fails now when the sandbox
-    /// is gone or cannot be reached at all; a connection that cannot reach
-    /// the port is reported by the forward.
-    async fn forward_port(
-        &self,
-        remote_port: u16,
-        options: PortForwardOptions,
-    ) -> Result<PortForward>;
+    /// How a connection reaches `remote_port` inside the sandbox (see
+    /// [`SandboxPorts::forward_port`], which listens and relays). Fails when
+    /// the sandbox is gone or cannot be reached at all.
+    async fn port_relay(&self, remote_port: u16) -> Result<Arc<dyn Relay>>;
     /// The sandbox's log (what its main process prints) as lines.
     async fn logs(&self, options: &LogOptions) -> Result<LogLines>;
 
@@ -233,6 +228,55 @@ pub trait Sandbox: Send + Sync + 'static {
     }
     async fn capture_tmux_pane(&self, name: &str, lines: u32) -> Result<String> {
         tmux::capture(self, name, lines).await
+    }
+}
+
+/// Port forwarding on a sandbox handle.
+#[async_trait]
+pub trait SandboxPorts {
+    /// Reaches `remote_port` inside the sandbox through a listener on
+    /// 127.0.0.1 (see [`crate::port_forward`]). Fails now when the sandbox
+    /// is gone or has no reachable address; a connection that cannot reach
+    /// the port is reported by the forward. Every connection is activity
+    /// (`touch()`): a sandbox in use through its ports is not idle.
+    async fn forward_port(
+        &self,
+        remote_port: u16,
+        options: PortForwardOptions,
+    ) -> Result<PortForward>;
+}
+
+#[async_trait]
+impl SandboxPorts for SandboxHandle {
+    async fn forward_port(
+        &self,
+        remote_port: u16,
+        options: PortForwardOptions,
+    ) -> Result<PortForward> {
+        crate::port_forward::check_port("the remote port", remote_port)?;
+        let inner = self.port_relay(remote_port).await?;
+        self.touch();
+        let relay = ActiveRelay {
+            inner,
+            sandbox: Arc::downgrade(self),
+        };
+        PortForward::start(remote_port, options, Arc::new(relay)).await
+    }
+}
+
+/// A relay that marks its sandbox active on every connection.
+struct ActiveRelay {
+    inner: Arc<dyn Relay>,
+    sandbox: std::sync::Weak<dyn Sandbox>,
+}
+
+#[async_trait]
+impl Relay for ActiveRelay {
+    async fn relay(&self, local: tokio::net::TcpStream) -> Result<()> {
+        if let Some(sandbox) = self.sandbox.upgrade() {
+            sandbox.touch();
+        }
+        self.inner.relay(local).await
     }
 }
 

@@ -14,7 +14,7 @@ use crate::docker::{Docker, ExecSpec, api_error};
 use crate::error::{Error, Result};
 use crate::exec::{DEFAULT_MAX_OUTPUT_BYTES, ExecOutput, ExecSession};
 use crate::logs::{LogLines, LogOptions};
-use crate::port_forward::{self, PortForward, PortForwardOptions, Relay};
+use crate::port_forward::{self, Relay};
 use crate::provider::activity::Activity;
 use crate::provider::command::{agent_argv, signal_argv, split_file_path, with_pid_file};
 use crate::provider::metrics::{MetricsSource, SandboxMetrics};
@@ -429,19 +429,12 @@ impl Sandbox for DockerSandbox {
         next
     }
 
-    async fn forward_port(
-        &self,
-        remote_port: u16,
-        options: PortForwardOptions,
-    ) -> Result<PortForward> {
-        port_forward::check_port("the remote port", remote_port)?;
+    async fn port_relay(&self, remote_port: u16) -> Result<Arc<dyn Relay>> {
         let address = self.address().await?;
-        self.touch();
-        let relay = ContainerPortRelay {
+        Ok(Arc::new(ContainerPortRelay {
             sandbox: self.name.clone(),
             target: SocketAddr::new(address, remote_port),
-        };
-        PortForward::start(remote_port, options, Arc::new(relay)).await
+        }))
     }
 
     async fn logs(&self, options: &LogOptions) -> Result<LogLines> {

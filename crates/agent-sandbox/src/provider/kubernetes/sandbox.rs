@@ -11,7 +11,7 @@ use crate::client::{Client, ListOptions, Propagation};
 use crate::error::{Error, Result};
 use crate::exec::{ExecOutput, ExecRequest, ExecSession, resolve_pod_name};
 use crate::logs::{LogLines, LogOptions};
-use crate::port_forward::{self, PortForward, PortForwardOptions, Relay};
+use crate::port_forward::{self, Relay};
 use crate::provider::activity::Activity;
 use crate::provider::command::{agent_argv, split_file_path};
 use crate::provider::errors::{tar_failed, transfer_failed};
@@ -451,22 +451,15 @@ impl Sandbox for KubernetesSandbox {
         next
     }
 
-    async fn forward_port(
-        &self,
-        remote_port: u16,
-        options: PortForwardOptions,
-    ) -> Result<PortForward> {
-        port_forward::check_port("the remote port", remote_port)?;
+    async fn port_relay(&self, remote_port: u16) -> Result<Arc<dyn Relay>> {
         let pod = self.existing_pod().await?;
-        self.touch();
-        let relay = PodPortRelay {
+        Ok(Arc::new(PodPortRelay {
             client: self.client.clone(),
             namespace: self.namespace.clone(),
             sandbox_name: self.sandbox_name.clone(),
             pod,
             port: remote_port,
-        };
-        PortForward::start(remote_port, options, Arc::new(relay)).await
+        }))
     }
 
     async fn logs(&self, options: &LogOptions) -> Result<LogLines> {
