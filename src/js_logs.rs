@@ -11,8 +11,10 @@ use tokio::sync::Mutex;
 
 use crate::js_error::to_napi;
 
-/// Lines handed to JS in one batch at most.
+/// Lines handed to JS in one batch at most, and the bytes after which a
+/// batch takes no more (so a batch stays small whatever the lines are).
 const MAX_BATCH: usize = 512;
+const MAX_BATCH_BYTES: usize = 1024 * 1024;
 
 struct State {
     lines: Option<LogLines>,
@@ -67,10 +69,14 @@ impl NativeLogStream {
             }
             Some(Ok(line)) => line,
         };
+        let mut bytes = first.len();
         let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
+        while batch.len() < MAX_BATCH && bytes < MAX_BATCH_BYTES {
             match lines.next().now_or_never() {
-                Some(Some(Ok(line))) => batch.push(line),
+                Some(Some(Ok(line))) => {
+                    bytes += line.len();
+                    batch.push(line);
+                }
                 Some(Some(Err(e))) => {
                     state.pending_error = Some(e);
                     break;
