@@ -478,6 +478,14 @@ for (const backend of BACKENDS) {
       const text = [];
       for await (const chunk of box.logStream({ tailLines: 2 })) text.push(chunk);
       assert.match(text.join(''), /abort-me\n$/);
+
+      // A line without end from the sandbox: pieces of at most 64 KiB, nothing lost.
+      await box.exec('sh', ['-c', 'out="${SDK_TESTENV_STDOUT:-/proc/1/fd/1}"; head -c 300000 /dev/zero | tr "\\000" a > "$out"; echo end > "$out"']);
+      const pieces = [];
+      for await (const line of box.logs({ sinceSeconds: 3600 })) if (/^a+(end)?$/.test(line)) pieces.push(line);
+      assert.ok(pieces.length >= 5, `${pieces.length} pieces`);
+      assert.ok(pieces.every((p) => p.length <= 64 * 1024), pieces.map((p) => p.length).join(','));
+      assert.equal(pieces.join(''), `${'a'.repeat(300_000)}end`);
       await box.stop();
       // Once its pod or container is gone, a stopped sandbox's log is a coded error, not an empty stream.
       let last;
