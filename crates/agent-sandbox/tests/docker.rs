@@ -16,6 +16,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[path = "common/hostile.rs"]
 mod hostile;
+#[path = "common/printed_port.rs"]
+mod printed_port;
 
 struct Env {
     host: String,
@@ -508,15 +510,7 @@ async fn forwarded_ports_echo_byte_exact_with_half_close_and_logs_read_back() {
         })
         .await
         .unwrap();
-    let mut out = server.stdout().unwrap();
-    let mut printed = Vec::new();
-    while !printed.ends_with(b"\n") {
-        let mut b = [0u8; 64];
-        let n = out.read(&mut b).await.unwrap();
-        assert!(n > 0, "the server ended before printing its port");
-        printed.extend_from_slice(&b[..n]);
-    }
-    let port: u16 = String::from_utf8(printed).unwrap().trim().parse().unwrap();
+    let port = printed_port::printed_port(&mut server.stdout().unwrap()).await;
     let forward = box_
         .forward_port(port, PortForwardOptions::default())
         .await

@@ -4,6 +4,8 @@
 //! AGENT_SANDBOX_TEST_KUBECONFIG_V1BETA1_ONLY; started by k8s/testenv when unset).
 
 mod common;
+#[path = "common/printed_port.rs"]
+mod printed_port;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -610,15 +612,7 @@ async fn ports_and_logs_v056() {
         })
         .await
         .unwrap();
-    let mut out = server.stdout().unwrap();
-    let mut printed = Vec::new();
-    while !printed.ends_with(b"\n") {
-        let mut b = [0u8; 64];
-        let n = out.read(&mut b).await.unwrap();
-        assert!(n > 0, "the server ended before printing its port");
-        printed.extend_from_slice(&b[..n]);
-    }
-    let port: u16 = String::from_utf8(printed).unwrap().trim().parse().unwrap();
+    let port = printed_port::printed_port(&mut server.stdout().unwrap()).await;
 
     let forward = sandbox
         .forward_port(port, PortForwardOptions::default())

@@ -2,7 +2,7 @@
 //! (WebSocket `v5.channel.k8s.io`, with `v4` as fallback).
 
 mod pipes;
-mod websocket;
+pub(crate) mod websocket;
 
 use std::time::Duration;
 

@@ -44,9 +44,25 @@ const MAX_MESSAGE: usize = 1024 * 1024;
 /// allocated for every session, idle ones included.
 const READ_BUFFER: usize = 8 * 1024;
 
-type Socket = WebSocketStream<hyper_util::rt::TokioIo<hyper::upgrade::Upgraded>>;
+pub(crate) type Socket = WebSocketStream<hyper_util::rt::TokioIo<hyper::upgrade::Upgraded>>;
 
 /// Starts the reader and writer on an upgraded connection.
+/// A fresh WebSocket over an upgraded connection, with a small read buffer
+/// and messages of at most [`MAX_MESSAGE`] (nothing has been read from it
+/// yet; bytes hyper read ahead stay in the upgraded connection).
+pub(crate) async fn small_socket(connection: kube::client::Connection) -> Socket {
+    let config = WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER)
+        .max_message_size(Some(MAX_MESSAGE))
+        .max_frame_size(Some(MAX_MESSAGE));
+    Socket::from_raw_socket(
+        connection.into_stream().into_inner(),
+        Role::Client,
+        Some(config),
+    )
+    .await
+}
+
 pub(super) async fn start(
     connection: kube::client::Connection,
     stdin: bool,
@@ -54,20 +70,7 @@ pub(super) async fn start(
     tty: bool,
 ) -> Channels {
     let can_close = connection.supports_stream_close();
-    // A fresh stream over the same upgraded connection, with small buffers
-    // (nothing has been read from it yet; bytes hyper read ahead stay in
-    // the upgraded connection).
-    let config = WebSocketConfig::default()
-        .read_buffer_size(READ_BUFFER)
-        .max_message_size(Some(MAX_MESSAGE))
-        .max_frame_size(Some(MAX_MESSAGE));
-    let socket = Socket::from_raw_socket(
-        connection.into_stream().into_inner(),
-        Role::Client,
-        Some(config),
-    )
-    .await;
-    let (sink, stream) = socket.split();
+    let (sink, stream) = small_socket(connection).await.split();
     let (ends, caller) = pipes(stdin, stderr, tty);
     let reader = tokio::spawn(read_loop(stream, ends.outputs, ends.stop.clone()));
     tokio::spawn(write_loop(

@@ -18,7 +18,6 @@ use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::watch;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_util::sync::CancellationToken;
 
 use crate::client::Client;
@@ -30,9 +29,6 @@ const ERROR: u8 = 1;
 /// How long the pod's side may stay silent after the local client stopped
 /// sending before the connection is closed.
 pub const LINGER: Duration = Duration::from_secs(10);
-/// The largest message accepted from the server.
-const MAX_MESSAGE: usize = 1024 * 1024;
-const READ_BUFFER: usize = 16 * 1024;
 /// Bytes read from the local client per message.
 const CHUNK: usize = 16 * 1024;
 /// The most of the server's error message kept.
@@ -71,16 +67,7 @@ pub(crate) async fn relay(
     local: TcpStream,
     port: u16,
 ) -> std::result::Result<(), String> {
-    let config = WebSocketConfig::default()
-        .read_buffer_size(READ_BUFFER)
-        .max_message_size(Some(MAX_MESSAGE))
-        .max_frame_size(Some(MAX_MESSAGE));
-    let socket = WebSocketStream::from_raw_socket(
-        connection.into_stream().into_inner(),
-        Role::Client,
-        Some(config),
-    )
-    .await;
+    let socket = crate::exec::websocket::small_socket(connection).await;
     relay_socket(socket, local, port).await
 }
 
@@ -238,6 +225,7 @@ mod tests {
     //! `__test__/provider-behaviour.test.mjs`).
     use super::*;
     use tokio::net::TcpListener;
+    use tokio_tungstenite::tungstenite::protocol::Role;
 
     /// A local client connection and the relay's end of it.
     async fn local_pair() -> (TcpStream, TcpStream) {
