@@ -51,9 +51,4 @@ impl NativePortForward {
     pub fn close(&self) {
         self.forward.close();
     }
-
-    #[napi(getter)]
-    pub fn closed(&self) -> bool {
-        self.forward.is_closed()
-    }
 }

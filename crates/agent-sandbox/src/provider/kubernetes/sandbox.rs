@@ -215,33 +215,31 @@ impl KubernetesSandbox {
     }
 
     /// The Sandbox's pod object, if it can be read.
-    /// The pod's name, once it is known to exist.
-    async fn existing_pod(&self) -> Result<String> {
+    /// The sandbox's pod: its name and object. NOT_FOUND (naming the
+    /// sandbox) when it has none.
+    async fn existing_pod(&self) -> Result<(String, Value)> {
         let pod = self.pod().await?;
-        self.client
+        match self
+            .client
             .get(&ResourceRef::new("", "v1", "pods"), &self.namespace, &pod)
             .await
-            .map_err(|e| match e.is_not_found() {
-                true => Error::provider(
-                    crate::ErrorCode::NotFound,
-                    format!(
-                        "sandbox {} has no pod (it was stopped, or is not ready yet)",
-                        self.sandbox_name
-                    ),
-                    json!({ "sandbox": self.sandbox_name, "pod": pod }),
-                    Some(e),
+        {
+            Ok(object) => Ok((pod, object)),
+            Err(e) if e.is_not_found() => Err(Error::provider(
+                crate::ErrorCode::NotFound,
+                format!(
+                    "sandbox {} has no pod (it was stopped, or is not ready yet)",
+                    self.sandbox_name
                 ),
-                false => e,
-            })?;
-        Ok(pod)
+                json!({ "sandbox": self.sandbox_name, "pod": pod }),
+                Some(e),
+            )),
+            Err(e) => Err(e),
+        }
     }
 
     async fn pod_object(&self) -> Option<Value> {
-        let pod = self.pod().await.ok()?;
-        self.client
-            .get(&ResourceRef::new("", "v1", "pods"), &self.namespace, &pod)
-            .await
-            .ok()
+        self.existing_pod().await.ok().map(|(_, object)| object)
     }
 }
 
@@ -452,7 +450,7 @@ impl Sandbox for KubernetesSandbox {
     }
 
     async fn port_relay(&self, remote_port: u16) -> Result<Arc<dyn Relay>> {
-        let pod = self.existing_pod().await?;
+        let (pod, _) = self.existing_pod().await?;
         Ok(Arc::new(PodPortRelay {
             client: self.client.clone(),
             namespace: self.namespace.clone(),
@@ -464,7 +462,7 @@ impl Sandbox for KubernetesSandbox {
 
     async fn logs(&self, options: &LogOptions) -> Result<LogLines> {
         options.check()?;
-        let pod = self.existing_pod().await?;
+        let (pod, _) = self.existing_pod().await?;
         let container = options.container.as_deref().unwrap_or(defaults::CONTAINER);
         self.client
             .pod_logs(&self.namespace, &pod, container, options)
