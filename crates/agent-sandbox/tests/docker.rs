@@ -16,8 +16,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[path = "common/hostile.rs"]
 mod hostile;
-#[path = "common/printed_port.rs"]
-mod printed_port;
+#[path = "common/sandbox_io.rs"]
+mod sandbox_io;
 
 struct Env {
     host: String,
@@ -497,7 +497,6 @@ async fn forwarded_ports_echo_byte_exact_with_half_close_and_logs_read_back() {
     use agent_sandbox::logs::LogOptions;
     use agent_sandbox::port_forward::PortForwardOptions;
     use agent_sandbox::provider::SandboxPorts;
-    use futures::StreamExt;
 
     let env = docker_env!();
     let p = provider(&env, "ports").await;
@@ -510,7 +509,7 @@ async fn forwarded_ports_echo_byte_exact_with_half_close_and_logs_read_back() {
         })
         .await
         .unwrap();
-    let port = printed_port::printed_port(&mut server.stdout().unwrap()).await;
+    let port = sandbox_io::printed_port(&mut server.stdout().unwrap()).await;
     let forward = box_
         .forward_port(port, PortForwardOptions::default())
         .await
@@ -549,13 +548,7 @@ async fn forwarded_ports_echo_byte_exact_with_half_close_and_logs_read_back() {
         tail_lines: Some(2),
         ..LogOptions::default()
     };
-    let lines: Vec<String> = box_
-        .logs(&tail)
-        .await
-        .unwrap()
-        .map(|l| l.unwrap())
-        .collect()
-        .await;
+    let lines = sandbox_io::all_lines(box_.logs(&tail).await.unwrap()).await;
     assert_eq!(lines, vec!["b", "c"]);
     server.abort();
     box_.stop("test").await.unwrap();

@@ -4,8 +4,8 @@
 //! AGENT_SANDBOX_TEST_KUBECONFIG_V1BETA1_ONLY; started by k8s/testenv when unset).
 
 mod common;
-#[path = "common/printed_port.rs"]
-mod printed_port;
+#[path = "common/sandbox_io.rs"]
+mod sandbox_io;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -612,7 +612,7 @@ async fn ports_and_logs_v056() {
         })
         .await
         .unwrap();
-    let port = printed_port::printed_port(&mut server.stdout().unwrap()).await;
+    let port = sandbox_io::printed_port(&mut server.stdout().unwrap()).await;
 
     let forward = sandbox
         .forward_port(port, PortForwardOptions::default())
@@ -677,13 +677,7 @@ async fn ports_and_logs_v056() {
         tail_lines: Some(2),
         ..LogOptions::default()
     };
-    let lines: Vec<String> = sandbox
-        .logs(&tail)
-        .await
-        .unwrap()
-        .map(|l| l.unwrap())
-        .collect()
-        .await;
+    let lines = sandbox_io::all_lines(sandbox.logs(&tail).await.unwrap()).await;
     assert_eq!(lines, vec!["two", "three"]);
     let follow = LogOptions {
         follow: true,

@@ -1,5 +1,8 @@
-//! The port a server started in a sandbox prints on its first line.
+//! Reading what a sandbox gives back in tests: the port a server started
+//! in it prints on its first line, and a whole log.
 
+use agent_sandbox::logs::LogLines;
+use futures::StreamExt;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 /// Reads `out` up to the first line end and parses it as a port number.
@@ -15,4 +18,9 @@ pub async fn printed_port(out: &mut (impl AsyncRead + Unpin)) -> u16 {
     text.trim()
         .parse()
         .unwrap_or_else(|_| panic!("the server printed {text:?}, not a port"))
+}
+
+/// Every line of a finished log stream.
+pub async fn all_lines(lines: LogLines) -> Vec<String> {
+    lines.map(|l| l.expect("a log line")).collect().await
 }
