@@ -2,7 +2,7 @@
 // round trip / tmux / stop / recover / events tests against the Kubernetes
 // provider on the local control plane (k8s/testenv) and the Docker provider
 // on a real dockerd (docker/testenv, AGENT_SANDBOX_TEST_DOCKER_HOST).
-import { assert, describe, it, before, after, until } from './helpers/harness.mjs';
+import { assert, describe, it, before, after, until, within } from './helpers/harness.mjs';
 import { createInterface } from 'node:readline';
 import { connect } from 'node:net';
 import { once } from 'node:events';
@@ -150,7 +150,7 @@ const pattern = (n, seed) => Buffer.from(Array.from({ length: n }, (_, i) => (i 
 async function startHttpServer(box, host) {
   const stream = await box.execStream({ cmd: 'node', args: ['-e', HTTP_SERVER, host], killSignal: 'SIGTERM' });
   const lines = createInterface({ input: stream.stdout })[Symbol.asyncIterator]();
-  const first = await lines.next();
+  const first = await within('the server to print its port', lines.next());
   const port = Number(first.value);
   assert.ok(port > 0, `the server printed ${JSON.stringify(first.value)}`);
   return { port, stop: () => stream.kill() };
@@ -159,7 +159,7 @@ async function startHttpServer(box, host) {
 /** GETs `paths` one after another on one keep-alive connection to 127.0.0.1:port; resolves the bodies. */
 async function getOnOneConnection(port, paths) {
   const socket = connect(port, '127.0.0.1');
-  await once(socket, 'connect');
+  await within('a connection to the forward', once(socket, 'connect'));
   let buffered = Buffer.alloc(0);
   let wake;
   socket.on('data', (d) => {
@@ -175,11 +175,11 @@ async function getOnOneConnection(port, paths) {
   for (const path of paths) {
     socket.write(`GET ${path} HTTP/1.1\r\nHost: sandbox\r\nConnection: keep-alive\r\n\r\n`);
     let end;
-    while ((end = buffered.indexOf('\r\n\r\n')) < 0) await more();
+    while ((end = buffered.indexOf('\r\n\r\n')) < 0) await within(`the head of ${path}`, more());
     const head = buffered.subarray(0, end).toString('latin1');
     assert.match(head, /^HTTP\/1\.1 200 /, head);
     const length = Number(/content-length: (\d+)/i.exec(head)?.[1]);
-    while (buffered.length < end + 4 + length) await more();
+    while (buffered.length < end + 4 + length) await within(`the body of ${path}`, more());
     bodies.push(buffered.subarray(end + 4, end + 4 + length));
     buffered = buffered.subarray(end + 4 + length);
   }
@@ -214,6 +214,37 @@ async function settledSockets() {
 /** Prints `lines` to the sandbox's log: its main process's stdout (the test node's stand-in for it when there is one). */
 const printToLog = (box, ...lines) =>
   box.exec('sh', ['-c', 'for l in "$@"; do printf "%s\\n" "$l" > "${SDK_TESTENV_STDOUT:-/proc/1/fd/1}"; done', 'sh', ...lines]);
+
+/** A shell that prints each line of its input to the sandbox's log (the lines are data, never script text). */
+const PRINT_INPUT_LINES = 'out="${SDK_TESTENV_STDOUT:-/proc/1/fd/1}"; while IFS= read -r l; do printf "%s\\n" "$l" > "$out"; done';
+
+/**
+ * `count` hostile log lines from `seed` (reported on failure): shell syntax
+ * that would run `touch marker` if it were ever part of script text, quotes,
+ * format directives, option-like words, escapes, wide and control
+ * characters. No line end or NUL: those cannot be one line or one argument.
+ */
+function hostileLines(seed, count, marker) {
+  const pieces = [`$(touch ${marker})`, `\`touch ${marker}\``, `'; touch ${marker}; '`, `"; touch ${marker}; "`, '&&', '||', '|', ';', '>', '<', '*', '?', '~',
+    '$HOME', '${IFS}', '%s', '%n', '%%', '\\', '\\n', '-n', '-e', '--', ' ', '  ', '\t', 'é', '漢字', '🙂', '\u001b[31m', '\u007f', 'plain'];
+  let state = seed >>> 0;
+  const next = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return Array.from({ length: count }, () => Array.from({ length: 1 + Math.floor(next() * 6) }, () => pieces[Math.floor(next() * pieces.length)]).join(''));
+}
+
+/** Every line of a (not followed) log, within 30 s. */
+const readLog = (box, options) =>
+  within(`logs(${JSON.stringify(options ?? {})})`, (async () => {
+    const lines = [];
+    for await (const line of box.logs(options)) lines.push(line);
+    return lines;
+  })());
 
 /**
  * Asserts that the log stream's connection is closed soon after it ended:
@@ -398,7 +429,7 @@ for (const backend of BACKENDS) {
       }
       // Closed: nothing listens on its port any more.
       const refused = connect(forward.localPort, '127.0.0.1');
-      const [err] = await once(refused, 'error');
+      const [err] = await within('the refused connection', once(refused, 'error'));
       assert.equal(err.code, 'ECONNREFUSED');
       await box.stop();
     });
@@ -413,15 +444,15 @@ for (const backend of BACKENDS) {
       socket.on('error', () => {}); // a reset is as good as a close here
       const closed = new Promise((resolve) => socket.on('close', resolve));
       socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
-      await closed; // closed, not left hanging
-      const [error] = await reported;
+      await within('the connection to close', closed); // closed, not left hanging
+      const [error] = await within('the connectionError event', reported);
       assert.ok(error instanceof sdk.AgentSandboxError, String(error));
       assert.equal(error.code, 'PORT_FORWARD_FAILED');
       assert.equal(error.statusCode, 502);
       assert.match(error.message, /port 9 of sandbox .* could not be reached: .*; is a server listening on it inside the sandbox\?/);
       // The signal closes the forward.
       aborter.abort();
-      await forward.closed;
+      await within('the aborted forward to close', forward.closed);
       await box.stop();
     });
 
@@ -429,14 +460,11 @@ for (const backend of BACKENDS) {
       const provider = env.provider();
       const box = await provider.create(env.config('cs-logs'));
       await printToLog(box, 'one', 'two with  spaces', 'three', 'four');
-      const tail = [];
-      for await (const line of box.logs({ tailLines: 3 })) tail.push(line);
+      const tail = await readLog(box, { tailLines: 3 });
       assert.deepEqual(tail, ['two with  spaces', 'three', 'four']);
-      const all = [];
-      for await (const line of box.logs()) all.push(line);
+      const all = await readLog(box);
       assert.deepEqual(all, ['one', 'two with  spaces', 'three', 'four']);
-      const stamped = [];
-      for await (const line of box.logs({ tailLines: 1, timestamps: true })) stamped.push(line);
+      const stamped = await readLog(box, { tailLines: 1, timestamps: true });
       assert.match(stamped[0], /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z four$/);
 
       // Follow from now: lines printed after the call arrive, the old ones do not.
@@ -446,7 +474,7 @@ for (const backend of BACKENDS) {
       const printerInput = new PassThrough();
       const printer = await box.execStream({
         cmd: 'sh',
-        args: ['-c', 'out="${SDK_TESTENV_STDOUT:-/proc/1/fd/1}"; while IFS= read -r l; do printf "%s\\n" "$l" > "$out"; done'],
+        args: ['-c', PRINT_INPUT_LINES],
         stdin: printerInput,
       });
       const print = (line) => printerInput.write(`${line}\n`);
@@ -463,7 +491,7 @@ for (const backend of BACKENDS) {
       print('after-a');
       print('after-b');
       const next = [];
-      while (next.length === 0 || next.at(-1) !== 'after-b') next.push((await follow.next()).value);
+      while (next.length === 0 || next.at(-1) !== 'after-b') next.push((await within('a followed line', follow.next())).value);
       assert.deepEqual(next.filter((l) => l.startsWith('after-')), ['after-a', 'after-b']);
       assert.ok(next.every((l) => l.startsWith('after-') || Number(l.slice('later-'.length)) > n), JSON.stringify(next));
       let during = await settledSockets();
@@ -484,22 +512,19 @@ for (const backend of BACKENDS) {
       });
       during = await settledSockets(); // and no line is on its way
       aborter.abort();
-      const late = new Promise((_, reject) => setTimeout(() => reject(new Error('abort did not end the iteration within 10 s')), 10_000).unref());
-      await Promise.race([reading, late]);
+      await within('the aborted iteration to end', reading, 10_000);
       assert.equal(lines[0], 'abort-me');
       await assertLogConnectionClosed(before, during);
       printerInput.end();
-      assert.deepEqual(await printer.wait(), { exitCode: 0 });
+      assert.deepEqual(await within('the printer to exit', printer.wait()), { exitCode: 0 });
 
       // As a Node Readable.
-      const text = [];
-      for await (const chunk of box.logStream({ tailLines: 2 })) text.push(chunk);
+      const text = await within('the log as a Readable', box.logStream({ tailLines: 2 }).toArray());
       assert.match(text.join(''), /abort-me\n$/);
 
       // A line without end from the sandbox: pieces of at most 64 KiB, nothing lost.
       await box.exec('sh', ['-c', 'out="${SDK_TESTENV_STDOUT:-/proc/1/fd/1}"; head -c 300000 /dev/zero | tr "\\000" a > "$out"; echo end > "$out"']);
-      const pieces = [];
-      for await (const line of box.logs({ sinceSeconds: 3600 })) if (/^a+(end)?$/.test(line)) pieces.push(line);
+      const pieces = (await readLog(box, { sinceSeconds: 3600 })).filter((line) => /^a+(end)?$/.test(line));
       assert.ok(pieces.length >= 5, `${pieces.length} pieces`);
       assert.ok(pieces.every((p) => p.length <= 64 * 1024), pieces.map((p) => p.length).join(','));
       assert.equal(pieces.join(''), `${'a'.repeat(300_000)}end`);
@@ -510,6 +535,22 @@ for (const backend of BACKENDS) {
         last = await box.logs().next().then((r) => r, (e) => e);
         return last instanceof sdk.AgentSandboxError && last.code === 'NOT_FOUND';
       }, { detail: () => String(last?.message ?? JSON.stringify(last)) });
+    });
+
+    it('logs: hostile lines, printed as argument entries and as input, come back exactly and run nothing', async () => {
+      const provider = env.provider();
+      const box = await provider.create(env.config('cs-hostile-log'));
+      const marker = `/tmp/pwned-log-${run}`;
+      const seed = Number(process.env.HOSTILE_SEED ?? Date.now() % 2 ** 31);
+      const lines = hostileLines(seed, 120, marker);
+      assert.equal((await printToLog(box, ...lines.slice(0, 60))).exitCode, 0);
+      const input = new PassThrough();
+      const printer = await box.execStream({ cmd: 'sh', args: ['-c', PRINT_INPUT_LINES], stdin: input });
+      input.end(`${lines.slice(60).join('\n')}\n`);
+      assert.deepEqual(await within('the printer to exit', printer.wait()), { exitCode: 0 });
+      assert.deepEqual(await readLog(box), lines, `seed ${seed} (HOSTILE_SEED=${seed} repeats it)`);
+      assert.equal((await box.exec('test', ['-e', marker])).exitCode, 1, `seed ${seed}: a line was run`);
+      await box.stop();
     });
 
     it('recover() in a fresh provider adopts the live sandbox, and get() returns it', async () => {

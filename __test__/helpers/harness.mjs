@@ -33,3 +33,16 @@ export async function until(what, check, { timeoutMs = 30_000, intervalMs = 100,
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/** `promise`'s outcome, or a failure naming `what` after `timeoutMs`: a test never waits without a deadline. */
+export async function within(what, promise, timeoutMs = 30_000) {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
