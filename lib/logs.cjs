@@ -5,6 +5,7 @@
 const { Readable } = require('node:stream');
 const { native } = require('./native.cjs');
 const { withErrorClasses } = require('./native-class.cjs');
+const { pulledBatches } = require('./batches.cjs');
 
 withErrorClasses(native.NativeLogStream, new Set(['stop']));
 
@@ -16,20 +17,7 @@ async function* logLines(instance, options = {}) {
   const { signal, follow, sinceSeconds, tailLines, timestamps, container } = options ?? {};
   if (signal?.aborted) return;
   const stream = await instance.openLogs({ follow, sinceSeconds, tailLines, timestamps, container }, { signal });
-  const stop = () => stream.stop();
-  signal?.addEventListener('abort', stop, { once: true });
-  try {
-    if (signal?.aborted) return; // aborted while opening
-    for (let batch; (batch = await stream.nextBatch()) !== null; ) {
-      for (const line of batch) {
-        if (signal?.aborted) return;
-        yield line;
-      }
-    }
-  } finally {
-    stop();
-    signal?.removeEventListener('abort', stop);
-  }
+  yield* pulledBatches(stream, signal);
 }
 
 /** The same lines as a Readable of text, each ending in '\n'; destroying it closes the connection. */

@@ -4,7 +4,7 @@
 // and the original's callback shape (startWatch).
 
 const { CustomResourceCrud } = require('./crud.cjs');
-const { fromNative } = require('./errors.cjs');
+const { pulledBatches } = require('./batches.cjs');
 
 /**
  * `{type, object}` for every change of `crud`'s resource, in order. `break`,
@@ -15,22 +15,7 @@ async function* watchEvents(crud, options = {}) {
   const { signal } = options;
   if (signal?.aborted) return;
   const nativeWatch = await crud.openWatch(options);
-  const stop = () => nativeWatch.stop();
-  signal?.addEventListener('abort', stop, { once: true });
-  try {
-    if (signal?.aborted) return; // aborted while the watch was opening
-    for (let batch; (batch = await nativeWatch.nextBatch()) !== null; ) {
-      for (const event of JSON.parse(batch)) {
-        if (signal?.aborted) return;
-        yield event;
-      }
-    }
-  } catch (err) {
-    if (!signal?.aborted) throw fromNative(err);
-  } finally {
-    stop();
-    signal?.removeEventListener('abort', stop);
-  }
+  yield* pulledBatches(nativeWatch, signal, JSON.parse);
 }
 
 /** The callback shape: `done` settles as the iterator ends; a callback that throws is logged and the watch goes on. */
