@@ -38,6 +38,23 @@ impl std::fmt::Display for Endpoint {
 }
 
 impl Endpoint {
+    /// Whether the daemon runs on this host (a unix socket, or TCP to a
+    /// loopback address): only then are its containers' network addresses
+    /// reachable from here.
+    pub fn is_on_this_host(&self) -> bool {
+        match self {
+            Endpoint::Unix(_) => true,
+            Endpoint::Tcp(addr) => {
+                let host = addr.rsplit_once(':').map_or(addr.as_str(), |(h, _)| h);
+                let host = host.trim_start_matches('[').trim_end_matches(']');
+                host == "localhost"
+                    || host
+                        .parse::<std::net::IpAddr>()
+                        .is_ok_and(|ip| ip.is_loopback())
+            }
+        }
+    }
+
     /// A `DOCKER_HOST` value: `unix:///path`, `tcp://host:port` or
     /// `http://host:port`. TLS (`https://`, `DOCKER_TLS_VERIFY`), `ssh://`
     /// and named pipes are refused with a message that says so.
@@ -238,6 +255,28 @@ pub(crate) fn api_error(what: &str, err: bollard::errors::Error) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_sockets_and_loopback_daemons_are_on_this_host() {
+        for here in [
+            "unix:///run/docker.sock",
+            "tcp://127.0.0.1:2375",
+            "tcp://localhost:2375",
+            "tcp://[::1]:2375",
+        ] {
+            assert!(Endpoint::parse(here).unwrap().is_on_this_host(), "{here}");
+        }
+        for there in [
+            "tcp://10.0.0.5:2375",
+            "tcp://docker.example:2375",
+            "tcp://[2001:db8::1]:2375",
+        ] {
+            assert!(
+                !Endpoint::parse(there).unwrap().is_on_this_host(),
+                "{there}"
+            );
+        }
+    }
 
     #[test]
     fn hosts_parse_or_are_refused_with_a_reason() {

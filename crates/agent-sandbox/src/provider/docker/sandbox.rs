@@ -76,6 +76,15 @@ impl DockerSandbox {
         }
     }
 
+    /// The container as the daemon reports it.
+    async fn inspect(&self) -> Result<bollard::models::ContainerInspectResponse> {
+        self.docker
+            .api()
+            .inspect_container(&self.name, None)
+            .await
+            .map_err(|e| api_error("inspect", e))
+    }
+
     /// The container's address on its network, which this host reaches
     /// when the daemon runs here.
     async fn address(&self) -> Result<IpAddr> {
@@ -87,23 +96,13 @@ impl DockerSandbox {
                 None,
             )
         };
-        if let crate::docker::Endpoint::Tcp(host) = self.docker.endpoint() {
-            let name = host.rsplit_once(':').map_or(host.as_str(), |(h, _)| h);
-            let name = name.trim_start_matches('[').trim_end_matches(']');
-            let local =
-                name == "localhost" || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
-            if !local {
-                return Err(unsupported(format!(
-                    "forwardPort reaches a container at its address on the daemon's network, which only the daemon's host can; this daemon is at tcp://{host}"
-                )));
-            }
+        let endpoint = self.docker.endpoint();
+        if !endpoint.is_on_this_host() {
+            return Err(unsupported(format!(
+                "forwardPort reaches a container at its address on the daemon's network, which only the daemon's host can; this daemon is at {endpoint}"
+            )));
         }
-        let info = self
-            .docker
-            .api()
-            .inspect_container(&self.name, None)
-            .await
-            .map_err(|e| api_error("inspect", e))?;
+        let info = self.inspect().await?;
         let address = info
             .network_settings
             .and_then(|n| n.networks)
@@ -407,7 +406,7 @@ impl Sandbox for DockerSandbox {
             }
             return self.status();
         }
-        let next = match self.docker.api().inspect_container(&self.name, None).await {
+        let next = match self.inspect().await {
             Ok(c) => {
                 let state = c.state.as_ref();
                 status_of(
@@ -416,7 +415,6 @@ impl Sandbox for DockerSandbox {
                 )
             }
             Err(e) => {
-                let e = api_error("inspect", e);
                 if e.is_not_found() {
                     SandboxStatus::Stopped
                 } else {
@@ -450,11 +448,7 @@ impl Sandbox for DockerSandbox {
             )));
         }
         // A gone container fails the call, not the first line.
-        self.docker
-            .api()
-            .inspect_container(&self.name, None)
-            .await
-            .map_err(|e| api_error("inspect", e))?;
+        self.inspect().await?;
         let since = options.since_seconds.map_or(0, |s| {
             let now = SystemTime::now()
                 .duration_since(SystemTime::UNIX_EPOCH)
