@@ -2,14 +2,60 @@
 // The runtime is the native addon plus lib/*.cjs; these declarations are the
 // contract. __test__/types/consumer.ts compiles every export with --strict.
 
-import type {
-  V1Condition,
-  V1NetworkPolicyEgressRule,
-  V1NetworkPolicyIngressRule,
-  V1ObjectMeta,
-  V1PersistentVolumeClaimSpec,
-  V1PodSpec,
-} from '@kubernetes/client-node';
+// @kubernetes/client-node is an optional peer. Installed, its own types are
+// used (a Sandbox's podTemplate.spec is its V1PodSpec, loadKubeConfig()
+// returns its KubeConfig); absent, the import resolves to `any` (the error is
+// silenced below) and PeerOr picks the structural stand-ins, so this file
+// compiles either way.
+// @ts-ignore -- optional peer dependency: absent is fine
+import type * as ClientNode from '@kubernetes/client-node';
+
+type IsAny<T> = 0 extends 1 & T ? true : false;
+/** `Peer` when @kubernetes/client-node's types are installed, else `Fallback`. */
+type PeerOr<Peer, Fallback> = IsAny<Peer> extends true ? Fallback : Peer;
+
+/** Without client-node: the fields this package reads, the rest kept open. */
+interface ObjectMetaFallback {
+  name?: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: string | Date;
+  deletionTimestamp?: string | Date;
+  labels?: { [key: string]: string };
+  annotations?: { [key: string]: string };
+  ownerReferences?: Array<{ apiVersion: string; kind: string; name: string; uid: string; [key: string]: unknown }>;
+  finalizers?: string[];
+  [key: string]: unknown;
+}
+interface ContainerFallback {
+  name: string;
+  image?: string;
+  command?: string[];
+  args?: string[];
+  env?: Array<{ name: string; value?: string; [key: string]: unknown }>;
+  resources?: { limits?: { [key: string]: string }; requests?: { [key: string]: string }; [key: string]: unknown };
+  [key: string]: unknown;
+}
+interface PodSpecFallback {
+  containers: ContainerFallback[];
+  [key: string]: unknown;
+}
+interface ConditionFallback {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+  lastTransitionTime?: string | Date;
+  observedGeneration?: number;
+}
+type V1ObjectMeta = PeerOr<ClientNode.V1ObjectMeta, ObjectMetaFallback>;
+type V1PodSpec = PeerOr<ClientNode.V1PodSpec, PodSpecFallback>;
+type V1Condition = PeerOr<ClientNode.V1Condition, ConditionFallback>;
+type V1PersistentVolumeClaimSpec = PeerOr<ClientNode.V1PersistentVolumeClaimSpec, { [key: string]: unknown }>;
+type V1NetworkPolicyIngressRule = PeerOr<ClientNode.V1NetworkPolicyIngressRule, { [key: string]: unknown }>;
+type V1NetworkPolicyEgressRule = PeerOr<ClientNode.V1NetworkPolicyEgressRule, { [key: string]: unknown }>;
 import type { Readable } from 'node:stream';
 import type { EventEmitter } from 'node:events';
 
@@ -252,7 +298,11 @@ export interface KubeConfigContext {
   namespace?: string;
 }
 
-/** The shape and methods of @kubernetes/client-node's KubeConfig that consumers use. */
+/**
+ * The built-in KubeConfig: the fields and methods of @kubernetes/client-node's
+ * KubeConfig that consumers use. The package makes these only when client-node
+ * is not installed; see {@link LoadedKubeConfig}.
+ */
 export declare class KubeConfig implements KubeConfigLike {
   clusters: KubeConfigCluster[];
   users: KubeConfigUser[];
@@ -261,6 +311,8 @@ export declare class KubeConfig implements KubeConfigLike {
   static fromDocument(document: unknown): KubeConfig;
   loadFromDefault(): void;
   loadFromFile(file: string): void;
+  /** A kubeconfig's YAML or JSON text; throws KubeConfigError (saying where it is wrong, never quoting it). */
+  loadFromString(config: string): void;
   loadFromOptions(options: {
     clusters?: KubeConfigCluster[];
     users?: KubeConfigUser[];
@@ -283,7 +335,14 @@ export declare class KubeConfig implements KubeConfigLike {
   makeApiClient<T>(apiClientType: new (...args: any[]) => T): T;
 }
 
-export declare function loadKubeConfig(options?: KubeConfigOptions): KubeConfig;
+/**
+ * The KubeConfig objects this package makes (`loadKubeConfig()`, and
+ * `client.kubeConfig` when none was given): a genuine @kubernetes/client-node
+ * `KubeConfig` when that optional peer is installed, else the built-in one.
+ */
+export type LoadedKubeConfig = PeerOr<ClientNode.KubeConfig, KubeConfig>;
+
+export declare function loadKubeConfig(options?: KubeConfigOptions): LoadedKubeConfig;
 export declare function resolveContext(kc: KubeConfigLike, context?: string): string;
 export declare function getClusterInfo(kc: KubeConfigLike): { name: string; server: string } | null;
 export declare function applyBunCompat(): void;
@@ -394,7 +453,8 @@ export interface HealthCheckResult {
 }
 
 export declare class AgentSandboxClient {
-  readonly kubeConfig: KubeConfigLike;
+  /** The given `kubeConfig`, or the one loaded for this client (client-node's when installed). */
+  readonly kubeConfig: LoadedKubeConfig;
   readonly namespace: string;
   constructor(options?: AgentSandboxClientOptions);
   /** `options.signal` aborts any of these calls (see CustomResourceCrud). */
@@ -611,12 +671,53 @@ export declare class SchemaValidationError extends Error {
   format(): { _errors: string[] };
 }
 export type SafeParseResult<T> = { success: true; data: T } | { success: false; error: SchemaValidationError };
-/** zod-compatible: parse throws the same error safeParse returns. */
+type Flat<T> = { [K in keyof T]: T[K] } & {};
+/** The output type of one of our schemas, a zod schema, or anything with `safeParse`. */
+type OutputOf<S> = S extends { _zod: { output: infer O } }
+  ? O
+  : S extends { _output: infer O }
+    ? O
+    : S extends { safeParse(input: any): infer R }
+      ? R extends { success: true; data: infer D }
+        ? D
+        : unknown
+      : unknown;
+/** zod's `{key: true}` mask over the keys of T. */
+type Mask<T> = { [K in keyof T]?: true };
+type ShapeOf<T> = T extends readonly unknown[]
+  ? undefined
+  : T extends object
+    ? { readonly [K in keyof T]-?: Schema<T[K]> }
+    : undefined;
+
+/**
+ * zod-compatible: parse throws the same error safeParse returns; the
+ * derivations return new schemas; `z.infer<typeof sandboxSchema>` works with
+ * zod 4 installed. Derivations that are not for an object schema (`pick` of
+ * an enum) throw INVALID_ARGUMENT, and an unknown key throws, as in zod.
+ */
 export interface Schema<T> {
   parse(input: unknown): T;
   safeParse(input: unknown): SafeParseResult<T>;
   parseAsync(input: unknown): Promise<T>;
   safeParseAsync(input: unknown): Promise<SafeParseResult<T>>;
+  /** An object schema's keys, each a schema (an optional key's accepts undefined); undefined for other schemas. */
+  readonly shape: ShapeOf<T>;
+  pick<M extends Mask<T>>(mask: M): Schema<Flat<Pick<T, Extract<keyof M, keyof T>>>>;
+  omit<M extends Mask<T>>(mask: M): Schema<Flat<Omit<T, keyof M>>>;
+  partial(): Schema<Flat<Partial<T>>>;
+  partial<M extends Mask<T>>(mask: M): Schema<Flat<Omit<T, keyof M> & Partial<Pick<T, Extract<keyof M, keyof T>>>>>;
+  required(): Schema<Flat<Required<T>>>;
+  required<M extends Mask<T>>(mask: M): Schema<Flat<Omit<T, keyof M> & Required<Pick<T, Extract<keyof M, keyof T>>>>>;
+  /** Adds or replaces keys; values are this package's schemas or zod schemas (anything with `safeParse`). */
+  extend<S extends Record<string, { safeParse(input: any): unknown }>>(shape: S): Schema<Flat<Omit<T, keyof S> & { [K in keyof S]: OutputOf<S[K]> }>>;
+  merge<U>(other: Schema<U>): Schema<Flat<Omit<T, keyof U> & U>>;
+  optional(): Schema<T | undefined>;
+  array(): Schema<T[]>;
+  /** Type only (no runtime value): what zod 4's `z.infer` / `z.output` read. */
+  readonly _zod: { readonly output: T; readonly input: unknown };
+  /** Type only: what zod 3's `z.infer` reads. */
+  readonly _output: T;
 }
 type ResourceOf<TSpec, TStatus> = {
   apiVersion: string;

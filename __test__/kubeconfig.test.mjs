@@ -125,3 +125,54 @@ describe('resolveContext and getClusterInfo', () => {
     assert.equal(typeof api.listNamespace, 'function');
   });
 });
+
+describe('KubeConfig objects are client-node KubeConfigs when client-node is installed', () => {
+  let dir;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sdk-kc-peer-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('loadKubeConfig() and client.kubeConfig are genuine, with every tier applied', async () => {
+    const k8s = await import('@kubernetes/client-node');
+    const p = join(dir, 'kc');
+    writeFileSync(p, doc('c', 'the-ctx'));
+    const kc = sdk.loadKubeConfig({ kubeconfigPath: p, context: 'the-ctx', skipTLSVerify: true });
+    assert.ok(kc instanceof k8s.KubeConfig);
+    assert.equal(kc.getCurrentContext(), 'the-ctx');
+    assert.equal(kc.getCurrentCluster().server, 'https://c.example:6443');
+    assert.equal(kc.clusters[0].skipTLSVerify, true);
+    assert.equal(kc.getCurrentUser().token, 't');
+    // client-node's own methods, which the built-in KubeConfig does not all have.
+    const opts = {};
+    await kc.applyToHTTPSOptions(opts);
+    assert.equal(opts.headers.Authorization, 'Bearer t');
+    const client = new sdk.AgentSandboxClient({ kubeconfigPath: p, context: 'the-ctx' });
+    assert.ok(client.kubeConfig instanceof k8s.KubeConfig);
+    assert.equal(client.kubeConfig.getCurrentContext(), 'the-ctx');
+  });
+
+  it('a token file stays a file (read again on refresh), as client-node names it: authProvider tokenFile', async () => {
+    const token = join(dir, 'token');
+    writeFileSync(token, 'from-file');
+    const p = join(dir, 'kc-file');
+    writeFileSync(p, doc('c', 'x', 'x').replace('token: t', `tokenFile: ${token}`));
+    const kc = sdk.loadKubeConfig({ kubeconfigPath: p });
+    assert.deepEqual(kc.getCurrentUser().authProvider, { name: 'tokenFile', config: { tokenFile: token } });
+    assert.equal(kc.getCurrentUser().token, undefined);
+    const opts = {};
+    await kc.applyToHTTPSOptions(opts);
+    assert.equal(opts.headers.Authorization, 'Bearer from-file');
+  });
+
+  it('the built-in KubeConfig loads YAML or JSON text, and says where bad text is wrong without quoting it', () => {
+    const kc = new sdk.KubeConfig();
+    kc.loadFromString(doc('c', 'x', 'x'));
+    assert.equal(kc.getCurrentCluster().server, 'https://c.example:6443');
+    kc.loadFromString(JSON.stringify({ clusters: [{ name: 'j', cluster: { server: 'https://j:1' } }], contexts: [{ name: 'y', context: { cluster: 'j' } }], 'current-context': 'y' }));
+    assert.equal(kc.getCurrentCluster().server, 'https://j:1');
+    assert.throws(() => kc.loadFromString('users:\n- name: u\n  user:\n    token: [secret-canary-value\n'), (e) =>
+      e instanceof sdk.KubeConfigError && /line \d+ column \d+/.test(e.message) && !e.message.includes('secret-canary'));
+    assert.equal(kc.getCurrentCluster().server, 'https://j:1', 'a failed load changes nothing');
+  });
+});

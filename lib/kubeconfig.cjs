@@ -1,15 +1,35 @@
 'use strict';
-// KubeConfig objects: the shape and methods of @kubernetes/client-node's
-// KubeConfig (which consumers use directly). Loading, and the mapping
-// between these fields and the standard document, are native.
+// KubeConfig objects. With the optional peer @kubernetes/client-node
+// installed, every KubeConfig this package makes is a genuine client-node
+// KubeConfig (consumers pass it to client-node's own APIs); without it, the
+// built-in KubeConfig below has the same fields and the methods consumers
+// use. Discovery, parsing, and the mapping between these fields and the
+// standard document are native.
 
 const { homedir } = require('node:os');
 const { native } = require('./native.cjs');
 const { AgentSandboxError, KubeConfigError, fromNative } = require('./errors.cjs');
 
+let peer;
+/** `{module}` when @kubernetes/client-node loads, else `{error}` (why not). Loaded once, on first use. */
+function clientNode() {
+  if (!peer) {
+    try {
+      peer = { module: require('@kubernetes/client-node') };
+    } catch (error) {
+      peer = { error };
+    }
+  }
+  return peer;
+}
+
 const byName = (list, name) => list.find((entry) => entry.name === name) ?? null;
 
-/** client-node's KubeConfig shape and the methods consumers call; edits apply to the next call that uses it. */
+/**
+ * The built-in KubeConfig: client-node's fields and the methods consumers
+ * call, for when client-node is not installed. Edits apply to the next call
+ * that uses it.
+ */
 class KubeConfig {
   clusters = [];
   users = [];
@@ -24,6 +44,16 @@ class KubeConfig {
   loadFromDefault() { Object.assign(this, loadKubeConfig()); }
   loadFromFile(file) { Object.assign(this, loadKubeConfig({ kubeconfigPath: file })); }
   loadFromOptions({ clusters = [], users = [], contexts = [], currentContext = '' } = {}) { Object.assign(this, { clusters, users, contexts, currentContext }); }
+  /** A kubeconfig's YAML or JSON text. */
+  loadFromString(text) {
+    let document;
+    try {
+      document = native.parseKubeconfigDocument(String(text));
+    } catch (err) {
+      throw fromNative(err);
+    }
+    Object.assign(this, native.kubeConfigFields(document));
+  }
   getContexts() { return this.contexts; }
   getClusters() { return this.clusters; }
   getUsers() { return this.users; }
@@ -44,24 +74,30 @@ class KubeConfig {
 
 /** A genuine client-node KubeConfig with the same content. */
 function toClientNodeKubeConfig(kc) {
-  let k8s;
-  try {
-    k8s = require('@kubernetes/client-node');
-  } catch (err) {
+  const { module: k8s, error } = clientNode();
+  if (!k8s) {
     throw new AgentSandboxError(
       'makeApiClient needs the optional peer dependency @kubernetes/client-node: install it with `npm install @kubernetes/client-node@^1` (or `bun add @kubernetes/client-node@^1`)',
-      'PEER_DEPENDENCY_MISSING', undefined, { module: '@kubernetes/client-node', cause: err && err.message },
+      'PEER_DEPENDENCY_MISSING', undefined, { module: '@kubernetes/client-node', cause: error && error.message },
     );
   }
-  const real = new k8s.KubeConfig();
-  real.loadFromString(kc.exportConfig());
-  return real;
+  if (kc instanceof k8s.KubeConfig) return kc;
+  return fromFields(native.kubeConfigFields(kc.toDocument()));
+}
+
+/** A KubeConfig holding `fields`: client-node's class when it loads, else the built-in one. */
+function fromFields(fields) {
+  const k8s = clientNode().module;
+  const kc = k8s ? new k8s.KubeConfig() : new KubeConfig();
+  kc.loadFromOptions(fields);
+  return kc;
 }
 
 /**
  * Loads a kubeconfig: an explicit path, K8S_KUBECONFIG, KUBECONFIG (every
  * file, merged like kubectl), ~/.kube/config, then the in-cluster service
- * account. Synchronous; throws KubeConfigError.
+ * account. Synchronous; throws KubeConfigError. A client-node KubeConfig
+ * when that peer is installed.
  */
 function loadKubeConfig(options = {}) {
   const { env } = process;
@@ -73,7 +109,7 @@ function loadKubeConfig(options = {}) {
       // The JS runtime's view of the environment (Bun's process.env is not the C environment).
       env: { k8sKubeconfig: env.K8S_KUBECONFIG, kubeconfig: env.KUBECONFIG, home: env.HOME || homedir(), kubernetesServiceHost: env.KUBERNETES_SERVICE_HOST, kubernetesServicePort: env.KUBERNETES_SERVICE_PORT },
     });
-    return KubeConfig.fromDocument(loaded.document);
+    return fromFields(native.kubeConfigFields(loaded.document));
   } catch (err) {
     throw fromNative(err);
   }

@@ -3,8 +3,9 @@
 # tarballs installed into a fresh project, then a small program run with no
 # Rust toolchain on PATH under Node 20 (this machine's), Node 22 (from the npm
 # registry, cached) and Bun, against AGENT_SANDBOX_TEST_KUBECONFIG's cluster.
-# Then the platform package is removed: import must fail with the coded
-# UNSUPPORTED_PLATFORM error.
+# Then __test__/types/agentpane-kubeconfig.ts is compiled with tsc --strict and
+# run, without and with @kubernetes/client-node installed. Last, the platform
+# package is removed: import must fail with the coded UNSUPPORTED_PLATFORM error.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 kc=${AGENT_SANDBOX_TEST_KUBECONFIG:?set AGENT_SANDBOX_TEST_KUBECONFIG (scripts/test.sh does)}
@@ -62,6 +63,42 @@ check() { # check LABEL RUNTIME SCRIPT EXPECTED-REGEX
 for runtime in "node 20:$(command -v node)" "node 22:$node22" "bun:$bun"; do
   label=${runtime%%:*} bin=${runtime#*:}
   check "$label $("$bin" --version)" "$bin" program.mjs '^\{"crdRegistered":true,"sandboxes":[0-9]+,"image":"[^"]+"\}$'
+done
+
+# TypeScript, as AgentPane compiles: index.d.ts under tsc --strict with no
+# skipLibCheck, first with client-node absent (the program without its
+# client-node lines, run too: it gets the built-in KubeConfig), then with
+# client-node installed (the whole program: genuine client-node KubeConfigs).
+ts_version=$(node -p "require('$ROOT/node_modules/typescript/package.json').version")
+types_node_version=$(node -p "require('$ROOT/node_modules/@types/node/package.json').version")
+client_node_version=$(node -p "require('$ROOT/node_modules/@kubernetes/client-node/package.json').version")
+echo "installing typescript@$ts_version @types/node@$types_node_version (no @kubernetes/client-node)"
+npm install --no-audit --no-fund --loglevel=error --save-dev "typescript@$ts_version" "@types/node@$types_node_version"
+[[ ! -e node_modules/@kubernetes/client-node ]] || die "@kubernetes/client-node was installed with the SDK; it is an optional peer"
+cat >tsconfig.json <<'JSON'
+{
+  "compilerOptions": {
+    "target": "ES2022", "module": "NodeNext", "moduleResolution": "NodeNext",
+    "strict": true, "skipLibCheck": false, "types": ["node"], "outDir": "dist"
+  },
+  "files": ["agentpane-kubeconfig.ts"]
+}
+JSON
+grep -v '// client-node$' "$ROOT/__test__/types/agentpane-kubeconfig.ts" >agentpane-kubeconfig.ts
+if out=$(npx tsc -p . 2>&1); then echo "ok: tsc --strict without @kubernetes/client-node"; else echo "FAILED: tsc --strict without @kubernetes/client-node: $out" >&2; failed=1; fi
+check_ts() { # check_ts LABEL RUNTIME EXPECTED-REGEX
+  local out
+  out=$(cd "$proj" && env -i HOME="$HOME" PATH="$clean_path" AGENT_SANDBOX_TEST_KUBECONFIG="$kc" "$2" dist/agentpane-kubeconfig.js 2>&1) || true
+  if [[ $out =~ $3 ]]; then echo "ok: $1: $out"; else echo "FAILED: $1: $out" >&2; failed=1; fi
+}
+check_ts "built-in KubeConfig, node 20" "$(command -v node)" '"crdRegistered":true,"sandboxes":[0-9]+\}$'
+echo "installing @kubernetes/client-node@$client_node_version"
+npm install --no-audit --no-fund --loglevel=error "@kubernetes/client-node@$client_node_version"
+cp "$ROOT/__test__/types/agentpane-kubeconfig.ts" agentpane-kubeconfig.ts
+if out=$(npx tsc -p . 2>&1); then echo "ok: tsc --strict with @kubernetes/client-node"; else echo "FAILED: tsc --strict with @kubernetes/client-node: $out" >&2; failed=1; fi
+for runtime in "node 20:$(command -v node)" "node 22:$node22" "bun:$bun"; do
+  label=${runtime%%:*} bin=${runtime#*:}
+  check_ts "client-node KubeConfig, $label" "$bin" '"crdRegistered":true,"sandboxes":[0-9]+,"genuine":true,"namespace":"default","viaOwn":[0-9]+\}$'
 done
 
 rm -rf node_modules/@agentpane/agent-sandbox-sdk-linux-x64-gnu

@@ -76,7 +76,7 @@ suite "cargo test (unit and cluster)" cargo test --workspace
 suite "JS suite: node --test" node --test __test__/
 suite "JS suite: vitest" npx vitest run
 suite "JS suite: bun test" node_modules/.bin/bun test --timeout 120000 __test__/
-suite "TypeScript consumer: tsc --strict, then run" bash -c 'npx tsc -p __test__/types/tsconfig.json && node target/ts-consumer/consumer.js'
+suite "TypeScript consumers: tsc --strict, then run" bash -c 'npx tsc -p __test__/types/tsconfig.json && node target/ts-consumer/consumer.js && node target/ts-consumer/agentpane-kubeconfig.js'
 suite "packed packages: installed and run without Rust (Node 20, 22, Bun)" bash "$ROOT/scripts/test-install.sh"
 
 had_instances=${#started[@]} had_docker=$docker_started

@@ -4,8 +4,10 @@
 
 use std::path::PathBuf;
 
+use agent_sandbox::Error;
 use agent_sandbox::config::{
-    Environment, KubeconfigOptions, KubeconfigSource, load_kubeconfig_from,
+    Environment, KubeconfigOptions, KubeconfigSource, MAX_KUBECONFIG_BYTES, load_kubeconfig_from,
+    parse_kubeconfig,
 };
 use napi_derive::napi;
 use serde_json::{Map, Value, json};
@@ -83,6 +85,24 @@ pub fn load_kubeconfig_document(options: Option<JsKubeconfigOptions>) -> napi::R
     )
 }
 
+/// A kubeconfig's text (YAML or JSON) as the standard document, for
+/// `KubeConfig.loadFromString`. Errors say where the text is wrong, never
+/// what it holds.
+#[napi(catch_unwind, ts_return_type = "Record<string, any>")]
+pub fn parse_kubeconfig_document(text: String) -> napi::Result<Value> {
+    if text.len() as u64 > MAX_KUBECONFIG_BYTES {
+        return Err(Error::kubeconfig(
+            None,
+            format!("Invalid kubeconfig: larger than {MAX_KUBECONFIG_BYTES} bytes"),
+        ))
+        .into_js();
+    }
+    let kubeconfig = parse_kubeconfig(&text)
+        .map_err(|problem| Error::kubeconfig(None, format!("Invalid kubeconfig: {problem}")))
+        .into_js()?;
+    serde_json::to_value(&kubeconfig).map_err(decode)
+}
+
 /// [standard kubeconfig key, client-node's property] of a cluster.
 const CLUSTER_KEYS: [(&str, &str); 5] = [
     ("server", "server"),
@@ -93,9 +113,8 @@ const CLUSTER_KEYS: [(&str, &str); 5] = [
 ];
 
 /// [standard kubeconfig key, client-node's property] of a user.
-const USER_KEYS: [(&str, &str); 11] = [
+const USER_KEYS: [(&str, &str); 10] = [
     ("token", "token"),
-    ("tokenFile", "tokenFile"),
     ("client-certificate-data", "certData"),
     ("client-certificate", "certFile"),
     ("client-key-data", "keyData"),
@@ -152,11 +171,19 @@ pub fn kube_config_fields(document: Value) -> Value {
     let users: Vec<Value> = entries(&document, "users")
         .iter()
         .map(|e| {
-            let mut out = renamed(
-                &e.get("user").cloned().unwrap_or_default(),
-                &USER_KEYS,
-                true,
-            );
+            let user = e.get("user").cloned().unwrap_or_default();
+            let mut out = renamed(&user, &USER_KEYS, true);
+            // client-node has no tokenFile property: its in-cluster user
+            // names the file through this provider, and so do we, so that
+            // the file is read again on refresh rather than once here.
+            if let Some(file) = user.get("tokenFile").filter(|f| f.is_string())
+                && !out.contains_key("authProvider")
+            {
+                out.insert(
+                    "authProvider".into(),
+                    json!({ "name": "tokenFile", "config": { "tokenFile": file } }),
+                );
+            }
             out.insert("name".into(), name(e));
             out.into()
         })

@@ -193,9 +193,6 @@ pub fn parse_kubeconfig(text: &str) -> std::result::Result<Kubeconfig, String> {
     Ok(kubeconfig)
 }
 
-/// What is wrong with a document that does not parse, without its content:
-/// the parser's message can quote values (tokens, keys) near the mistake, so
-/// only where it is goes out.
 /// A kubeconfig given as a JSON document (an in-memory KubeConfig). A
 /// wrongly typed field is reported by what was expected, never by its value
 /// (a token or a plugin argument given as a string would be quoted).
@@ -217,6 +214,9 @@ pub fn kubeconfig_from_value(document: serde_json::Value) -> Result<Kubeconfig> 
     })
 }
 
+/// What is wrong with a document that does not parse, without its content:
+/// the parser's message can quote values (tokens, keys) near the mistake, so
+/// only where it is goes out.
 fn parse_problem(message: &str) -> String {
     match location(message) {
         Some((line, column)) => format!(
@@ -348,6 +348,7 @@ pub async fn client_config_with(
     env: &ProxyEnv,
 ) -> Result<kube::Config> {
     clean_tokens(&mut kubeconfig)?;
+    token_file_providers(&mut kubeconfig);
     let context = kubeconfig.current_context.clone();
     if context.as_deref().is_none_or(str::is_empty) {
         return Err(Error::kubeconfig(
@@ -412,6 +413,24 @@ fn current_cluster<'a>(kubeconfig: &'a Kubeconfig, context: &str) -> Option<&'a 
         .find(|c| &c.name == cluster)?
         .cluster
         .as_ref()
+}
+
+/// client-node writes a token file (its in-cluster user, and this package's
+/// KubeConfig objects) as `auth-provider: {name: tokenFile, config:
+/// {tokenFile}}`, which kube does not know: it is the standard `tokenFile`,
+/// read again on every refresh so a rotated service-account token is used.
+fn token_file_providers(kubeconfig: &mut Kubeconfig) {
+    for named in &mut kubeconfig.auth_infos {
+        let Some(auth) = named.auth_info.as_mut() else {
+            continue;
+        };
+        let Some(provider) = auth.auth_provider.take_if(|p| p.name == "tokenFile") else {
+            continue;
+        };
+        if auth.token.is_none() && auth.token_file.is_none() {
+            auth.token_file = provider.config.get("tokenFile").cloned();
+        }
+    }
 }
 
 /// Static tokens as an HTTP header takes them: surrounding whitespace (a
@@ -693,5 +712,17 @@ mod tests {
         assert_eq!(err.code(), crate::ErrorCode::KubeConfig);
         assert!(err.to_string().contains("\"u\""));
         assert!(!err.to_string().contains("canary"));
+    }
+    #[tokio::test]
+    async fn client_node_token_file_provider_is_the_standard_token_file() {
+        let yaml = "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:1\nusers:\n- name: u\n  user:\n    auth-provider:\n      name: tokenFile\n      config:\n        tokenFile: /var/run/secrets/token\ncontexts:\n- name: x\n  context:\n    cluster: c\n    user: u\ncurrent-context: x\n";
+        let config = client_config(Kubeconfig::from_yaml(yaml).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(
+            config.auth_info.token_file.as_deref(),
+            Some("/var/run/secrets/token")
+        );
+        assert!(config.auth_info.auth_provider.is_none());
     }
 }
