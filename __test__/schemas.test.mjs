@@ -85,3 +85,89 @@ describe('schemas', () => {
     ok('embeddedObjectMetadataSchema', { name: 'x' });
   });
 });
+
+// The original's schemas, written in zod 4 from the contract's table (§12):
+// the reference each derivation of ours is compared with, input by input.
+const z = (await import('zod')).z;
+const zShutdownPolicy = z.enum(['Delete', 'Retain']);
+const zPodMetadata = z.object({ labels: z.record(z.string(), z.string()).optional(), annotations: z.record(z.string(), z.string()).optional() });
+const zPodTemplate = z.object({ spec: z.any(), metadata: zPodMetadata });
+const zEmbedded = z.object({ name: z.string().optional(), labels: z.record(z.string(), z.string()).optional(), annotations: z.record(z.string(), z.string()).optional() });
+const zPvc = z.object({ metadata: zEmbedded, spec: z.any() });
+const zSandboxSpec = z.object({
+  podTemplate: zPodTemplate,
+  volumeClaimTemplates: z.array(zPvc).optional(),
+  shutdownTime: z.string().optional(),
+  shutdownPolicy: zShutdownPolicy.optional(),
+  replicas: z.number().int().min(0).max(1).optional(),
+});
+const zTemplateRef = z.object({ name: z.string() });
+const zLifecycle = z.object({ shutdownTime: z.string().optional(), shutdownPolicy: zShutdownPolicy.optional() });
+const zPoolSpec = z.object({ replicas: z.number().int().min(0), sandboxTemplateRef: zTemplateRef });
+
+const INPUTS = [
+  undefined, null, 0, 1, 2, -1, 0.5, NaN, 'x', 'Delete', 'Destroy', [], ['Delete'], ['Delete', 'x'], {},
+  { name: 't' }, { name: 1 }, { name: 't', namespace: 'n', owner: 'me' }, { name: 't', owner: 5 },
+  { shutdownPolicy: 'Retain' }, { shutdownPolicy: 'Destroy' }, { shutdownTime: null }, { shutdownTime: undefined, x: 1 },
+  { replicas: 1 }, { replicas: 3 }, { replicas: 0, sandboxTemplateRef: { name: 'p' } }, { replicas: -1, sandboxTemplateRef: {} },
+  { podTemplate: podTemplate, replicas: 1 }, { podTemplate: { metadata: { labels: { a: 1 } } } }, { podTemplate, volumeClaimTemplates: [{ metadata: {} }] },
+  { podTemplate, shutdownPolicy: 'Delete', extra: true, owner: 'me' },
+];
+
+/** Ours and zod's agree on success and data for every input. */
+function sameAsZod(ours, theirs, label) {
+  for (const input of INPUTS) {
+    const a = ours.safeParse(input);
+    const b = theirs.safeParse(input);
+    assert.equal(a.success, b.success, `${label}: success for ${JSON.stringify(input)}: ours ${a.success}, zod ${b.success}`);
+    if (b.success) assert.deepEqual(a.data, b.data, `${label}: data for ${JSON.stringify(input)}`);
+    else assert.ok(a.error.issues.length > 0 && a.error.issues.every((i) => Array.isArray(i.path) && typeof i.message === 'string'));
+  }
+}
+
+describe('schema derivations behave as zod 4 (compared input by input)', () => {
+  it('the exports themselves', () => {
+    sameAsZod(sdk.sandboxSpecSchema, zSandboxSpec, 'sandboxSpec');
+    sameAsZod(sdk.lifecycleSchema, zLifecycle, 'lifecycle');
+    sameAsZod(sdk.shutdownPolicySchema, zShutdownPolicy, 'shutdownPolicy');
+  });
+
+  it('pick, omit, partial (all keys or a mask), required', () => {
+    sameAsZod(sdk.sandboxSpecSchema.pick({ replicas: true, shutdownPolicy: true }), zSandboxSpec.pick({ replicas: true, shutdownPolicy: true }), 'pick');
+    sameAsZod(sdk.sandboxSpecSchema.omit({ podTemplate: true }), zSandboxSpec.omit({ podTemplate: true }), 'omit');
+    sameAsZod(sdk.sandboxWarmPoolSpecSchema.pick({ replicas: true, sandboxTemplateRef: true }).partial(), zPoolSpec.partial(), 'partial');
+    sameAsZod(sdk.sandboxWarmPoolSpecSchema.pick({ replicas: true, sandboxTemplateRef: true }).partial({ replicas: true }), zPoolSpec.partial({ replicas: true }), 'partial mask');
+    sameAsZod(sdk.lifecycleSchema.required(), zLifecycle.required(), 'required');
+  });
+
+  it('extend with our schemas and with zod schemas; merge', () => {
+    sameAsZod(
+      sdk.sandboxTemplateRefSchema.extend({ owner: z.string(), policy: sdk.shutdownPolicySchema.optional() }),
+      zTemplateRef.extend({ owner: z.string(), policy: zShutdownPolicy.optional() }),
+      'extend',
+    );
+    sameAsZod(sdk.sandboxTemplateRefSchema.extend({ owner: z.string().optional() }), zTemplateRef.extend({ owner: z.string().optional() }), 'extend optional zod');
+    sameAsZod(sdk.sandboxTemplateRefSchema.merge(sdk.lifecycleSchema), zTemplateRef.extend(zLifecycle.shape), 'merge');
+    const r = sdk.sandboxTemplateRefSchema.extend({ owner: z.string() }).safeParse({ name: 1, owner: 2 });
+    assert.deepEqual(r.error.issues.map((i) => i.path), [['name'], ['owner']], 'every issue, ours and the zod schema\'s, with full paths');
+  });
+
+  it('shape, optional, array', () => {
+    assert.deepEqual(Object.keys(sdk.sandboxSpecSchema.shape), Object.keys(zSandboxSpec.shape));
+    assert.equal(sdk.sandboxSpecSchema.shape.replicas, sdk.sandboxSpecSchema.shape.replicas, 'shape is stable, as in zod');
+    for (const key of Object.keys(zSandboxSpec.shape)) sameAsZod(sdk.sandboxSpecSchema.shape[key], zSandboxSpec.shape[key], `shape.${key}`);
+    assert.equal(sdk.shutdownPolicySchema.shape, undefined);
+    sameAsZod(sdk.lifecycleSchema.optional(), zLifecycle.optional(), 'optional');
+    sameAsZod(sdk.shutdownPolicySchema.array(), zShutdownPolicy.array(), 'array');
+    sameAsZod(sdk.sandboxTemplateRefSchema.array().optional(), zTemplateRef.array().optional(), 'array optional');
+  });
+
+  it('a derivation zod refuses is refused (when made, not at the first parse), with a coded error', () => {
+    assert.throws(() => sdk.lifecycleSchema.pick({ nope: true }), (e) => e.code === 'INVALID_ARGUMENT' && /Unrecognized key: "nope"/.test(e.message));
+    // zod 4 throws the same error later, at the first parse (or shape).
+    assert.throws(() => zLifecycle.pick({ nope: true }).parse({}), /Unrecognized key/);
+    assert.throws(() => sdk.shutdownPolicySchema.omit({}), (e) => e.code === 'INVALID_ARGUMENT' && /needs an object schema/.test(e.message));
+    assert.throws(() => sdk.lifecycleSchema.extend({ x: 'not a schema' }), TypeError);
+    assert.throws(() => sdk.lifecycleSchema.pick(['shutdownTime']), TypeError);
+  });
+});

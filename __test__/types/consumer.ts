@@ -25,6 +25,8 @@ import type {
 } from '@agentpane/agent-sandbox-sdk';
 import { PortForward } from '@agentpane/agent-sandbox-sdk';
 import { CoreV1Api } from '@kubernetes/client-node';
+import { z } from 'zod';
+import type { Schema } from '@agentpane/agent-sandbox-sdk';
 
 applyBunCompat();
 
@@ -95,6 +97,22 @@ const schemas = [podMetadataSchema, podTemplateSchema, embeddedObjectMetadataSch
 const parsed = sandboxSchema.safeParse(sandbox);
 if (!parsed.success) throw parsed.error;
 const name: string = parsed.data.metadata.name;
+
+// The schemas as zod schemas: z.infer, derivations, and zod schemas inside extend.
+type SandboxFromZod = z.infer<typeof sandboxSchema>;
+const fromZod: SandboxFromZod = sandboxSchema.parse(sandbox);
+const withOwner = sandboxTemplateRefSchema.extend({ owner: z.string(), policy: shutdownPolicySchema.optional() });
+const owned: z.infer<typeof withOwner> = withOwner.parse({ name: 't', owner: 'me' });
+// @ts-expect-error owner is a string
+const wronglyOwned: z.infer<typeof withOwner> = { name: 't', owner: 1, policy: undefined };
+const replicasOnly: { replicas?: number } = sandboxSpecSchema.pick({ replicas: true }).parse({});
+// @ts-expect-error podTemplate was omitted
+void sandboxSpecSchema.omit({ podTemplate: true }).parse({}).podTemplate;
+const someRefs: { name: string }[] | undefined = sandboxTemplateRefSchema.array().optional().parse(undefined);
+const partialPool: Partial<SandboxWarmPoolSpec> = sandboxWarmPoolSpecSchema.partial().parse({});
+const replicaSchema: Schema<number | undefined> = sandboxSpecSchema.shape.replicas;
+const merged: { name: string; shutdownPolicy?: ShutdownPolicy } = sandboxTemplateRefSchema.merge(lifecycleSchema).parse({ name: 'n' });
+void [fromZod, owned, wronglyOwned, replicasOnly, someRefs, partialPool, replicaSchema.parse(1), merged];
 
 const info = getClusterInfo(client.kubeConfig);
 const context: string = resolveContext(client.kubeConfig);

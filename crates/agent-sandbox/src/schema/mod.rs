@@ -12,6 +12,9 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+mod derive;
+pub use derive::{Descriptor, Op, keys, resolve};
+
 /// Key of the tag object standing for a JavaScript-only value.
 pub const JS_TAG: &str = "\u{0}js";
 
@@ -25,6 +28,8 @@ pub enum Plan {
     Object { keys: Vec<(String, Plan)> },
     /// A new array, element by element.
     Array { items: Vec<Plan> },
+    /// A value for the caller's own validator `id` (see [`Schema::External`]).
+    External { id: u32 },
 }
 
 /// One problem, shaped like a zod issue.
@@ -50,25 +55,31 @@ pub enum Schema {
     Enum(&'static [&'static str]),
     Array(Box<Schema>),
     Object(Vec<Field>),
+    /// Absent or undefined, or the inner schema (zod's `.optional()`).
+    Optional(Box<Schema>),
+    /// A validator this crate does not know (a caller's own zod schema given
+    /// to `extend`): it is asked at every position the plan marks, absent
+    /// values included, since only it knows whether it accepts them.
+    External(u32),
 }
 
 #[derive(Clone, Debug)]
 pub struct Field {
-    pub name: &'static str,
+    pub name: String,
     pub schema: Schema,
     pub required: bool,
 }
 
-fn req(name: &'static str, schema: Schema) -> Field {
+fn req(name: &str, schema: Schema) -> Field {
     Field {
-        name,
+        name: name.to_string(),
         schema,
         required: true,
     }
 }
-fn opt(name: &'static str, schema: Schema) -> Field {
+fn opt(name: &str, schema: Schema) -> Field {
     Field {
-        name,
+        name: name.to_string(),
         schema,
         required: false,
     }
@@ -305,14 +316,22 @@ fn is_absent(v: Option<&Value>) -> bool {
 
 /// Validates `input` against `schema`.
 pub fn validate(schema: &Schema, input: &Value) -> Result<Plan, Vec<Issue>> {
-    let mut issues = Vec::new();
-    let mut path = Vec::new();
-    let plan = check(schema, input, &mut path, &mut issues);
+    let (plan, issues) = validate_all(schema, input);
     if issues.is_empty() {
         Ok(plan)
     } else {
         Err(issues)
     }
+}
+
+/// The plan and every issue: with [`Schema::External`] parts the caller
+/// still runs its own validators where the plan says, to report their
+/// issues next to these (as zod reports every issue at once).
+pub fn validate_all(schema: &Schema, input: &Value) -> (Plan, Vec<Issue>) {
+    let mut issues = Vec::new();
+    let mut path = Vec::new();
+    let plan = check(schema, input, &mut path, &mut issues);
+    (plan, issues)
 }
 
 fn type_issue(expected: &str, received: &str, path: &[Value], issues: &mut Vec<Issue>) -> Plan {
@@ -328,6 +347,9 @@ fn check(schema: &Schema, v: &Value, path: &mut Vec<Value>, issues: &mut Vec<Iss
     let t = js_type(v);
     match schema {
         Schema::Any => Plan::Take,
+        Schema::External(id) => Plan::External { id: *id },
+        Schema::Optional(_) if t == "undefined" => Plan::Take,
+        Schema::Optional(inner) => check(inner, v, path, issues),
         Schema::String if t == "string" => Plan::Take,
         Schema::String => type_issue("string", t, path, issues),
         Schema::Number if t == "number" => Plan::Take,
@@ -410,17 +432,24 @@ fn check(schema: &Schema, v: &Value, path: &mut Vec<Value>, issues: &mut Vec<Iss
             };
             let mut keys = Vec::new();
             for f in fields {
-                let value = map.get(f.name);
+                let value = map.get(&f.name);
+                if let Schema::External(id) = f.schema {
+                    keys.push((f.name.clone(), Plan::External { id }));
+                    continue;
+                }
                 if is_absent(value) {
-                    if f.required && !matches!(f.schema, Schema::Any) {
-                        path.push(Value::String(f.name.into()));
+                    if f.required && !matches!(f.schema, Schema::Any | Schema::Optional(_)) {
+                        path.push(Value::String(f.name.clone()));
                         type_issue(expected_name(&f.schema), "undefined", path, issues);
                         path.pop();
+                    } else if value.is_some() {
+                        // Given as undefined: kept, as zod keeps it (an absent key stays absent).
+                        keys.push((f.name.clone(), Plan::Take));
                     }
                     continue;
                 }
                 let value = value.unwrap_or(&Value::Null);
-                path.push(Value::String(f.name.into()));
+                path.push(Value::String(f.name.clone()));
                 let plan = check(&f.schema, value, path, issues);
                 path.pop();
                 keys.push((f.name.to_string(), plan));
@@ -440,6 +469,8 @@ fn expected_name(s: &Schema) -> &'static str {
         Schema::Enum(_) => "enum",
         Schema::Array(_) => "array",
         Schema::Object(_) => "object",
+        Schema::Optional(inner) => expected_name(inner),
+        Schema::External(_) => "unknown",
     }
 }
 
