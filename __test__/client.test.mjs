@@ -3,18 +3,30 @@
 // v1beta1-only (the API of agent-sandbox v1.x).
 import { assert, describe, it, before, after, until } from './helpers/harness.mjs';
 import * as sdk from '../index.js';
-import { PROFILES, kubeConfigFor, kubectl, freshNamespace, sandboxManifest, unreachableKubeConfig } from './helpers/cluster.mjs';
+import { PROFILES, kubeConfigFor, kubectl, freshNamespace, leastPrivilegeKubeconfig, sandboxManifest, unreachableKubeConfig } from './helpers/cluster.mjs';
 
-for (const profile of PROFILES) {
-  describe(`AgentSandboxClient against controller ${profile}`, () => {
+// Every profile as the admin, and v0.5.6 once more as the service account of
+// k8s/manifests/rbac.yaml (the admin only sets up and checks): the client
+// needs nothing broader than that manifest grants.
+const RUNS = [
+  ...PROFILES.map((profile) => ({ profile, label: profile })),
+  { profile: 'v0.5.6', label: 'v0.5.6 as the least-privilege service account', serviceAccount: true },
+];
+for (const { profile, label, serviceAccount } of RUNS) {
+  describe(`AgentSandboxClient against controller ${label}`, () => {
     let client;
     let ns;
+    let sa;
     before(async () => {
       const kc = kubeConfigFor(profile);
-      ns = await freshNamespace(kc, 'client');
-      client = new sdk.AgentSandboxClient({ kubeConfig: kc, namespace: ns.name });
+      ns = await freshNamespace(kc, serviceAccount ? 'client-sa' : 'client');
+      sa = serviceAccount ? leastPrivilegeKubeconfig(profile, ns.name) : undefined;
+      client = new sdk.AgentSandboxClient({ kubeConfig: sa?.kubeConfig ?? kc, namespace: ns.name });
     });
-    after(() => ns?.cleanup());
+    after(() => {
+      sa?.cleanup();
+      return ns?.cleanup();
+    });
 
     it('creates, waits for Ready, pauses, resumes and deletes a Sandbox', async () => {
       await client.createSandbox(sandboxManifest('life'));
@@ -244,6 +256,16 @@ for (const profile of PROFILES) {
       await client.createTemplate(template);
       await client.createWarmPool(pool);
       for (const kind of ['sandboxtemplates', 'sandboxwarmpools']) {
+        if (serviceAccount) {
+          // Beyond its namespace: refused, with the verb and the resource named.
+          const watching = client.watch(kind, { namespace: '', labelSelector: `mark=${mark}`, signal: AbortSignal.timeout(30_000) });
+          await assert.rejects(watching.next(), (e) => {
+            assert.equal(e.statusCode, 403, e.message);
+            assert.match(e.message, new RegExp(`cannot (list|watch) resource "${kind}"`));
+            return true;
+          });
+          continue;
+        }
         const ac = new AbortController();
         const timer = setTimeout(() => ac.abort(), 30_000);
         let found;

@@ -10,10 +10,9 @@ import { readdirSync, readlinkSync } from 'node:fs';
 import { PassThrough, Readable } from 'node:stream';
 import * as sdk from '../index.js';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { kubeConfigFor, freshNamespace, kubectl, sandboxConfig, testKubeconfig } from './helpers/cluster.mjs';
+import { kubeConfigFor, freshNamespace, leastPrivilegeKubeconfig, sandboxConfig, testKubeconfig } from './helpers/cluster.mjs';
 
 const INDEX = new URL('../index.js', import.meta.url).href;
 
@@ -56,25 +55,11 @@ const BACKENDS = [
       const otherNs = await freshNamespace(kc, 'behave-sa-other');
       const namespaces = new sdk.CustomResourceCrud(kc, { group: '', version: 'v1', plural: 'namespaces' });
       await namespaces.patch('', ns.name, { metadata: { labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } });
-      const dir = mkdtempSync(join(tmpdir(), 'behave-sa-'));
-      const manifest = readFileSync(new URL('../k8s/manifests/rbac.yaml', import.meta.url), 'utf8')
-        .replaceAll('agentpane-sandboxes', ns.name)
-        .replaceAll('name: agentpane-sandbox-sdk-health', `name: agentpane-sandbox-sdk-health-${ns.name}`);
-      writeFileSync(join(dir, 'rbac.yaml'), manifest);
-      kubectl('v0.5.6', 'apply', '-f', join(dir, 'rbac.yaml'));
-      const token = kubectl('v0.5.6', 'create', 'token', 'agentpane-sandbox-sdk', '-n', ns.name).trim();
-      const admin = JSON.parse(kubectl('v0.5.6', 'config', 'view', '--raw', '--minify', '-o', 'json'));
-      const saConfig = {
-        ...admin,
-        users: [{ name: 'sa', user: { token } }],
-        contexts: [{ name: 'sa', context: { cluster: admin.clusters[0].name, user: 'sa', namespace: ns.name } }],
-        'current-context': 'sa',
-      };
-      const kubeConfigPath = join(dir, 'kubeconfig.json');
-      writeFileSync(kubeConfigPath, JSON.stringify(saConfig), { mode: 0o600 });
+      const sa = leastPrivilegeKubeconfig('v0.5.6', ns.name);
+      const kubeConfigPath = sa.kubeconfigPath;
       const client = new sdk.AgentSandboxClient({ kubeconfigPath: kubeConfigPath, namespace: ns.name });
       // Nothing broader: what the role does not grant is a coded 403 naming the verb and resource.
-      const secrets = new sdk.CustomResourceCrud(sdk.loadKubeConfig({ kubeconfigPath: kubeConfigPath }), { group: '', version: 'v1', plural: 'secrets' });
+      const secrets = new sdk.CustomResourceCrud(sa.kubeConfig, { group: '', version: 'v1', plural: 'secrets' });
       await assert.rejects(secrets.list({ namespace: ns.name }), (e) => {
         assert.deepEqual([e.code, e.statusCode], ['K8S_API_ERROR', 403], e.message);
         assert.match(e.message, /cannot list resource "secrets"/);
@@ -88,7 +73,7 @@ const BACKENDS = [
         otherScope: { kind: 'kubernetes', kubeConfigPath: testKubeconfig('v0.5.6'), namespace: otherNs.name },
         config: (codespaceId, extra) => sandboxConfig(codespaceId, extra),
         cleanup: async () => {
-          kubectl('v0.5.6', 'delete', '--ignore-not-found', '-f', join(dir, 'rbac.yaml'));
+          sa.cleanup();
           await ns.cleanup();
           await otherNs.cleanup();
         },

@@ -3,7 +3,7 @@
 import { assert, describe, it, before, after, until } from './helpers/harness.mjs';
 import { createInterface } from 'node:readline';
 import * as sdk from '../index.js';
-import { PROFILES, V1BETA1_PROFILES, kubeConfigFor, freshNamespace, unreachableKubeConfig, sandboxConfig } from './helpers/cluster.mjs';
+import { PROFILES, V1BETA1_PROFILES, kubeConfigFor, freshNamespace, leastPrivilegeKubeconfig, unreachableKubeConfig, sandboxConfig } from './helpers/cluster.mjs';
 
 const IMAGE = sdk.SANDBOX_DEFAULTS.image;
 const config = sandboxConfig;
@@ -23,22 +23,48 @@ function poolTemplate(namespace) {
   return template;
 }
 
-for (const profile of V1BETA1_PROFILES) describe(`AgentSandboxProvider end to end (${profile})`, () => {
+/**
+ * Each profile as the admin, and v0.5.6 once more with the provider as the
+ * service account of k8s/manifests/rbac.yaml (`sdkClient`; the admin's
+ * `client` sets up and checks): the provider needs nothing broader.
+ */
+const runsOf = (profiles) => [
+  ...profiles.map((profile) => ({ profile, label: profile })),
+  { profile: 'v0.5.6', label: 'v0.5.6, the provider as the least-privilege service account', serviceAccount: true },
+];
+/** A fresh namespace, the admin's client in it, and the client the provider under test uses. */
+async function scope(profile, prefix, serviceAccount) {
+  const kc = kubeConfigFor(profile);
+  const ns = await freshNamespace(kc, serviceAccount ? `${prefix}-sa` : prefix);
+  const sa = serviceAccount ? leastPrivilegeKubeconfig(profile, ns.name) : undefined;
+  return {
+    kc,
+    ns,
+    client: new sdk.AgentSandboxClient({ kubeConfig: kc, namespace: ns.name }),
+    sdkClient: new sdk.AgentSandboxClient({ kubeConfig: sa?.kubeConfig ?? kc, namespace: ns.name }),
+    cleanup: async () => {
+      sa?.cleanup();
+      await ns.cleanup();
+    },
+  };
+}
+
+for (const { profile, label, serviceAccount } of runsOf(V1BETA1_PROFILES)) describe(`AgentSandboxProvider end to end (${label})`, () => {
   let kc;
   let ns;
   let client;
+  let sdkClient;
+  let cleanup;
   before(async () => {
-    kc = kubeConfigFor(profile);
-    ns = await freshNamespace(kc, 'prov');
+    ({ kc, ns, client, sdkClient, cleanup } = await scope(profile, 'prov', serviceAccount));
     // As agentpane-sandboxes: pods must meet the restricted Pod Security level.
     const namespaces = new sdk.CustomResourceCrud(kc, { group: '', version: 'v1', plural: 'namespaces' });
     await namespaces.patch('', ns.name, { metadata: { labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } });
-    client = new sdk.AgentSandboxClient({ kubeConfig: kc, namespace: ns.name });
   });
-  after(() => ns?.cleanup());
+  after(() => cleanup?.());
 
   it('create() → Ready seen by the watch → execStream of JSON lines → stop(): Sandbox and NetworkPolicy gone, events in order', async () => {
-    const provider = sdk.createAgentSandboxProvider({ client, namespace: ns.name, readyTimeoutSeconds: 60 });
+    const provider = sdk.createAgentSandboxProvider({ client: sdkClient, namespace: ns.name, readyTimeoutSeconds: 60 });
     const events = recordEvents(provider);
     const readySeen = [];
     const ac = new AbortController();
@@ -93,7 +119,7 @@ for (const profile of V1BETA1_PROFILES) describe(`AgentSandboxProvider end to en
   });
 
   it('refuses a second sandbox per codespace, lists real status, and never hands out another codespace', async () => {
-    const provider = sdk.createAgentSandboxProvider({ client, namespace: ns.name });
+    const provider = sdk.createAgentSandboxProvider({ client: sdkClient, namespace: ns.name });
     // Two at once: one wins, the other is refused.
     const raced = await Promise.allSettled([provider.create(config('cs-a')), provider.create(config('cs-a'))]);
     assert.deepEqual(raced.map((r) => r.status).sort(), ['fulfilled', 'rejected']);
@@ -101,7 +127,7 @@ for (const profile of V1BETA1_PROFILES) describe(`AgentSandboxProvider end to en
     const a = raced.find((r) => r.status === 'fulfilled').value;
     await assert.rejects(provider.create(config('cs-a')), (e) => e.code === 'K8S_POD_ALREADY_EXISTS' && e.statusCode === 409);
     // A fresh provider sees the cluster's sandbox and refuses too.
-    const other = sdk.createAgentSandboxProvider({ client, namespace: ns.name });
+    const other = sdk.createAgentSandboxProvider({ client: sdkClient, namespace: ns.name });
     await assert.rejects(other.create(config('cs-a')), (e) => e.code === 'K8S_POD_ALREADY_EXISTS');
 
     assert.equal(await provider.get('cs-a'), a);
@@ -123,15 +149,15 @@ for (const profile of V1BETA1_PROFILES) describe(`AgentSandboxProvider end to en
     assert.equal((await provider.get('cs-nothing'))?.id, def.id);
     assert.equal((await provider.get('cs-a')).id, a.id);
     // Opted out (codespaces of different tenants): no one else's sandbox.
-    const strict = sdk.createAgentSandboxProvider({ client, namespace: ns.name, codespaceFallback: 'none' });
+    const strict = sdk.createAgentSandboxProvider({ client: sdkClient, namespace: ns.name, codespaceFallback: 'none' });
     assert.equal(await strict.get('cs-nothing'), null);
     assert.equal((await strict.get('cs-a')).id, a.id);
-    assert.throws(() => sdk.createAgentSandboxProvider({ client, namespace: ns.name, codespaceFallback: 'other' }), (e) => e.code === 'INVALID_ARGUMENT');
+    assert.throws(() => sdk.createAgentSandboxProvider({ client: sdkClient, namespace: ns.name, codespaceFallback: 'other' }), (e) => e.code === 'INVALID_ARGUMENT');
     await Promise.all([a.stop(), def.stop()]);
   });
 
   it('rolls back the NetworkPolicy and the Sandbox when the sandbox does not become ready', async () => {
-    const provider = sdk.createAgentSandboxProvider({ client, namespace: ns.name, readyTimeoutSeconds: 0.001 });
+    const provider = sdk.createAgentSandboxProvider({ client: sdkClient, namespace: ns.name, readyTimeoutSeconds: 0.001 });
     // A listener that throws is logged; the others still get every event.
     provider.on(() => {
       throw new Error('listener bug');
@@ -170,7 +196,7 @@ for (const profile of V1BETA1_PROFILES) describe(`AgentSandboxProvider end to en
   });
 
   it('recovers after a process restart, emits idle, removes expired sandboxes, and cleans up', async () => {
-    const first = sdk.createAgentSandboxProvider({ client, namespace: ns.name });
+    const first = sdk.createAgentSandboxProvider({ client: sdkClient, namespace: ns.name });
     const live = await first.create(config('cs-live'));
     const dead = await first.create(config('cs-dead'));
     // Expire one: the controller marks it Ready=False/SandboxExpired (kept: Retain).
@@ -178,7 +204,7 @@ for (const profile of V1BETA1_PROFILES) describe(`AgentSandboxProvider end to en
     await until('the expiry', async () => sdk.mapConditionsToStatus(await client.getSandbox(dead.sandboxName)) === 'stopped');
 
     // "Restart": a new provider knows nothing until recover().
-    const second = sdk.createAgentSandboxProvider({ client, namespace: ns.name });
+    const second = sdk.createAgentSandboxProvider({ client: sdkClient, namespace: ns.name });
     const events = recordEvents(second);
     assert.equal(await second.getById(live.id), null);
     assert.deepEqual(await second.recover(), { recovered: 1, removed: 1 });
@@ -213,35 +239,35 @@ for (const profile of V1BETA1_PROFILES) describe(`AgentSandboxProvider end to en
   });
 
   it('touch() pushes shutdownTime out', async () => {
-    const provider = sdk.createAgentSandboxProvider({ client, namespace: ns.name });
+    const provider = sdk.createAgentSandboxProvider({ client: sdkClient, namespace: ns.name });
     const box = await provider.create(config('cs-touch', { idleTimeoutMinutes: 1 }));
     const before = Date.parse((await client.getSandbox(box.sandboxName)).spec.shutdownTime);
     // create() counted as activity (touch extends at most once a minute): a
     // second handle on the same Sandbox, with a longer idle timeout.
-    const handle = new sdk.AgentSandboxInstance(box.id, box.sandboxName, box.codespaceId, ns.name, client, 90);
+    const handle = new sdk.AgentSandboxInstance(box.id, box.sandboxName, box.codespaceId, ns.name, sdkClient, 90);
     handle.touch();
     await until('the extended shutdownTime', async () => Date.parse((await client.getSandbox(box.sandboxName)).spec.shutdownTime) > before + 60 * 60_000, { timeoutMs: 10_000 });
     await box.stop();
   });
 });
 
-for (const profile of PROFILES) {
-  describe(`AgentSandboxProvider with a warm pool (controller ${profile})`, () => {
+for (const { profile, label, serviceAccount } of runsOf(PROFILES)) {
+  describe(`AgentSandboxProvider with a warm pool (controller ${label})`, () => {
     let ns;
     let client;
+    let sdkClient;
+    let cleanup;
     before(async () => {
-      const kc = kubeConfigFor(profile);
-      ns = await freshNamespace(kc, 'pool');
-      client = new sdk.AgentSandboxClient({ kubeConfig: kc, namespace: ns.name });
+      ({ ns, client, sdkClient, cleanup } = await scope(profile, 'pool', serviceAccount));
       await client.createTemplate(poolTemplate(ns.name));
     });
-    after(() => ns?.cleanup());
+    after(() => cleanup?.());
 
     it('initWarmPool creates then replaces the pool; scale goes through the scale subresource', async () => {
-      const provider = sdk.createAgentSandboxProvider({ client, namespace: ns.name, enableWarmPool: true, warmPoolSize: 1 });
+      const provider = sdk.createAgentSandboxProvider({ client: sdkClient, namespace: ns.name, enableWarmPool: true, warmPoolSize: 1 });
       await provider.initWarmPool();
       assert.equal((await client.getWarmPool('agentpane-warm-pool')).spec.replicas, 1);
-      const resized = sdk.createAgentSandboxProvider({ client, namespace: ns.name, enableWarmPool: true, warmPoolSize: 2 });
+      const resized = sdk.createAgentSandboxProvider({ client: sdkClient, namespace: ns.name, enableWarmPool: true, warmPoolSize: 2 });
       await resized.initWarmPool(); // exists: replaced
       assert.equal((await client.getWarmPool('agentpane-warm-pool')).spec.replicas, 2);
 
@@ -257,7 +283,7 @@ for (const profile of PROFILES) {
     });
 
     it('create() claims a warm sandbox, labels it and its pod, and stop() deletes the claim', async () => {
-      const provider = sdk.createAgentSandboxProvider({ client, namespace: ns.name, enableWarmPool: true });
+      const provider = sdk.createAgentSandboxProvider({ client: sdkClient, namespace: ns.name, enableWarmPool: true });
       const events = recordEvents(provider);
       const warmBefore = (await client.listSandboxes()).items.map((s) => s.metadata.name);
       const box = await provider.create(config('cs-warm', { image: IMAGE, networkMode: 'none' }));

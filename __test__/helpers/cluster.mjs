@@ -2,6 +2,8 @@
 // local control plane from k8s/testenv (started on first use, then reused).
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as sdk from '../../index.js';
@@ -55,6 +57,40 @@ export function kubectl(profile, ...args) {
 /** The admin KubeConfig, or the one of the user without RBAC rights. */
 export function kubeConfigFor(profile = 'v0.5.6', context = 'admin') {
   return sdk.loadKubeConfig({ kubeconfigPath: testKubeconfig(profile), context });
+}
+
+/**
+ * The service account of k8s/manifests/rbac.yaml, its manifest applied to
+ * namespace `namespace` in place of agentpane-sandboxes: what the SDK and the
+ * provider are granted, and nothing broader. Returns a kubeconfig file with
+ * a token of that account (current context: it, in that namespace), the
+ * KubeConfig loaded from it, and a cleanup that deletes what was applied.
+ */
+export function leastPrivilegeKubeconfig(profile, namespace) {
+  const dir = mkdtempSync(join(tmpdir(), 'sdk-sa-'));
+  const manifest = readFileSync(join(root, 'k8s/manifests/rbac.yaml'), 'utf8')
+    .replaceAll('agentpane-sandboxes', namespace)
+    .replaceAll('name: agentpane-sandbox-sdk-health', `name: agentpane-sandbox-sdk-health-${namespace}`);
+  const manifestPath = join(dir, 'rbac.yaml');
+  writeFileSync(manifestPath, manifest);
+  kubectl(profile, 'apply', '-f', manifestPath);
+  const token = kubectl(profile, 'create', 'token', 'agentpane-sandbox-sdk', '-n', namespace).trim();
+  const admin = JSON.parse(kubectl(profile, 'config', 'view', '--raw', '--minify', '-o', 'json'));
+  const kubeconfigPath = join(dir, 'kubeconfig.json');
+  writeFileSync(kubeconfigPath, JSON.stringify({
+    ...admin,
+    users: [{ name: 'sa', user: { token } }],
+    contexts: [{ name: 'sa', context: { cluster: admin.clusters[0].name, user: 'sa', namespace } }],
+    'current-context': 'sa',
+  }), { mode: 0o600 });
+  return {
+    kubeconfigPath,
+    kubeConfig: sdk.loadKubeConfig({ kubeconfigPath }),
+    cleanup() {
+      kubectl(profile, 'delete', '--ignore-not-found', '-f', manifestPath);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** A KubeConfig whose server refuses connections (loopback port 1). */
