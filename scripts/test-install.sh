@@ -60,9 +60,11 @@ check() { # check LABEL RUNTIME SCRIPT EXPECTED-REGEX
   out=$(cd "$proj" && env -i HOME="$HOME" PATH="$clean_path" KC="$kc" "$2" "$3" 2>&1) || true
   if [[ $out =~ $4 ]]; then echo "ok: $1: $out"; else echo "FAILED: $1: $out" >&2; failed=1; fi
 }
+cp "$ROOT/__test__/install/smoke.mjs" smoke.mjs
 for runtime in "node 20:$(command -v node)" "node 22:$node22" "bun:$bun"; do
   label=${runtime%%:*} bin=${runtime#*:}
   check "$label $("$bin" --version)" "$bin" program.mjs '^\{"crdRegistered":true,"sandboxes":[0-9]+,"image":"[^"]+"\}$'
+  check "$label, the release workflow's smoke check" "$bin" smoke.mjs '^\{"ok":true,'
 done
 
 # TypeScript, as AgentPane compiles: index.d.ts under tsc --strict with no

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: hygiene, Rust (unit and cluster), the JS suite under
-# node's test runner, vitest and bun, and the TypeScript consumer check.
+# node's test runner, vitest and bun, the TypeScript consumer checks, the
+# packed packages installed without Rust, the release workflow's lint, and
+# the cross-built Linux addons' ELF check.
 # Cluster tests use local control planes from k8s/testenv (the three controller
 # profiles: v0.5.6, v0.4.6, v1beta1-only), or AGENT_SANDBOX_TEST_KUBECONFIG
 # (and ..._V046, ..._V1BETA1_ONLY) if set. Docker tests use a private dockerd
@@ -88,6 +90,8 @@ fi
 if [[ -n $had_docker ]]; then
   suite "docker/testenv/down leaves no dockerd, containerd or shim behind" bash -c '! pgrep -af -- "[a]gent-sandbox-sdk-dockerenv/$1/"' _ "$TESTENV_INSTANCE"
 fi
+suite "release workflow: actionlint" bash "$ROOT/scripts/lint-workflows.sh"
+suite "cross-built addons (linux-arm64-gnu, linux-x64-musl): ELF machine and C library" bash "$ROOT/scripts/cross-build.sh"
 echo
 if ((${#notes[@]})); then printf 'note: %s\n' "${notes[@]}"; fi
 if ((failed)); then printf 'failed suites: %s\n' "${failures[*]}"; fi
