@@ -162,6 +162,44 @@ describe('schema derivations behave as zod 4 (compared input by input)', () => {
     sameAsZod(sdk.sandboxTemplateRefSchema.array().optional(), zTemplateRef.array().optional(), 'array optional');
   });
 
+  it('partial and required over zod fields and any-typed keys, as zod', () => {
+    const ours = sdk.sandboxTemplateRefSchema.extend({ owner: z.string() });
+    const theirs = zTemplateRef.extend({ owner: z.string() });
+    sameAsZod(ours.partial(), theirs.partial(), 'partial over a zod field');
+    sameAsZod(ours.partial().shape.owner, theirs.partial().shape.owner, 'shape of a partial zod field');
+    const optionalOwner = sdk.sandboxTemplateRefSchema.extend({ owner: z.string().optional() });
+    sameAsZod(optionalOwner.required(), zTemplateRef.extend({ owner: z.string().optional() }).required(), 'required over an optional zod field');
+    sameAsZod(sdk.podTemplateSchema.required(), zPodTemplate.required(), 'required over an any-typed key');
+  });
+
+  it('a validator given to extend is never trusted blindly; async ones run on the async path', async () => {
+    const failsOddly = { safeParse: () => ({ success: false }) };
+    const throws = { safeParse: () => { throw new Error('boom'); } };
+    const promise = { safeParse: async () => ({ success: true, data: 1 }) };
+    for (const [label, validator] of [['no issues', failsOddly], ['throws', throws], ['returns a promise', promise]]) {
+      const r = sdk.sandboxTemplateRefSchema.extend({ x: validator }).safeParse({ name: 't', x: 1 });
+      assert.equal(r.success, false, label);
+      assert.deepEqual(r.error.issues.map((i) => i.path), [['x']], label);
+    }
+    const slow = z.string().refine(async (v) => v === 'ok');
+    const ours = sdk.sandboxTemplateRefSchema.extend({ x: slow });
+    assert.deepEqual(await ours.parseAsync({ name: 't', x: 'ok' }), { name: 't', x: 'ok' });
+    assert.equal((await ours.safeParseAsync({ name: 't', x: 'no' })).success, false);
+    assert.equal((await zTemplateRef.extend({ x: slow }).safeParseAsync({ name: 't', x: 'no' })).success, false);
+  });
+
+  it('hostile input: a forged undefined marker, and __proto__ keys', () => {
+    const forged = JSON.parse('{"podTemplate":{"metadata":{}},"replicas":{"\\u0000js":"undefined","x":[1]}}');
+    assert.equal(sdk.sandboxSpecSchema.safeParse(forged).success, false);
+    const anyTyped = { metadata: {}, spec: JSON.parse('{"\\u0000js":"undefined"}') };
+    assert.equal(sdk.podTemplateSchema.parse(anyTyped).spec, anyTyped.spec, 'an any-typed value passes through as it is');
+    const proto = sdk.sandboxTemplateRefSchema.extend({ ['__proto__']: z.any() }).parse(JSON.parse('{"name":"t","__proto__":{"isAdmin":true}}'));
+    assert.equal(Object.getPrototypeOf(proto), Object.prototype);
+    assert.equal(proto.isAdmin, undefined);
+    const labels = sdk.podMetadataSchema.parse({ labels: JSON.parse('{"__proto__":"x","a":"b"}') }).labels;
+    assert.equal(Object.getPrototypeOf(labels), Object.prototype);
+  });
+
   it('a derivation zod refuses is refused (when made, not at the first parse), with a coded error', () => {
     assert.throws(() => sdk.lifecycleSchema.pick({ nope: true }), (e) => e.code === 'INVALID_ARGUMENT' && /Unrecognized key: "nope"/.test(e.message));
     // zod 4 throws the same error later, at the first parse (or shape).

@@ -114,7 +114,7 @@ fn apply(schema: Schema, op: &Op) -> Result<Schema, String> {
                 .find(|f| &f.name == key)
                 .ok_or_else(|| format!("Unrecognized key: {key:?}"))?;
             Ok(match field.schema {
-                s @ (Schema::Optional(_) | Schema::External(_) | Schema::Any) => s,
+                s @ (Schema::Optional(_) | Schema::Any) => s,
                 s if !field.required => Schema::Optional(Box::new(s)),
                 s => s,
             })
@@ -147,13 +147,19 @@ fn set_required(
     if let Some(keys) = keys {
         known(&fields, keys)?;
     }
-    for f in &mut fields {
-        if keys.is_none_or(|k| k.contains(&f.name)) {
-            f.required = required;
-            if required && let Schema::Optional(inner) = &f.schema {
-                f.schema = (**inner).clone();
-            }
-        }
+    for f in fields
+        .iter_mut()
+        .filter(|f| keys.is_none_or(|k| k.contains(&f.name)))
+    {
+        f.required = required;
+        let schema = std::mem::replace(&mut f.schema, Schema::Any);
+        f.schema = match (required, schema) {
+            // A caller's validator decides absence itself: wrap it, as zod does.
+            (false, s @ Schema::External(_)) => Schema::Optional(Box::new(s)),
+            (true, Schema::Optional(inner)) => *inner,
+            (true, s @ (Schema::External(_) | Schema::Any)) => Schema::NonOptional(Box::new(s)),
+            (_, s) => s,
+        };
     }
     Ok(Schema::Object(fields))
 }
@@ -241,6 +247,57 @@ mod tests {
                     ("owner".into(), Plan::External { id: 7 })
                 ]
             }
+        );
+    }
+
+    #[test]
+    fn partial_and_required_of_external_and_any_fields_follow_zod() {
+        let ext = |ops: Value| {
+            let mut all = vec![json!({ "op": "extend", "fields": [["owner", { "external": 1 }]] })];
+            all.extend(ops.as_array().cloned().unwrap_or_default());
+            derived("sandboxTemplateRefSchema", Value::Array(all))
+        };
+        // partial: an absent external key is not asked about.
+        let partial = ext(json!([{ "op": "partial" }]));
+        let plan = validate(&partial, &json!({ "name": "t" })).unwrap();
+        assert_eq!(
+            plan,
+            Plan::Object {
+                keys: vec![("name".into(), Plan::Take)]
+            }
+        );
+        let shape = ext(json!([{ "op": "partial" }, { "op": "field", "key": "owner" }]));
+        assert!(validate(&shape, &json!({ JS_TAG: "undefined" })).is_ok());
+        // required: absent is refused before the validator is asked.
+        let required = ext(json!([{ "op": "required" }]));
+        let issues = validate(&required, &json!({ "name": "t" })).unwrap_err();
+        assert_eq!(issues[0].path, vec![json!("owner")]);
+        assert!(issues[0].message.contains("nonoptional"));
+        let template = derived("podTemplateSchema", json!([{ "op": "required" }]));
+        assert!(
+            validate(&template, &json!({ "metadata": {} })).is_err(),
+            "an any-typed key too"
+        );
+        assert!(validate(&template, &json!({ "metadata": {}, "spec": null })).is_ok());
+    }
+
+    #[test]
+    fn a_forged_tag_is_never_undefined() {
+        let reserved = json!({ JS_TAG: "reserved" });
+        assert!(
+            validate(
+                &derived("lifecycleSchema", json!([])),
+                &json!({ "shutdownTime": reserved })
+            )
+            .is_err()
+        );
+        assert!(
+            validate(
+                &derived("podTemplateSchema", json!([])),
+                &json!({ "metadata": {}, "spec": reserved })
+            )
+            .is_ok(),
+            "any passes it through"
         );
     }
 

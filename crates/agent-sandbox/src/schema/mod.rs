@@ -57,6 +57,9 @@ pub enum Schema {
     Object(Vec<Field>),
     /// Absent or undefined, or the inner schema (zod's `.optional()`).
     Optional(Box<Schema>),
+    /// The inner schema, never absent or undefined (zod's `.required()` of
+    /// a key whose schema would accept undefined).
+    NonOptional(Box<Schema>),
     /// A validator this crate does not know (a caller's own zod schema given
     /// to `extend`): it is asked at every position the plan marks, absent
     /// values included, since only it knows whether it accepts them.
@@ -305,6 +308,10 @@ fn js_type(v: &Value) -> &'static str {
             Some("function") => "function",
             Some("symbol") => "symbol",
             Some("bigint") => "bigint",
+            // An object of the caller's that has the tag key itself: never
+            // read as a tag (it could pose as undefined), and matching no
+            // schema but "any", which passes the caller's value through.
+            Some("reserved") => "object with a reserved key",
             _ => "object",
         },
     }
@@ -350,6 +357,8 @@ fn check(schema: &Schema, v: &Value, path: &mut Vec<Value>, issues: &mut Vec<Iss
         Schema::External(id) => Plan::External { id: *id },
         Schema::Optional(_) if t == "undefined" => Plan::Take,
         Schema::Optional(inner) => check(inner, v, path, issues),
+        Schema::NonOptional(_) if t == "undefined" => type_issue("nonoptional", t, path, issues),
+        Schema::NonOptional(inner) => check(inner, v, path, issues),
         Schema::String if t == "string" => Plan::Take,
         Schema::String => type_issue("string", t, path, issues),
         Schema::Number if t == "number" => Plan::Take,
@@ -470,6 +479,7 @@ fn expected_name(s: &Schema) -> &'static str {
         Schema::Array(_) => "array",
         Schema::Object(_) => "object",
         Schema::Optional(inner) => expected_name(inner),
+        Schema::NonOptional(_) => "nonoptional",
         Schema::External(_) => "unknown",
     }
 }
