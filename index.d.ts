@@ -452,11 +452,12 @@ export interface HealthCheckResult {
   clusterVersion?: string;
 }
 
-export declare class AgentSandboxClient {
-  /** The given `kubeConfig`, or the one loaded for this client (client-node's when installed). */
-  readonly kubeConfig: LoadedKubeConfig;
+/** `K`: the type of the `kubeConfig` given, else the one loaded for the client (client-node's when installed). */
+export declare class AgentSandboxClient<K extends KubeConfigLike = LoadedKubeConfig> {
+  /** The given `kubeConfig`, or the one loaded for this client. */
+  readonly kubeConfig: K;
   readonly namespace: string;
-  constructor(options?: AgentSandboxClientOptions);
+  constructor(options?: AgentSandboxClientOptions & { kubeConfig?: K });
   /** `options.signal` aborts any of these calls (see CustomResourceCrud). */
   createSandbox(sandbox: Sandbox, namespace?: string, options?: CallOptions): Promise<Sandbox>;
   getSandbox(name: string, namespace?: string, options?: CallOptions): Promise<Sandbox>;
@@ -682,6 +683,10 @@ type OutputOf<S> = S extends { _zod: { output: infer O } }
         ? D
         : unknown
       : unknown;
+/** Keys whose schema accepts undefined become optional, as zod infers them. */
+type Extended<S> = { [K in keyof S as undefined extends OutputOf<S[K]> ? never : K]: OutputOf<S[K]> } & {
+  [K in keyof S as undefined extends OutputOf<S[K]> ? K : never]?: OutputOf<S[K]>;
+};
 /** zod's `{key: true}` mask over the keys of T. */
 type Mask<T> = { [K in keyof T]?: true };
 type ShapeOf<T> = T extends readonly unknown[]
@@ -710,7 +715,7 @@ export interface Schema<T> {
   required(): Schema<Flat<Required<T>>>;
   required<M extends Mask<T>>(mask: M): Schema<Flat<Omit<T, keyof M> & Required<Pick<T, Extract<keyof M, keyof T>>>>>;
   /** Adds or replaces keys; values are this package's schemas or zod schemas (anything with `safeParse`). */
-  extend<S extends Record<string, { safeParse(input: any): unknown }>>(shape: S): Schema<Flat<Omit<T, keyof S> & { [K in keyof S]: OutputOf<S[K]> }>>;
+  extend<S extends Record<string, { safeParse(input: any): unknown }>>(shape: S): Schema<Flat<Omit<T, keyof S> & Extended<S>>>;
   merge<U>(other: Schema<U>): Schema<Flat<Omit<T, keyof U> & U>>;
   optional(): Schema<T | undefined>;
   array(): Schema<T[]>;
@@ -820,7 +825,7 @@ export declare class AgentSandboxInstance {
     sandboxName: string,
     codespaceId: string,
     namespace: string,
-    client: AgentSandboxClient,
+    client: AgentSandboxClient<KubeConfigLike>,
     idleTimeoutMinutes?: number,
   );
   /** `signal` aborts it (CANCELLED) and closes its connection. */
@@ -971,7 +976,7 @@ export interface AgentSandboxProviderOptions {
    */
   codespaceFallback?: 'default' | 'none';
   skipTLSVerify?: boolean;
-  client?: AgentSandboxClient;
+  client?: AgentSandboxClient<KubeConfigLike>;
 }
 export declare const SANDBOX_DEFAULTS: {
   readonly image: string;
@@ -987,7 +992,7 @@ export declare function getDefaultSandboxNetworkMode(): 'bridge' | 'none';
 export declare class AgentSandboxProvider {
   /** 'docker' for a DockerSandboxProvider. */
   readonly name: 'kubernetes' | 'docker';
-  readonly client: AgentSandboxClient;
+  readonly client: AgentSandboxClient<KubeConfigLike>;
   readonly namespace: string;
   readonly enableWarmPool: boolean;
   readonly warmPoolSize: number;

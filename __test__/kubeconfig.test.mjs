@@ -147,6 +147,12 @@ describe('KubeConfig objects are client-node KubeConfigs when client-node is ins
     const opts = {};
     await kc.applyToHTTPSOptions(opts);
     assert.equal(opts.headers.Authorization, 'Bearer t');
+    // As client-node reads a file: no trailing slash on the server, file references relative to the file.
+    const q = join(dir, 'kc-relative');
+    writeFileSync(q, doc('c', 'x', 'x').replace('server: https://c.example:6443', 'server: https://c.example:6443/\n    certificate-authority: pki/ca.crt'));
+    const relative = sdk.loadKubeConfig({ kubeconfigPath: q });
+    assert.equal(relative.getCurrentCluster().server, 'https://c.example:6443');
+    assert.equal(relative.getCurrentCluster().caFile, join(dir, 'pki/ca.crt'));
     const client = new sdk.AgentSandboxClient({ kubeconfigPath: p, context: 'the-ctx' });
     assert.ok(client.kubeConfig instanceof k8s.KubeConfig);
     assert.equal(client.kubeConfig.getCurrentContext(), 'the-ctx');

@@ -18,6 +18,15 @@ function clientNode() {
       peer = { module: require('@kubernetes/client-node') };
     } catch (error) {
       peer = { error };
+      const absent = error?.code === 'MODULE_NOT_FOUND' && String(error.message).includes("'@kubernetes/client-node'");
+      if (!absent) {
+        // Installed but not loadable here: client-node 1.x is an ES module,
+        // which CommonJS can load from Node 20.19 and 22.12 on.
+        process.emitWarning(
+          `@kubernetes/client-node is installed but cannot be loaded (${error?.code ?? error?.message}); KubeConfig objects are this package's own. Node 20.19+ or 22.12+ loads it.`,
+          { code: 'AGENT_SANDBOX_SDK_CLIENT_NODE_UNLOADABLE' },
+        );
+      }
     }
   }
   return peer;
@@ -41,8 +50,8 @@ class KubeConfig {
     return Object.assign(new KubeConfig(), native.kubeConfigFields(doc));
   }
   /** Loads through the SDK's discovery tiers (see loadKubeConfig). */
-  loadFromDefault() { Object.assign(this, loadKubeConfig()); }
-  loadFromFile(file) { Object.assign(this, loadKubeConfig({ kubeconfigPath: file })); }
+  loadFromDefault() { Object.assign(this, native.kubeConfigFields(loadDocument())); }
+  loadFromFile(file) { Object.assign(this, native.kubeConfigFields(loadDocument({ kubeconfigPath: file }))); }
   loadFromOptions({ clusters = [], users = [], contexts = [], currentContext = '' } = {}) { Object.assign(this, { clusters, users, contexts, currentContext }); }
   /** A kubeconfig's YAML or JSON text. */
   loadFromString(text) {
@@ -81,7 +90,6 @@ function toClientNodeKubeConfig(kc) {
       'PEER_DEPENDENCY_MISSING', undefined, { module: '@kubernetes/client-node', cause: error && error.message },
     );
   }
-  if (kc instanceof k8s.KubeConfig) return kc;
   return fromFields(native.kubeConfigFields(kc.toDocument()));
 }
 
@@ -100,16 +108,20 @@ function fromFields(fields) {
  * when that peer is installed.
  */
 function loadKubeConfig(options = {}) {
+  return fromFields(native.kubeConfigFields(loadDocument(options)));
+}
+
+/** The standard document loadKubeConfig's tiers find (throws KubeConfigError). */
+function loadDocument(options = {}) {
   const { env } = process;
   try {
-    const loaded = native.loadKubeconfigDocument({
+    return native.loadKubeconfigDocument({
       kubeconfigPath: options.kubeconfigPath || undefined,
       context: options.context || undefined,
       skipTlsVerify: options.skipTLSVerify === true,
       // The JS runtime's view of the environment (Bun's process.env is not the C environment).
       env: { k8sKubeconfig: env.K8S_KUBECONFIG, kubeconfig: env.KUBECONFIG, home: env.HOME || homedir(), kubernetesServiceHost: env.KUBERNETES_SERVICE_HOST, kubernetesServicePort: env.KUBERNETES_SERVICE_PORT },
-    });
-    return fromFields(native.kubeConfigFields(loaded.document));
+    }).document;
   } catch (err) {
     throw fromNative(err);
   }

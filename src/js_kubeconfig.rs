@@ -162,6 +162,12 @@ pub fn kube_config_fields(document: Value) -> Value {
         .map(|e| {
             let c = e.get("cluster").cloned().unwrap_or_default();
             let mut out = renamed(&c, &CLUSTER_KEYS, true);
+            // client-node drops a trailing slash (its API clients append "/api/...").
+            if let Some(Value::String(server)) = out.get_mut("server")
+                && let Some(trimmed) = server.strip_suffix('/')
+            {
+                *server = trimmed.to_string();
+            }
             out.insert("name".into(), name(e));
             let skip = c.get("insecure-skip-tls-verify") == Some(&Value::Bool(true));
             out.insert("skipTLSVerify".into(), skip.into());

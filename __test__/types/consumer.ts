@@ -27,6 +27,7 @@ import { PortForward } from '@agentpane/agent-sandbox-sdk';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { z } from 'zod';
 import type { Schema } from '@agentpane/agent-sandbox-sdk';
+import { KubeConfig as BuiltInKubeConfig } from '@agentpane/agent-sandbox-sdk';
 
 applyBunCompat();
 
@@ -112,6 +113,12 @@ const someRefs: { name: string }[] | undefined = sandboxTemplateRefSchema.array(
 const partialPool: Partial<SandboxWarmPoolSpec> = sandboxWarmPoolSpecSchema.partial().parse({});
 const replicaSchema: Schema<number | undefined> = sandboxSpecSchema.shape.replicas;
 const merged: { name: string; shutdownPolicy?: ShutdownPolicy } = sandboxTemplateRefSchema.merge(lifecycleSchema).parse({ name: 'n' });
+const maybeOwned = sandboxTemplateRefSchema.extend({ owner: z.string().optional() });
+const noOwner: z.infer<typeof maybeOwned> = { name: 't' };
+// A client made from the built-in KubeConfig is typed with it, and providers take any client.
+const builtIn = new AgentSandboxClient({ kubeConfig: BuiltInKubeConfig.fromDocument({}), namespace: 'n' });
+const builtInKc: BuiltInKubeConfig = builtIn.kubeConfig;
+void [noOwner, builtInKc, createAgentSandboxProvider({ client: builtIn, namespace: 'n' })];
 void [fromZod, owned, wronglyOwned, replicasOnly, someRefs, partialPool, replicaSchema.parse(1), merged];
 
 const info = getClusterInfo(client.kubeConfig);

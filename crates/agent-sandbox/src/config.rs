@@ -181,7 +181,50 @@ fn read_file(path: &Path) -> Result<Kubeconfig> {
     std::fs::File::open(path)
         .and_then(|f| f.take(MAX_KUBECONFIG_BYTES + 1).read_to_string(&mut text))
         .map_err(|e| invalid(path, &e.to_string()))?;
-    parse_kubeconfig(&text).map_err(|problem| invalid(path, &problem))
+    let mut kubeconfig = parse_kubeconfig(&text).map_err(|problem| invalid(path, &problem))?;
+    if let Some(dir) = path.parent() {
+        resolve_file_references(&mut kubeconfig, dir);
+    }
+    Ok(kubeconfig)
+}
+
+/// File references in a kubeconfig file are relative to its directory (as
+/// kubectl and client-go read them), not to this process's working
+/// directory: certificate files, token files, and an exec plugin's command
+/// when it names a path (a bare name is looked up on PATH).
+fn resolve_file_references(kubeconfig: &mut Kubeconfig, dir: &Path) {
+    let absolute = |file: &mut Option<String>| {
+        if let Some(f) = file
+            .as_mut()
+            .filter(|f| !f.is_empty() && Path::new(f.as_str()).is_relative())
+        {
+            *f = dir.join(f.as_str()).display().to_string();
+        }
+    };
+    for cluster in kubeconfig
+        .clusters
+        .iter_mut()
+        .filter_map(|c| c.cluster.as_mut())
+    {
+        absolute(&mut cluster.certificate_authority);
+    }
+    for auth in kubeconfig
+        .auth_infos
+        .iter_mut()
+        .filter_map(|a| a.auth_info.as_mut())
+    {
+        absolute(&mut auth.client_certificate);
+        absolute(&mut auth.client_key);
+        absolute(&mut auth.token_file);
+        if let Some(exec) = auth.exec.as_mut()
+            && exec
+                .command
+                .as_deref()
+                .is_some_and(|c| c.contains(std::path::MAIN_SEPARATOR))
+        {
+            absolute(&mut exec.command);
+        }
+    }
 }
 
 /// A kubeconfig document from its text, or what is wrong with it (where,
@@ -724,5 +767,31 @@ mod tests {
             Some("/var/run/secrets/token")
         );
         assert!(config.auth_info.auth_provider.is_none());
+    }
+    #[test]
+    fn file_references_are_relative_to_the_kubeconfig_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config");
+        std::fs::write(
+            &path,
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:1\n    certificate-authority: pki/ca.crt\nusers:\n- name: u\n  user:\n    client-certificate: /abs/cert.pem\n    tokenFile: token\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: ./bin/plugin\ncontexts:\n- name: x\n  context:\n    cluster: c\n    user: u\ncurrent-context: x\n",
+        )
+        .unwrap();
+        let kc = read_file(&path).unwrap();
+        let cluster = kc.clusters[0].cluster.as_ref().unwrap();
+        assert_eq!(
+            cluster.certificate_authority.as_deref(),
+            Some(dir.path().join("pki/ca.crt").to_str().unwrap())
+        );
+        let user = kc.auth_infos[0].auth_info.as_ref().unwrap();
+        assert_eq!(user.client_certificate.as_deref(), Some("/abs/cert.pem"));
+        assert_eq!(
+            user.token_file.as_deref(),
+            Some(dir.path().join("token").to_str().unwrap())
+        );
+        assert_eq!(
+            user.exec.as_ref().unwrap().command.as_deref(),
+            Some(dir.path().join("./bin/plugin").to_str().unwrap())
+        );
     }
 }
