@@ -20,14 +20,17 @@ function examples() {
   const found = [];
   let heading = '';
   let block = null;
+  let otherFence = false; // inside a block of another language (its # lines are not headings)
   for (const line of readFileSync(join(root, 'README.md'), 'utf8').split('\n')) {
     if (block) {
       if (line === '```') {
         found.push(block);
         block = null;
       } else block.lines.push(line);
-    } else if (line.startsWith('#')) heading = line.replace(/^#+\s*/, '');
+    } else if (otherFence) otherFence = !line.trimStart().startsWith('```');
     else if (line === '```ts') block = { heading, lines: [] };
+    else if (line.trimStart().startsWith('```')) otherFence = true;
+    else if (line.startsWith('#')) heading = line.replace(/^#+\s*/, '');
   }
   return found.map((b, i) => ({ name: `${i + 1}: ${b.heading}`, file: `example-${i + 1}`, code: `${b.lines.join('\n')}\n` }));
 }

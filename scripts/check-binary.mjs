@@ -38,7 +38,9 @@ function elfNeeded(buf) {
     if (tag === 0) break; // DT_NULL
     entries.push([tag, Number(buf.readBigUInt64LE(at + 8))]);
   }
-  const strtab = toOffset(entries.find(([tag]) => tag === 5)[1]); // DT_STRTAB
+  const strtabEntry = entries.find(([tag]) => tag === 5); // DT_STRTAB
+  if (!strtabEntry) throw new Error('a dynamic section without DT_STRTAB');
+  const strtab = toOffset(strtabEntry[1]);
   const cString = (at) => buf.toString('latin1', at, buf.indexOf(0, at));
   const interp = segments.find((s) => s.type === 3); // PT_INTERP (executables only)
   return {
@@ -84,7 +86,13 @@ if (!file || !triple) {
   console.error('usage: node scripts/check-binary.mjs <addon.node> <target-triple>');
   process.exit(2);
 }
-const info = inspect(readFileSync(file));
+let info;
+try {
+  info = inspect(readFileSync(file));
+} catch (err) {
+  // A truncated or odd file: a verdict line, not a stack trace.
+  info = { format: 'unreadable', problem: err.message };
+}
 const problems = verdict(info, triple);
 console.log(JSON.stringify({ file, triple, ok: problems.length === 0, ...info, problems }));
 process.exitCode = problems.length === 0 ? 0 : 1;

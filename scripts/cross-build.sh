@@ -67,6 +67,7 @@ if [[ ! -s $manifest ]]; then
   mv "$manifest.tmp" "$manifest"
 fi
 commit=$(rustc -vV | sed -n 's/^commit-hash: //p')
+[[ -n $commit && $commit != unknown ]] || die "rustc reports no commit hash: cannot match it to a rust-std release"
 grep -q "${commit:0:9}" "$manifest" || die "$manifest does not describe this rustc ($commit)"
 for t in "${targets[@]}"; do
   compgen -G "$sysroot/lib/rustlib/$t/lib/libstd-*.rlib" >/dev/null && continue
@@ -108,7 +109,7 @@ for t in "${targets[@]}"; do
   export "$var=$flags"
   zig_target=$t
   [[ $t == *-linux-gnu ]] && zig_target=$t.$GLIBC_FLOOR
-  platform=$(node -p "require('./lib/platform.cjs').platformOfTarget('$t')")
+  platform=$(node -p 'require("./lib/platform.cjs").platformOfTarget(process.argv[1])' "$t")
   step "cargo zigbuild $t ($profile)"
   cargo zigbuild --locked --profile "$profile" --lib -p agent-sandbox-sdk-node --target "$zig_target"
   dir=$([[ $profile == dev ]] && echo debug || echo "$profile")

@@ -7,7 +7,9 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
-out=$(realpath -m "${1:-$ROOT/target/npm-pack}")
+out=${1:-$ROOT/target/npm-pack}
+mkdir -p "$out"
+out=$(cd "$out" && pwd) # (no realpath -m: BusyBox and macOS have none)
 platform=$(node -p "require('./lib/platform.cjs').thisPlatform()")
 binary=$ROOT/agent-sandbox-sdk.$platform.node
 [[ -f $binary ]] || die "no addon for $platform at $binary: build it first (npm run build)"

@@ -71,9 +71,10 @@ done
 # skipLibCheck, first with client-node absent (the program without its
 # client-node lines, run too: it gets the built-in KubeConfig), then with
 # client-node installed (the whole program: genuine client-node KubeConfigs).
-ts_version=$(node -p "require('$ROOT/node_modules/typescript/package.json').version")
-types_node_version=$(node -p "require('$ROOT/node_modules/@types/node/package.json').version")
-client_node_version=$(node -p "require('$ROOT/node_modules/@kubernetes/client-node/package.json').version")
+version_of() { node -p 'require(process.argv[1]).version' "$ROOT/node_modules/$1/package.json"; }
+ts_version=$(version_of typescript)
+types_node_version=$(version_of @types/node)
+client_node_version=$(version_of @kubernetes/client-node)
 echo "installing typescript@$ts_version @types/node@$types_node_version (no @kubernetes/client-node)"
 npm install --no-audit --no-fund --loglevel=error --save-dev "typescript@$ts_version" "@types/node@$types_node_version"
 [[ ! -e node_modules/@kubernetes/client-node ]] || die "@kubernetes/client-node was installed with the SDK; it is an optional peer"

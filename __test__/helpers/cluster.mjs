@@ -70,7 +70,9 @@ export function leastPrivilegeKubeconfig(profile, namespace) {
   const dir = mkdtempSync(join(tmpdir(), 'sdk-sa-'));
   const manifest = readFileSync(join(root, 'k8s/manifests/rbac.yaml'), 'utf8')
     .replaceAll('agentpane-sandboxes', namespace)
-    .replaceAll('name: agentpane-sandbox-sdk-health', `name: agentpane-sandbox-sdk-health-${namespace}`);
+    // Objects outside that namespace get its name too: suites run this at the same time.
+    .replaceAll('name: agentpane-sandbox-sdk-health', `name: agentpane-sandbox-sdk-health-${namespace}`)
+    .replaceAll('name: agentpane-sandbox-sdk-controller-status', `name: agentpane-sandbox-sdk-controller-status-${namespace}`);
   const manifestPath = join(dir, 'rbac.yaml');
   writeFileSync(manifestPath, manifest);
   kubectl(profile, 'apply', '-f', manifestPath);
