@@ -95,7 +95,7 @@ describe('CustomResourceCrud on a real API server', () => {
       return true;
     });
     await assert.rejects(nobody.delete(ns.name, 'x'), (e) => e.statusCode === 403 && !(e instanceof sdk.NotFoundError));
-    const doc = kc.toDocument();
+    const doc = JSON.parse(kc.exportConfig());
     doc.users = [{ name: 'admin', user: { token: 'not-a-valid-token' } }];
     const stranger = new sdk.CustomResourceCrud(sdk.KubeConfig.fromDocument(doc), SANDBOXES);
     await assert.rejects(stranger.get(ns.name, 'x'), (e) => {
@@ -113,7 +113,7 @@ describe('CustomResourceCrud on a real API server', () => {
   });
 
   it('reports an unreachable server with a clear code and no status', async () => {
-    const doc = kc.toDocument();
+    const doc = JSON.parse(kc.exportConfig());
     doc.clusters[0].cluster.server = 'https://127.0.0.1:1';
     const offline = new sdk.CustomResourceCrud(sdk.KubeConfig.fromDocument(doc), SANDBOXES);
     await assert.rejects(offline.get(ns.name, 'x'), (e) => {

@@ -265,7 +265,7 @@ for (const profile of V1BETA1_PROFILES) describe(`exec (${profile})`, () => {
       let token;
       await until('the service account token', async () => (token = (await secrets.get(ns.name, 'runner-token')).data?.token));
       const asRunner = sdk.KubeConfig.fromDocument({
-        ...kc.toDocument(),
+        ...JSON.parse(kc.exportConfig()),
         users: [{ name: 'runner', user: { token: Buffer.from(token, 'base64').toString('utf8') } }],
         contexts: [{ name: 'runner', context: { cluster: kc.getContextObject(kc.getCurrentContext()).cluster, user: 'runner' } }],
         'current-context': 'runner',

@@ -261,7 +261,7 @@ const credential = (status) => JSON.stringify({ apiVersion: 'client.authenticati
 describe('secret canary: no failure path carries a secret', () => {
   before(() => {
     tmp = mkdtempSync(join(tmpdir(), 'secret-canary-'));
-    cluster = kubeConfigFor().toDocument().clusters[0];
+    cluster = JSON.parse(kubeConfigFor().exportConfig()).clusters[0];
     sdk.setLogger((record) => records.push(record), { level: 'trace' });
   });
   after(() => {
