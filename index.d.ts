@@ -4,15 +4,19 @@
 
 // @kubernetes/client-node is an optional peer. Installed, its own types are
 // used (a Sandbox's podTemplate.spec is its V1PodSpec, loadKubeConfig()
-// returns its KubeConfig); absent, the import resolves to `any` (the error is
-// silenced below) and PeerOr picks the structural stand-ins, so this file
-// compiles either way.
+// returns its KubeConfig); absent, the import does not resolve (the error is
+// silenced below), its names become the compiler's error type, and PeerOr
+// picks the structural stand-ins, so this file compiles either way.
 // @ts-ignore -- optional peer dependency: absent is fine
 import type * as ClientNode from '@kubernetes/client-node';
 
-type IsAny<T> = 0 extends 1 & T ? true : false;
-/** `Peer` when @kubernetes/client-node's types are installed, else `Fallback`. */
-type PeerOr<Peer, Fallback> = IsAny<Peer> extends true ? Fallback : Peer;
+/**
+ * `Peer` when @kubernetes/client-node's types are installed, else
+ * `Fallback`. An unresolved name is a top type (`unknown` extends it), which
+ * no client-node type is; `0 extends 1 & T`, the usual any test, gives any
+ * for it instead.
+ */
+type PeerOr<Peer, Fallback> = unknown extends Peer ? Fallback : Peer;
 
 /** Without client-node: the fields this package reads, the rest kept open. */
 interface ObjectMetaFallback {

@@ -75,6 +75,7 @@ version_of() { node -p 'require(process.argv[1]).version' "$ROOT/node_modules/$1
 ts_version=$(version_of typescript)
 types_node_version=$(version_of @types/node)
 client_node_version=$(version_of @kubernetes/client-node)
+types_ws_version=$(version_of @types/ws)
 echo "installing typescript@$ts_version @types/node@$types_node_version (no @kubernetes/client-node)"
 npm install --no-audit --no-fund --loglevel=error --save-dev "typescript@$ts_version" "@types/node@$types_node_version"
 [[ ! -e node_modules/@kubernetes/client-node ]] || die "@kubernetes/client-node was installed with the SDK; it is an optional peer"
@@ -95,8 +96,9 @@ check_ts() { # check_ts LABEL RUNTIME EXPECTED-REGEX
   if [[ $out =~ $3 ]]; then echo "ok: $1: $out"; else echo "FAILED: $1: $out" >&2; failed=1; fi
 }
 check_ts "built-in KubeConfig, node 20" "$(command -v node)" '"crdRegistered":true,"sandboxes":[0-9]+\}$'
-echo "installing @kubernetes/client-node@$client_node_version"
-npm install --no-audit --no-fund --loglevel=error "@kubernetes/client-node@$client_node_version"
+# client-node's own declarations import 'ws': without skipLibCheck its users need @types/ws.
+echo "installing @kubernetes/client-node@$client_node_version @types/ws@$types_ws_version"
+npm install --no-audit --no-fund --loglevel=error "@kubernetes/client-node@$client_node_version" "@types/ws@$types_ws_version"
 cp "$ROOT/__test__/types/agentpane-kubeconfig.ts" agentpane-kubeconfig.ts
 if out=$(npx tsc -p . 2>&1); then echo "ok: tsc --strict with @kubernetes/client-node"; else echo "FAILED: tsc --strict with @kubernetes/client-node: $out" >&2; failed=1; fi
 for runtime in "node 20:$(command -v node)" "node 22:$node22" "bun:$bun"; do
