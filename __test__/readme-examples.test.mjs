@@ -43,10 +43,11 @@ function run(file, env) {
   });
 }
 
+// What an example prints (console.log of { exitCode: 0 } is one line in Node, several in Bun).
+const EXIT_0 = String.raw`\{\s*exitCode: 0,?\s*\}`;
 const EXPECTED = {
-  'Quick start (TypeScript)': /\{ exitCode: 0 \}/,
-  "AgentPane's provider": /hello\n[\s\S]*\{ exitCode: 0 \}/,
-  'Ports and logs': /^/,
+  'Quick start (TypeScript)': new RegExp(`^1\n2\n3\n${EXIT_0}\nNOT_FOUND 404\n$`),
+  "AgentPane's provider": new RegExp(`sandbox:started\nhello\n${EXIT_0}\nsandbox:stopping\nsandbox:stopped\n$`),
 };
 
 describe('README examples, as written', () => {
