@@ -3,16 +3,11 @@
 // v1beta1-only (the API of agent-sandbox v1.x).
 import { assert, describe, it, before, after, until } from './helpers/harness.mjs';
 import * as sdk from '../index.js';
-import { PROFILES, kubeConfigFor, kubectl, freshNamespace, leastPrivilegeKubeconfig, sandboxManifest, unreachableKubeConfig } from './helpers/cluster.mjs';
+import { PROFILES, kubeConfigFor, kubectl, freshNamespace, leastPrivilegeKubeconfig, runsOf, sandboxManifest, unreachableKubeConfig } from './helpers/cluster.mjs';
 
 // Every profile as the admin, and v0.5.6 once more as the service account of
-// k8s/manifests/rbac.yaml (the admin only sets up and checks): the client
-// needs nothing broader than that manifest grants.
-const RUNS = [
-  ...PROFILES.map((profile) => ({ profile, label: profile })),
-  { profile: 'v0.5.6', label: 'v0.5.6 as the least-privilege service account', serviceAccount: true },
-];
-for (const { profile, label, serviceAccount } of RUNS) {
+// k8s/manifests/rbac.yaml (the admin only sets up and checks).
+for (const { profile, label, serviceAccount } of runsOf(PROFILES)) {
   describe(`AgentSandboxClient against controller ${label}`, () => {
     let client;
     let ns;

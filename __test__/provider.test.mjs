@@ -3,7 +3,7 @@
 import { assert, describe, it, before, after, until } from './helpers/harness.mjs';
 import { createInterface } from 'node:readline';
 import * as sdk from '../index.js';
-import { PROFILES, V1BETA1_PROFILES, kubeConfigFor, freshNamespace, leastPrivilegeKubeconfig, unreachableKubeConfig, sandboxConfig } from './helpers/cluster.mjs';
+import { PROFILES, V1BETA1_PROFILES, kubeConfigFor, freshNamespace, leastPrivilegeKubeconfig, runsOf, unreachableKubeConfig, sandboxConfig } from './helpers/cluster.mjs';
 
 const IMAGE = sdk.SANDBOX_DEFAULTS.image;
 const config = sandboxConfig;
@@ -24,15 +24,10 @@ function poolTemplate(namespace) {
 }
 
 /**
- * Each profile as the admin, and v0.5.6 once more with the provider as the
- * service account of k8s/manifests/rbac.yaml (`sdkClient`; the admin's
- * `client` sets up and checks): the provider needs nothing broader.
+ * A fresh namespace, the admin's client in it (it sets up and checks), and
+ * the client the provider under test uses: the rbac.yaml service account's
+ * for `serviceAccount` runs (see runsOf).
  */
-const runsOf = (profiles) => [
-  ...profiles.map((profile) => ({ profile, label: profile })),
-  { profile: 'v0.5.6', label: 'v0.5.6, the provider as the least-privilege service account', serviceAccount: true },
-];
-/** A fresh namespace, the admin's client in it, and the client the provider under test uses. */
 async function scope(profile, prefix, serviceAccount) {
   const kc = kubeConfigFor(profile);
   const ns = await freshNamespace(kc, serviceAccount ? `${prefix}-sa` : prefix);

@@ -151,7 +151,8 @@ class Schema {
   }
   safeParse(input) {
     const { plan, issues } = native.validateSchema(this.#descriptor, tagged(input));
-    const answers = externalsOf(plan, input).map(({ id, value }) => runExternal(this.#externals.get(id), value));
+    // Most schemas hold no caller validators: no second walk for them.
+    const answers = this.#externals.size === 0 ? [] : externalsOf(plan, input).map(({ id, value }) => runExternal(this.#externals.get(id), value));
     return this.#settle(input, plan, issues, answers);
   }
   parse(input) {
@@ -162,7 +163,7 @@ class Schema {
   /** As safeParse, with the caller's validators run asynchronously (zod's async refinements and transforms). */
   async safeParseAsync(input) {
     const { plan, issues } = native.validateSchema(this.#descriptor, tagged(input));
-    const answers = await Promise.all(externalsOf(plan, input).map(({ id, value }) => runExternalAsync(this.#externals.get(id), value)));
+    const answers = this.#externals.size === 0 ? [] : await Promise.all(externalsOf(plan, input).map(({ id, value }) => runExternalAsync(this.#externals.get(id), value)));
     return this.#settle(input, plan, issues, answers);
   }
   async parseAsync(input) {

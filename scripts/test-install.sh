@@ -57,7 +57,7 @@ done
 failed=0
 check() { # check LABEL RUNTIME SCRIPT EXPECTED-REGEX
   local out
-  out=$(cd "$proj" && env -i HOME="$HOME" PATH="$clean_path" KC="$kc" "$2" "$3" 2>&1) || true
+  out=$(cd "$proj" && env -i HOME="$HOME" PATH="$clean_path" KC="$kc" AGENT_SANDBOX_TEST_KUBECONFIG="$kc" "$2" "$3" 2>&1) || true
   if [[ $out =~ $4 ]]; then echo "ok: $1: $out"; else echo "FAILED: $1: $out" >&2; failed=1; fi
 }
 cp "$ROOT/__test__/install/smoke.mjs" smoke.mjs
@@ -90,12 +90,7 @@ cat >tsconfig.json <<'JSON'
 JSON
 grep -v '// client-node$' "$ROOT/__test__/types/agentpane-kubeconfig.ts" >agentpane-kubeconfig.ts
 if out=$(npx tsc -p . 2>&1); then echo "ok: tsc --strict without @kubernetes/client-node"; else echo "FAILED: tsc --strict without @kubernetes/client-node: $out" >&2; failed=1; fi
-check_ts() { # check_ts LABEL RUNTIME EXPECTED-REGEX
-  local out
-  out=$(cd "$proj" && env -i HOME="$HOME" PATH="$clean_path" AGENT_SANDBOX_TEST_KUBECONFIG="$kc" "$2" dist/agentpane-kubeconfig.js 2>&1) || true
-  if [[ $out =~ $3 ]]; then echo "ok: $1: $out"; else echo "FAILED: $1: $out" >&2; failed=1; fi
-}
-check_ts "built-in KubeConfig, node 20" "$(command -v node)" '"crdRegistered":true,"sandboxes":[0-9]+\}$'
+check "built-in KubeConfig, node 20" "$(command -v node)" dist/agentpane-kubeconfig.js '"crdRegistered":true,"sandboxes":[0-9]+\}$'
 # client-node's own declarations import 'ws': without skipLibCheck its users need @types/ws.
 echo "installing @kubernetes/client-node@$client_node_version @types/ws@$types_ws_version"
 npm install --no-audit --no-fund --loglevel=error "@kubernetes/client-node@$client_node_version" "@types/ws@$types_ws_version"
@@ -103,7 +98,7 @@ cp "$ROOT/__test__/types/agentpane-kubeconfig.ts" agentpane-kubeconfig.ts
 if out=$(npx tsc -p . 2>&1); then echo "ok: tsc --strict with @kubernetes/client-node"; else echo "FAILED: tsc --strict with @kubernetes/client-node: $out" >&2; failed=1; fi
 for runtime in "node 20:$(command -v node)" "node 22:$node22" "bun:$bun"; do
   label=${runtime%%:*} bin=${runtime#*:}
-  check_ts "client-node KubeConfig, $label" "$bin" '"crdRegistered":true,"sandboxes":[0-9]+,"genuine":true,"namespace":"default","viaOwn":[0-9]+\}$'
+  check "client-node KubeConfig, $label" "$bin" dist/agentpane-kubeconfig.js '"crdRegistered":true,"sandboxes":[0-9]+,"genuine":true,"namespace":"default","viaOwn":[0-9]+\}$'
 done
 
 rm -rf node_modules/@agentpane/agent-sandbox-sdk-linux-x64-gnu

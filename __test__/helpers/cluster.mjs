@@ -60,6 +60,18 @@ export function kubeConfigFor(profile = 'v0.5.6', context = 'admin') {
 }
 
 /**
+ * Each profile as the admin, and v0.5.6 once more as the service account of
+ * k8s/manifests/rbac.yaml (`serviceAccount: true`): suites that take these
+ * show the SDK needs nothing broader than that manifest grants.
+ */
+export function runsOf(profiles) {
+  return [
+    ...profiles.map((profile) => ({ profile, label: profile })),
+    { profile: 'v0.5.6', label: 'v0.5.6 as the least-privilege service account', serviceAccount: true },
+  ];
+}
+
+/**
  * The service account of k8s/manifests/rbac.yaml, its manifest applied to
  * namespace `namespace` in place of agentpane-sandboxes: what the SDK and the
  * provider are granted, and nothing broader. Returns a kubeconfig file with
