@@ -5,6 +5,8 @@
 # instance directory; down stops exactly those. Options:
 #   --instance NAME   run several control planes at once (env TESTENV_INSTANCE)
 #   --no-build        fail instead of building missing binaries
+#   --real-node       also join a real kubelet node (env TESTENV_REAL_NODE=1;
+#                     root only; see node/real-node.sh)
 set -euo pipefail
 
 cmd=${1:-help}; shift || true
@@ -13,16 +15,18 @@ while (($#)); do
     --instance) export TESTENV_INSTANCE=$2; shift 2 ;;
     --instance=*) export TESTENV_INSTANCE=${1#*=}; shift ;;
     --no-build) NO_BUILD=1; shift ;;
+    --real-node) export TESTENV_REAL_NODE=1; shift ;;
     -h|--help) cmd=help; shift ;;
     [a-z]*) COMPONENT=$1; shift ;;  # logs COMPONENT
     *) echo "testenv: unknown option $1" >&2; exit 2 ;;
   esac
 done
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$TESTENV_DIR/node/real-node.sh"
 
 # Start order; down stops in reverse.
-COMPONENTS=(etcd kube-apiserver conversion-webhook kube-controller-manager kube-scheduler node-exec-server kwok agent-sandbox-controller)
-PORT_NAMES=(ETCD_PORT ETCD_PEER_PORT API_PORT KCM_PORT SCHED_PORT KWOK_PORT EXEC_PORT WEBHOOK_PORT)
+COMPONENTS=(etcd kube-apiserver conversion-webhook kube-controller-manager kube-scheduler node-exec-server kwok real-node agent-sandbox-controller)
+PORT_NAMES=(ETCD_PORT ETCD_PEER_PORT API_PORT KCM_PORT SCHED_PORT KWOK_PORT EXEC_PORT WEBHOOK_PORT KUBELET_PORT KUBELET_HEALTHZ_PORT)
 PORT_LOCK=$RUN_ROOT/.ports.lock
 PORT_DIR=$RUN_ROOT/.ports
 
@@ -107,10 +111,17 @@ make_pki() {
     }
     leaf apiserver DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,IP:127.0.0.1,IP:10.0.0.1
     leaf loopback DNS:localhost,IP:127.0.0.1  # conversion webhook and node exec server
-    # A client certificate in system:masters, for the certificate-auth user.
-    openssl req -newkey rsa:2048 -nodes -keyout admin-client.key -out admin-client.csr -subj "/O=system:masters/CN=cert-admin"
-    printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n' >admin-client.ext
-    openssl x509 -req -in admin-client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out admin-client.crt -days 3650 -extfile admin-client.ext
+    client() { # client NAME SUBJECT
+      openssl req -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.csr" -subj "$2"
+      printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n' >"$1.ext"
+      openssl x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -out "$1.crt" -days 3650 -extfile "$1.ext"
+    }
+    # In system:masters, for the certificate-auth user.
+    client admin-client /O=system:masters/CN=cert-admin
+    # The API server's identity towards kubelets (the real node checks it).
+    client apiserver-kubelet-client /O=system:masters/CN=kube-apiserver-kubelet-client
+    # The real node's kubelet, as the Node authorizer expects it.
+    client kubelet-client "/O=system:nodes/CN=system:node:$REAL_NODE_NAME"
     openssl genrsa -out sa.key 2048 && openssl rsa -in sa.key -pubout -out sa.pub
   ) >"$W/logs/pki.log" 2>&1 || { cat "$W/logs/pki.log" >&2; die "openssl failed"; }
 }
@@ -377,7 +388,9 @@ cmd_up() {
   start kube-apiserver "$BIN/kube-apiserver" --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
     --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$API_PORT" \
     --tls-cert-file="$W/pki/apiserver.crt" --tls-private-key-file="$W/pki/apiserver.key" --client-ca-file="$W/pki/ca.crt" \
-    --token-auth-file="$W/tokens.csv" --authorization-mode=RBAC \
+    --token-auth-file="$W/tokens.csv" --authorization-mode=Node,RBAC \
+    --kubelet-client-certificate="$W/pki/apiserver-kubelet-client.crt" --kubelet-client-key="$W/pki/apiserver-kubelet-client.key" \
+    --enable-admission-plugins=PodNodeSelector,PodTolerationRestriction \
     --service-account-issuer="https://127.0.0.1:$API_PORT" --service-account-key-file="$W/pki/sa.pub" \
     --service-account-signing-key-file="$W/pki/sa.key" --service-cluster-ip-range=10.0.0.0/24 \
     --disable-admission-plugins=ServiceAccount,TaintNodesByCondition --allow-privileged=true \
@@ -411,11 +424,14 @@ cmd_up() {
   wait_for node-exec-server 30 curl -sf --max-time 2 --cacert "$W/pki/ca.crt" "https://127.0.0.1:$EXEC_PORT/healthz"
   write_kwok_config
   # --node-port is what the node advertises as its kubelet port: exec goes to node-exec-server.
-  start kwok "$BIN/kwok" --kubeconfig="$W/kubeconfig" --config="$W/kwok.yaml" --manage-all-nodes=true \
+  # Only the node annotated as fake: a real node beside it is its kubelet's.
+  start kwok "$BIN/kwok" --kubeconfig="$W/kubeconfig" --config="$W/kwok.yaml" \
+    --manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
     --node-ip=127.0.0.1 --node-name=localhost --node-port="$EXEC_PORT" --server-address="127.0.0.1:$KWOK_PORT" \
     --cidr=10.244.0.0/16
   create_node
   wait_for "kwok node" 60 kubectl_ wait --for=condition=Ready --timeout=1s node/kwok-node-0
+  if real_node_enabled; then echo REAL_NODE=1 >>"$W/env"; start_real_node; fi
 
   local as_args=(--kubeconfig="$W/kubeconfig" --leader-elect=false --extensions --metrics-bind-address=0 --health-probe-bind-address=0)
   [[ $AS_PROFILE == v1beta1* ]] && as_args+=(--enable-webhook=false)
@@ -466,6 +482,10 @@ cmd_down() {
   [[ -d "$W" ]] || { say "instance $INSTANCE ($AGENT_SANDBOX_VERSION) is not running"; return 0; }
   local i
   for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do stop_component "${COMPONENTS[$i]}"; done
+  if grep -q '^REAL_NODE=1' "$W/env" 2>/dev/null; then
+    REAL_NODE_SUBNET=$(sed -n 's/^REAL_NODE_SUBNET=//p' "$W/env")
+    stop_real_node_leftovers
+  fi
   release_ports
   rm -rf "$W"
   say "instance $INSTANCE ($AGENT_SANDBOX_VERSION) stopped"

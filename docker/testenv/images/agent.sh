@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Recipe of the agent image, shaped like AgentPane's agent image: Debian
 # (mmdebstrap, variant minbase, merged /usr) with bash, coreutils, tar, tmux,
-# procps and Node.js (Debian's nodejs), a `node` user and group (UID/GID 1000,
+# procps, git and Node.js (Debian's nodejs), a `node` user and group (UID/GID 1000,
 # home /home/node), /tmp 1777; it runs as node in /home/node by default. The
 # text of this file is part of the image's cache key: any edit builds anew.
 #
@@ -21,7 +21,7 @@ case "${1:-}" in
   rootfs)
     root=$2
     # No manuals, docs (but copyrights), locales or info pages: a test image.
-    mmdebstrap --mode=root --variant=minbase --include=bash,coreutils,tar,tmux,procps,nodejs \
+    mmdebstrap --mode=root --variant=minbase --include=bash,coreutils,tar,tmux,procps,git,nodejs \
       --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr --aptopt="$APT_CONF" \
       --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/info/*' \
       --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-exclude=/usr/share/doc/*' \
