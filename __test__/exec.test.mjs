@@ -1,19 +1,21 @@
-// Exec against the real API server; under the test environment the command
-// runs on this host through the node's exec endpoint.
+// Exec against the real API server. With the test environment's real node
+// (v0.5.6, `k8s/testenv/up --real-node`) the command runs in a container
+// through a real kubelet and containerd; on the kwok node (the other
+// profile) it runs on this host through the test exec server.
 import { assert, describe, it, before, after, until } from './helpers/harness.mjs';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import * as sdk from '../index.js';
-import { V1BETA1_PROFILES, kubeConfigFor, freshNamespace, sandboxManifest } from './helpers/cluster.mjs';
+import { V1BETA1_PROFILES, kubeConfigFor, freshNamespace, nodeRunsOf, sandboxManifest } from './helpers/cluster.mjs';
 
-for (const profile of V1BETA1_PROFILES) describe(`exec (${profile})`, () => {
+for (const { profile, label, node } of nodeRunsOf(V1BETA1_PROFILES)) describe(`exec (${label})`, () => {
   let client;
   let ns;
   before(async () => {
     const kc = kubeConfigFor(profile);
-    ns = await freshNamespace(kc, 'exec');
+    ns = await freshNamespace(kc, 'exec', node);
     client = new sdk.AgentSandboxClient({ kubeConfig: kc, namespace: ns.name });
-    await client.createSandbox(sandboxManifest('box'));
+    await client.createSandbox(sandboxManifest('box', {}, node));
     await client.waitForReady('box', { timeoutMs: 60_000, pollIntervalMs: 200 });
   });
   after(() => ns?.cleanup());
@@ -25,6 +27,11 @@ for (const profile of V1BETA1_PROFILES) describe(`exec (${profile})`, () => {
     assert.equal((await client.exec({ sandboxName: 'box', command: ['sh', '-c', 'exit 42'] })).exitCode, 42);
     const missing = await client.exec({ sandboxName: 'box', command: ['sh', '-c', 'no-such-command-xyz'] });
     assert.equal(missing.exitCode, 127);
+  });
+
+  it('a command killed by a signal gives 128 + its number (kill -TERM $$ gives 143)', async () => {
+    assert.equal((await client.exec({ sandboxName: 'box', command: ['sh', '-c', 'kill -TERM $$'] })).exitCode, 143);
+    assert.equal((await client.exec({ sandboxName: 'box', command: ['sh', '-c', 'kill -KILL $$'] })).exitCode, 137);
   });
 
   it('decodes multi-byte characters whole', async () => {
@@ -143,7 +150,7 @@ for (const profile of V1BETA1_PROFILES) describe(`exec (${profile})`, () => {
   });
 
   it('a deleted pod ends a running command instead of leaving it hanging', async () => {
-    await client.createSandbox(sandboxManifest('doomed'));
+    await client.createSandbox(sandboxManifest('doomed', {}, node));
     await client.waitForReady('doomed', { timeoutMs: 60_000, pollIntervalMs: 200 });
     const h = await client.execStream({ sandboxName: 'doomed', command: ['sleep', '600'] });
     await client.deleteSandbox('doomed');
@@ -231,14 +238,14 @@ for (const profile of V1BETA1_PROFILES) describe(`exec (${profile})`, () => {
     try {
       // The policy takes effect once the API server has loaded it.
       await until('the policy to refuse the annotation', async () => {
-        const probe = sandboxManifest('plain');
+        const probe = sandboxManifest('plain', {}, node);
         probe.metadata.annotations = { 'agents.x-k8s.io/pod-name': 'x' };
         return client.createSandbox(probe).then(
           async () => (await client.deleteSandbox('plain'), false),
           (e) => e.statusCode === 422 || e.statusCode === 403 || e.statusCode === 400,
         );
       });
-      await client.createSandbox(sandboxManifest('plain'));
+      await client.createSandbox(sandboxManifest('plain', {}, node));
       await until('the pod of the Sandbox to run', async () => (await client.pods.get(ns.name, 'plain').catch(() => null))?.status?.phase === 'Running');
       assert.equal((await client.getSandbox('plain')).metadata.annotations?.['agents.x-k8s.io/pod-name'], undefined);
 

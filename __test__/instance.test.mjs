@@ -1,10 +1,12 @@
-// AgentSandboxInstance against the real API server. Under the test
-// environment commands run on this host, in a directory of their own per pod.
+// AgentSandboxInstance against the real API server: in a container of the
+// test environment's real node (v0.5.6 when it has one), or on the kwok node,
+// whose commands run on this host in a directory of their own per pod.
 import { assert, describe, it, before, after, until } from './helpers/harness.mjs';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { freemem, hostname as osHostname, totalmem, uptime } from 'node:os';
 import * as sdk from '../index.js';
-import { V1BETA1_PROFILES, kubeConfigFor, freshNamespace, sandboxManifest } from './helpers/cluster.mjs';
+import { V1BETA1_PROFILES, kubeConfigFor, freshNamespace, nodeRunsOf, sandboxManifest } from './helpers/cluster.mjs';
 
 const collect = async (stream) => {
   const chunks = [];
@@ -13,16 +15,19 @@ const collect = async (stream) => {
 };
 const tag = () => randomBytes(4).toString('hex');
 
-for (const profile of V1BETA1_PROFILES) describe(`AgentSandboxInstance (${profile})`, () => {
+for (const { profile, label, node } of nodeRunsOf(V1BETA1_PROFILES)) describe(`AgentSandboxInstance (${label})`, () => {
   let client;
   let ns;
   let box;
   let home;
   before(async () => {
     const kc = kubeConfigFor(profile);
-    ns = await freshNamespace(kc, 'inst');
+    ns = await freshNamespace(kc, 'inst', node);
     client = new sdk.AgentSandboxClient({ kubeConfig: kc, namespace: 'default' }); // the instance must use its own namespace
-    await client.createSandbox(sandboxManifest('inst'), ns.name);
+    const manifest = sandboxManifest('inst', {}, node);
+    // A memory limit the host does not have: getMetrics must read the container's cgroup.
+    manifest.spec.podTemplate.spec.containers[0].resources = { limits: { memory: '300Mi' } };
+    await client.createSandbox(manifest, ns.name);
     await client.waitForReady('inst', { namespace: ns.name, timeoutMs: 60_000, pollIntervalMs: 200 });
     box = new sdk.AgentSandboxInstance('sb-1', 'inst', 'cs-1', ns.name, client, 30);
     home = (await box.exec('pwd')).stdout;
@@ -141,6 +146,20 @@ for (const profile of V1BETA1_PROFILES) describe(`AgentSandboxInstance (${profil
     assert.ok(m.memoryUsageMb > 0, JSON.stringify(m));
     assert.ok(m.memoryLimitMb > 0);
     assert.ok(m.networkRxBytes >= 0 && m.cpuUsagePercent >= 0);
+    if (node) {
+      // The container's cgroup and network, not this host's: the pod's limit,
+      // a usage below it, and an uptime since the pod started.
+      assert.equal(m.memoryLimitMb, 300, JSON.stringify(m));
+      assert.ok(m.memoryUsageMb < 300, JSON.stringify(m));
+      const hostUsedMb = (totalmem() - freemem()) / 2 ** 20;
+      assert.ok(m.memoryUsageMb < hostUsedMb, `${m.memoryUsageMb} MiB in the container, ${hostUsedMb} MiB on the host`);
+      assert.ok(m.uptime < uptime() * 1000, `${m.uptime} ms since the pod started, ${uptime()} s since the host booted`);
+      const where = await box.exec('sh', ['-c', 'hostname; cat /proc/1/cgroup']);
+      const [hostname, ...cgroups] = where.stdout.split('\n');
+      assert.equal(hostname, 'inst');
+      assert.notEqual(hostname, osHostname());
+      assert.ok(cgroups.some((line) => line.includes(`${node.cgroupRoot}/kubepods/`)), where.stdout);
+    }
   });
 
   it('touch() extends spec.shutdownTime', async () => {
@@ -173,7 +192,7 @@ for (const profile of V1BETA1_PROFILES) describe(`AgentSandboxInstance (${profil
   });
 
   it('stop() deletes the Sandbox; gone already counts as stopped', async () => {
-    await client.createSandbox(sandboxManifest('to-stop'), ns.name);
+    await client.createSandbox(sandboxManifest('to-stop', {}, node), ns.name);
     const inst = new sdk.AgentSandboxInstance('s2', 'to-stop', 'cs', ns.name, client);
     await inst.stop();
     assert.equal(inst.status, 'stopped');

@@ -2,7 +2,7 @@
 // local control plane from k8s/testenv (started on first use, then reused).
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -117,27 +117,64 @@ export function unreachableKubeConfig() {
   });
 }
 
-/** A fresh namespace (deleted by the returned cleanup). */
-export async function freshNamespace(kc, prefix = 'sdk-test') {
+/**
+ * The real node of a profile's k8s/testenv cluster (`up --real-node`: a real
+ * kubelet, containerd and runc), or null: what `real-node.json` next to the
+ * kubeconfig says (node name, the namespace annotations that send a
+ * namespace's pods there, the image references). AGENT_SANDBOX_TEST_REAL_NODE=0
+ * ignores it.
+ */
+export function realNode(profile = 'v0.5.6') {
+  if (process.env.AGENT_SANDBOX_TEST_REAL_NODE === '0') return null;
+  const file = join(dirname(testKubeconfig(profile)), 'real-node.json');
+  return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : null;
+}
+
+/**
+ * Where a suite's sandboxes run on a profile's cluster. Suites whose
+ * features need a real container (exec, instance, provider) run v0.5.6 on
+ * the real node when the cluster has one, with the AgentPane-shaped image;
+ * elsewhere on the kwok node, whose commands run on this host.
+ * `{ profile, label, node }`: pass `node` to freshNamespace, sandboxManifest
+ * and sandboxConfig.
+ */
+export function nodeRunsOf(profiles) {
+  return profiles.map((profile) => {
+    const node = profile === 'v0.5.6' ? realNode(profile) : null;
+    return { profile, label: node ? `${profile}, real node` : profile, node };
+  });
+}
+
+/** The image sandboxes use on `node` (a real node's agent image), else busybox (any name runs on kwok). */
+export function testImage(node) {
+  return node?.images.agent ?? 'busybox';
+}
+
+/**
+ * A fresh namespace (deleted by the returned cleanup). With a real `node`
+ * (see realNode), every pod of the namespace is sent to it.
+ */
+export async function freshNamespace(kc, prefix = 'sdk-test', node = null) {
   const name = `${prefix}-${randomBytes(4).toString('hex')}`;
   const crud = new sdk.CustomResourceCrud(kc, { group: '', version: 'v1', plural: 'namespaces' });
-  await crud.create('', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  const metadata = { name, ...(node ? { annotations: node.namespaceAnnotations } : {}) };
+  await crud.create('', { apiVersion: 'v1', kind: 'Namespace', metadata });
   return {
     name,
     cleanup: () => crud.delete('', name).catch(() => {}),
   };
 }
 
-export function sandboxManifest(name, extra = {}) {
-  return new sdk.SandboxBuilder(name).image('busybox').labels(extra.labels || {}).build();
+export function sandboxManifest(name, extra = {}, node = null) {
+  return new sdk.SandboxBuilder(name).image(testImage(node)).labels(extra.labels || {}).build();
 }
 
-/** An AgentPane SandboxConfig for the provider (busybox, small). */
-export function sandboxConfig(codespaceId, extra = {}) {
+/** An AgentPane SandboxConfig for the provider (small; busybox on kwok, the agent image on a real node). */
+export function sandboxConfig(codespaceId, extra = {}, node = null) {
   return {
     codespaceId,
     codespacePath: '',
-    image: 'busybox',
+    image: testImage(node),
     memoryMb: 512,
     cpuCores: 1,
     idleTimeoutMinutes: 30,

@@ -2,7 +2,7 @@
 # Recipe of the agent image, shaped like AgentPane's agent image: Debian
 # (mmdebstrap, variant minbase, merged /usr) with bash, coreutils, tar, tmux,
 # procps, git and Node.js (Debian's nodejs), a `node` user and group (UID/GID 1000,
-# home /home/node), /tmp 1777; it runs as node in /home/node by default. The
+# home /home/node), /tmp 1777; it runs `sleep infinity` as node in /home/node by default. The
 # text of this file is part of the image's cache key: any edit builds anew.
 #
 #   agent.sh rootfs DIR   fill DIR (created; must not exist) with the root filesystem
@@ -16,7 +16,9 @@ case "${1:-}" in
     echo 'ENV HOME=/home/node'
     echo 'USER node'
     echo 'WORKDIR /home/node'
-    echo 'CMD ["/bin/bash"]'
+    # A sandbox stays up until stopped (the Docker provider sets its own
+    # keep-alive command; the Kubernetes provider runs the image's).
+    echo 'CMD ["sleep", "infinity"]'
     ;;
   rootfs)
     root=$2
