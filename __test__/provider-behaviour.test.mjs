@@ -1,7 +1,8 @@
 // One behaviour suite, two providers: the same create / exec / stream / file
 // round trip / tmux / stop / recover / events tests against the Kubernetes
-// provider on the local control plane (k8s/testenv) and the Docker provider
-// on a real dockerd (docker/testenv, AGENT_SANDBOX_TEST_DOCKER_HOST).
+// provider on the local control plane (k8s/testenv; on its real node when it
+// has one, else on the kwok node) and the Docker provider on a real dockerd
+// (docker/testenv, AGENT_SANDBOX_TEST_DOCKER_HOST).
 import { assert, describe, it, before, after, until, within } from './helpers/harness.mjs';
 import { createInterface } from 'node:readline';
 import { connect } from 'node:net';
@@ -12,31 +13,36 @@ import * as sdk from '../index.js';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { kubeConfigFor, freshNamespace, leastPrivilegeKubeconfig, sandboxConfig, testKubeconfig } from './helpers/cluster.mjs';
+import { kubeConfigFor, freshNamespace, leastPrivilegeKubeconfig, realNode, sandboxConfig, testKubeconfig } from './helpers/cluster.mjs';
 
 const INDEX = new URL('../index.js', import.meta.url).href;
 
 const run = `${process.pid}-${Date.now().toString(36)}`;
+// Kubernetes sandboxes run on the test cluster's real node when it has one.
+const NODE = realNode('v0.5.6');
+const onNode = (label) => (NODE ? `${label}, real node` : label);
 
 /** Each backend: how to make a provider (a fresh scope each time it is set up) and a sandbox config. */
 const BACKENDS = [
   {
     name: 'kubernetes',
+    label: onNode('kubernetes'),
     async setUp() {
       const kc = kubeConfigFor('v0.5.6');
-      const ns = await freshNamespace(kc, 'behave');
+      const ns = await freshNamespace(kc, 'behave', NODE);
       const namespaces = new sdk.CustomResourceCrud(kc, { group: '', version: 'v1', plural: 'namespaces' });
       await namespaces.patch('', ns.name, { metadata: { labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } });
       const client = new sdk.AgentSandboxClient({ kubeConfig: kc, namespace: ns.name });
-      const otherNs = await freshNamespace(kc, 'behave-other');
+      const otherNs = await freshNamespace(kc, 'behave-other', NODE);
       return {
         provider: () => sdk.createAgentSandboxProvider({ client, namespace: ns.name, readyTimeoutSeconds: 60 }),
-        // The test node runs a pod's commands on this host: its servers stay on loopback.
+        // A port is forwarded into the pod's network namespace (on the kwok
+        // node: this host's loopback, where its commands run).
         listenHost: '127.0.0.1',
         // What another process passes to createSandboxProvider for the same sandboxes.
         processOptions: { kind: 'kubernetes', kubeConfigPath: testKubeconfig('v0.5.6'), namespace: ns.name, readyTimeoutSeconds: 60 },
         otherScope: { kind: 'kubernetes', kubeConfigPath: testKubeconfig('v0.5.6'), namespace: otherNs.name },
-        config: (codespaceId, extra) => sandboxConfig(codespaceId, extra),
+        config: (codespaceId, extra) => sandboxConfig(codespaceId, extra, NODE),
         cleanup: async () => {
           await ns.cleanup();
           await otherNs.cleanup();
@@ -48,11 +54,11 @@ const BACKENDS = [
     // The same suite as the service account of k8s/manifests/rbac.yaml (in a
     // test namespace): the SDK and the provider need nothing broader.
     name: 'kubernetes',
-    label: 'kubernetes, least-privilege service account',
+    label: onNode('kubernetes, least-privilege service account'),
     async setUp() {
       const kc = kubeConfigFor('v0.5.6');
-      const ns = await freshNamespace(kc, 'behave-sa');
-      const otherNs = await freshNamespace(kc, 'behave-sa-other');
+      const ns = await freshNamespace(kc, 'behave-sa', NODE);
+      const otherNs = await freshNamespace(kc, 'behave-sa-other', NODE);
       const namespaces = new sdk.CustomResourceCrud(kc, { group: '', version: 'v1', plural: 'namespaces' });
       await namespaces.patch('', ns.name, { metadata: { labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } });
       const sa = leastPrivilegeKubeconfig('v0.5.6', ns.name);
@@ -71,7 +77,7 @@ const BACKENDS = [
         processOptions: { kind: 'kubernetes', kubeConfigPath, namespace: ns.name, readyTimeoutSeconds: 60 },
         // Another scope's process is an admin's: the service account may not look there.
         otherScope: { kind: 'kubernetes', kubeConfigPath: testKubeconfig('v0.5.6'), namespace: otherNs.name },
-        config: (codespaceId, extra) => sandboxConfig(codespaceId, extra),
+        config: (codespaceId, extra) => sandboxConfig(codespaceId, extra, NODE),
         cleanup: async () => {
           sa.cleanup();
           await ns.cleanup();

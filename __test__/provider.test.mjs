@@ -3,7 +3,7 @@
 import { assert, describe, it, before, after, until } from './helpers/harness.mjs';
 import { createInterface } from 'node:readline';
 import * as sdk from '../index.js';
-import { PROFILES, V1BETA1_PROFILES, kubeConfigFor, freshNamespace, leastPrivilegeKubeconfig, runsOf, unreachableKubeConfig, sandboxConfig } from './helpers/cluster.mjs';
+import { PROFILES, V1BETA1_PROFILES, kubeConfigFor, freshNamespace, leastPrivilegeKubeconfig, realNode, runsOf, unreachableKubeConfig, sandboxConfig, testImage } from './helpers/cluster.mjs';
 
 const IMAGE = sdk.SANDBOX_DEFAULTS.image;
 const config = sandboxConfig;
@@ -16,9 +16,12 @@ function recordEvents(provider) {
   return events;
 }
 
+/** The image of the pool's template: the default, or on a real node its agent image (no registry there). */
+const poolImage = (node) => (node ? testImage(node) : IMAGE);
+
 /** The pool template of k8s/manifests, in a test namespace. */
-function poolTemplate(namespace) {
-  const template = new sdk.SandboxTemplateBuilder('agentpane-default').namespace(namespace).image(IMAGE).build();
+function poolTemplate(namespace, node) {
+  const template = new sdk.SandboxTemplateBuilder('agentpane-default').namespace(namespace).image(poolImage(node)).build();
   template.spec.podTemplate.spec.containers[0].name = 'sandbox';
   return template;
 }
@@ -28,9 +31,9 @@ function poolTemplate(namespace) {
  * the client the provider under test uses: the rbac.yaml service account's
  * for `serviceAccount` runs (see runsOf).
  */
-async function scope(profile, prefix, serviceAccount) {
+async function scope(profile, prefix, serviceAccount, node) {
   const kc = kubeConfigFor(profile);
-  const ns = await freshNamespace(kc, serviceAccount ? `${prefix}-sa` : prefix);
+  const ns = await freshNamespace(kc, serviceAccount ? `${prefix}-sa` : prefix, node);
   const sa = serviceAccount ? leastPrivilegeKubeconfig(profile, ns.name) : undefined;
   return {
     kc,
@@ -44,14 +47,15 @@ async function scope(profile, prefix, serviceAccount) {
   };
 }
 
-for (const { profile, label, serviceAccount } of runsOf(V1BETA1_PROFILES)) describe(`AgentSandboxProvider end to end (${label})`, () => {
+for (const { profile, label, serviceAccount, node } of runsOf(V1BETA1_PROFILES, { onRealNode: true })) describe(`AgentSandboxProvider end to end (${label})`, () => {
+  const config = (codespaceId, extra) => sandboxConfig(codespaceId, extra, node);
   let kc;
   let ns;
   let client;
   let sdkClient;
   let cleanup;
   before(async () => {
-    ({ kc, ns, client, sdkClient, cleanup } = await scope(profile, 'prov', serviceAccount));
+    ({ kc, ns, client, sdkClient, cleanup } = await scope(profile, 'prov', serviceAccount, node));
     // As agentpane-sandboxes: pods must meet the restricted Pod Security level.
     const namespaces = new sdk.CustomResourceCrud(kc, { group: '', version: 'v1', plural: 'namespaces' });
     await namespaces.patch('', ns.name, { metadata: { labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } });
@@ -136,7 +140,7 @@ for (const { profile, label, serviceAccount } of runsOf(V1BETA1_PROFILES)) descr
     const infos = await provider.list();
     const info = infos.find((i) => i.id === a.id);
     assert.equal(info.status, 'idle');
-    assert.deepEqual([info.codespaceId, info.containerId, info.image, info.memoryMb, info.cpuCores], ['cs-a', a.sandboxName, 'busybox', 512, 1]);
+    assert.deepEqual([info.codespaceId, info.containerId, info.image, info.memoryMb, info.cpuCores], ['cs-a', a.sandboxName, testImage(node), 512, 1]);
 
     // The 'default' codespace is the fallback of an unknown one.
     await client.resume(a.sandboxName);
@@ -246,15 +250,16 @@ for (const { profile, label, serviceAccount } of runsOf(V1BETA1_PROFILES)) descr
   });
 });
 
-for (const { profile, label, serviceAccount } of runsOf(PROFILES)) {
+for (const { profile, label, serviceAccount, node } of runsOf(PROFILES, { onRealNode: true })) {
   describe(`AgentSandboxProvider with a warm pool (controller ${label})`, () => {
+    const config = (codespaceId, extra) => sandboxConfig(codespaceId, extra, node);
     let ns;
     let client;
     let sdkClient;
     let cleanup;
     before(async () => {
-      ({ ns, client, sdkClient, cleanup } = await scope(profile, 'pool', serviceAccount));
-      await client.createTemplate(poolTemplate(ns.name));
+      ({ ns, client, sdkClient, cleanup } = await scope(profile, 'pool', serviceAccount, node));
+      await client.createTemplate(poolTemplate(ns.name, node));
     });
     after(() => cleanup?.());
 
@@ -281,7 +286,7 @@ for (const { profile, label, serviceAccount } of runsOf(PROFILES)) {
       const provider = sdk.createAgentSandboxProvider({ client: sdkClient, namespace: ns.name, enableWarmPool: true });
       const events = recordEvents(provider);
       const warmBefore = (await client.listSandboxes()).items.map((s) => s.metadata.name);
-      const box = await provider.create(config('cs-warm', { image: IMAGE, networkMode: 'none' }));
+      const box = await provider.create(config('cs-warm', { image: poolImage(node), networkMode: 'none' }));
       assert.equal(box.status, 'running');
       // The policies are named after the generated name: one selects the
       // claimed pod by id, one every pod of the claimed Sandbox by the
@@ -316,7 +321,7 @@ for (const { profile, label, serviceAccount } of runsOf(PROFILES)) {
       assert.ok(selects(newPod), `no policy selects the new pod ${JSON.stringify(newPod.metadata.labels)}`);
 
       // A different image cannot come from the pool: a cold Sandbox.
-      const cold = await provider.create(config('cs-cold'));
+      const cold = await provider.create(config('cs-cold', node ? { image: node.images.minimal } : {}));
       assert.equal(cold.sandboxName, `agentpane-cs-cold-${cold.id.slice(0, 8)}`);
 
       await box.stop();
@@ -328,6 +333,69 @@ for (const { profile, label, serviceAccount } of runsOf(PROFILES)) {
     });
   });
 }
+
+// What only a real container shows: the kernel enforcing the memory limit,
+// and pause/resume replacing the container (on the kwok node a command runs
+// on this host, so neither can be seen there).
+const REAL_NODE = realNode('v0.5.6');
+describe('AgentSandboxProvider on a real node (kubelet, containerd, runc)', { skip: !REAL_NODE && 'the cluster has no real node (k8s/testenv/up --real-node; scripts/test.sh starts one as root)' }, () => {
+  const config = (codespaceId, extra) => sandboxConfig(codespaceId, extra, REAL_NODE);
+  let ns;
+  let client;
+  let cleanup;
+  before(async () => {
+    ({ ns, client, cleanup } = await scope('v0.5.6', 'real', false, REAL_NODE));
+    const namespaces = new sdk.CustomResourceCrud(kubeConfigFor('v0.5.6'), { group: '', version: 'v1', plural: 'namespaces' });
+    await namespaces.patch('', ns.name, { metadata: { labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } });
+  });
+  after(() => cleanup?.());
+
+  it('runs the AgentPane-shaped image under the restricted Pod Security level, in a container of its own', async () => {
+    const provider = sdk.createAgentSandboxProvider({ client, namespace: ns.name, readyTimeoutSeconds: 120 });
+    const box = await provider.create(config('cs-where', { networkMode: 'none' }));
+    const pod = await client.pods.get(ns.name, box.sandboxName);
+    assert.equal(pod.spec.nodeName, REAL_NODE.nodeName);
+    assert.equal(pod.spec.securityContext.runAsNonRoot, true);
+    const r = await box.exec('sh', ['-c', 'hostname; id -u; for t in node tmux tar git; do command -v $t >/dev/null || echo "missing $t"; done; cat /proc/1/cgroup']);
+    const [hostname, uid, ...rest] = r.stdout.split('\n');
+    assert.equal(hostname, box.sandboxName);
+    assert.equal(uid, '1000');
+    assert.ok(!rest.some((l) => l.startsWith('missing')), r.stdout);
+    assert.ok(rest.some((l) => l.includes(`${REAL_NODE.cgroupRoot}/kubepods/`)), r.stdout);
+    await box.stop();
+  });
+
+  it('a memory hog under a small limit is OOM-killed: exit 137, counted by the container\'s memory cgroup', async () => {
+    const provider = sdk.createAgentSandboxProvider({ client, namespace: ns.name, readyTimeoutSeconds: 120 });
+    const box = await provider.create(config('cs-oom', { memoryMb: 128, networkMode: 'none' }));
+    const hog = await box.exec('node', ['-e', 'const a = []; for (;;) a.push(Buffer.alloc(1 << 20, 1));']);
+    assert.equal(hog.exitCode, 137, JSON.stringify(hog));
+    const oom = await box.exec('cat', ['/sys/fs/cgroup/memory/memory.oom_control']);
+    const kills = Number(/^oom_kill (\d+)$/m.exec(oom.stdout)?.[1]);
+    assert.ok(kills >= 1, oom.stdout);
+    const limit = await box.exec('cat', ['/sys/fs/cgroup/memory/memory.limit_in_bytes']);
+    assert.equal(Number(limit.stdout), 128 * 2 ** 20);
+    // The sandbox itself lives on: only the hog was killed.
+    assert.equal((await box.exec('echo', ['alive'])).stdout, 'alive');
+    await box.stop();
+  });
+
+  it('pause then resume replaces the container: a new pod, and a file in /tmp is gone', async () => {
+    const provider = sdk.createAgentSandboxProvider({ client, namespace: ns.name, readyTimeoutSeconds: 120 });
+    const box = await provider.create(config('cs-pause', { networkMode: 'none' }));
+    assert.equal((await box.exec('sh', ['-c', 'echo kept > /tmp/marker && cat /tmp/marker'])).stdout, 'kept');
+    const before = await client.pods.get(ns.name, box.sandboxName);
+    await client.pause(box.sandboxName);
+    await until('the pod to be deleted', async () => (await client.pods.get(ns.name, box.sandboxName).catch((e) => (e.statusCode === 404 ? null : Promise.reject(e)))) === null, { timeoutMs: 60_000 });
+    await client.resume(box.sandboxName);
+    await client.waitForReady(box.sandboxName, { timeoutMs: 120_000, pollIntervalMs: 200 });
+    const after = await client.pods.get(ns.name, box.sandboxName);
+    assert.notEqual(after.metadata.uid, before.metadata.uid);
+    const marker = await box.exec('sh', ['-c', 'test -e /tmp/marker; echo $?']);
+    assert.equal(marker.stdout, '1', 'the file written before pause is still there');
+    await box.stop();
+  });
+});
 
 /** A provider made while SANDBOX_DEFAULT_NETWORK_MODE=none (isolation enforced; read at construction). */
 function isolatedProvider(options) {

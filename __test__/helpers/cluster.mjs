@@ -62,13 +62,20 @@ export function kubeConfigFor(profile = 'v0.5.6', context = 'admin') {
 /**
  * Each profile as the admin, and v0.5.6 once more as the service account of
  * k8s/manifests/rbac.yaml (`serviceAccount: true`): suites that take these
- * show the SDK needs nothing broader than that manifest grants.
+ * show the SDK needs nothing broader than that manifest grants. With
+ * `onRealNode`, v0.5.6's runs carry the real node (`node`), as nodeRunsOf.
  */
-export function runsOf(profiles) {
-  return [
+export function runsOf(profiles, { onRealNode = false } = {}) {
+  const runs = [
     ...profiles.map((profile) => ({ profile, label: profile })),
     { profile: 'v0.5.6', label: 'v0.5.6 as the least-privilege service account', serviceAccount: true },
   ];
+  if (!onRealNode) return runs.map((run) => ({ ...run, node: null }));
+  // Suites of real containers: v0.5.6's runs go to the real node (see nodeRunsOf).
+  return runs.map((run) => {
+    const node = run.profile === 'v0.5.6' ? realNode(run.profile) : null;
+    return { ...run, node, label: node ? `${run.label}, real node` : run.label };
+  });
 }
 
 /**

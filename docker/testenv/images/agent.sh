@@ -2,7 +2,7 @@
 # Recipe of the agent image, shaped like AgentPane's agent image: Debian
 # (mmdebstrap, variant minbase, merged /usr) with bash, coreutils, tar, tmux,
 # procps, git and Node.js (Debian's nodejs), a `node` user and group (UID/GID 1000,
-# home /home/node), /tmp 1777; it runs `sleep infinity` as node in /home/node by default. The
+# home /home/node), /tmp 1777; it runs a keep-alive shell as node in /home/node by default. The
 # text of this file is part of the image's cache key: any edit builds anew.
 #
 #   agent.sh rootfs DIR   fill DIR (created; must not exist) with the root filesystem
@@ -17,8 +17,10 @@ case "${1:-}" in
     echo 'USER node'
     echo 'WORKDIR /home/node'
     # A sandbox stays up until stopped (the Docker provider sets its own
-    # keep-alive command; the Kubernetes provider runs the image's).
-    echo 'CMD ["sleep", "infinity"]'
+    # keep-alive command; the Kubernetes provider runs the image's), and ends
+    # at once on SIGTERM: as PID 1 without a handler it would be ignored and
+    # the kubelet would wait out the grace period (30 s) for every stop.
+    echo 'CMD ["/bin/sh", "-c", "trap exit TERM INT; while :; do sleep 3600 & wait $!; done"]'
     ;;
   rootfs)
     root=$2

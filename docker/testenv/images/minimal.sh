@@ -11,7 +11,11 @@ set -euo pipefail
 case "${1:-}" in
   changes)
     echo 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
-    echo 'CMD ["/bin/sh"]'
+    # A sandbox stays up until stopped (the Docker provider sets its own
+    # keep-alive command; the Kubernetes provider runs the image's), and ends
+    # at once on SIGTERM: as PID 1 without a handler it would be ignored and
+    # the kubelet would wait out the grace period (30 s) for every stop.
+    echo 'CMD ["/bin/sh", "-c", "trap exit TERM INT; while :; do sleep 3600 & wait $!; done"]'
     ;;
   rootfs)
     root=$2 extract=$2.extract
