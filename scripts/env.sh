@@ -55,6 +55,29 @@ ensure_tmux() {
   fi
 }
 
+# The local control plane's real node (k8s/testenv --real-node) runs
+# containers with Debian's containerd, runc and CNI plugins, and compiles its
+# pause program statically (gcc, libc6-dev); its images come from
+# docker/testenv's recipes (mmdebstrap).
+ensure_node_packages() {
+  local missing=()
+  command -v containerd >/dev/null || missing+=(containerd)
+  command -v runc >/dev/null || missing+=(runc)
+  [[ -x /usr/lib/cni/bridge ]] || missing+=(containernetworking-plugins)
+  command -v gcc >/dev/null || missing+=(gcc)
+  [[ -f /usr/lib/x86_64-linux-gnu/libc.a || -f /usr/lib/aarch64-linux-gnu/libc.a ]] || missing+=(libc6-dev)
+  command -v mmdebstrap >/dev/null || missing+=(mmdebstrap)
+  command -v ip >/dev/null || missing+=(iproute2)
+  ((${#missing[@]})) || return 0
+  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+    step "installing ${missing[*]} (apt-get)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "the real test node needs ${missing[*]}: install them (e.g. sudo apt-get install --no-install-recommends ${missing[*]})" >&2
+    return 1
+  fi
+}
+
 # The Docker provider's tests run against a private dockerd (docker/testenv),
 # whose images are built with mmdebstrap from Debian packages.
 ensure_docker() {

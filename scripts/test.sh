@@ -4,8 +4,9 @@
 # packed packages installed without Rust, the release workflow's lint, and
 # the cross-built Linux addons' ELF check.
 # Cluster tests use local control planes from k8s/testenv (the three controller
-# profiles: v0.5.6, v0.4.6, v1beta1-only), or AGENT_SANDBOX_TEST_KUBECONFIG
-# (and ..._V046, ..._V1BETA1_ONLY) if set. Docker tests use a private dockerd
+# profiles: v0.5.6, v0.4.6, v1beta1-only; as root, v0.5.6 with a real kubelet
+# node, where the exec, instance and provider suites run), or
+# AGENT_SANDBOX_TEST_KUBECONFIG (and ..._V046, ..._V1BETA1_ONLY) if set. Docker tests use a private dockerd
 # from docker/testenv (as root), or AGENT_SANDBOX_TEST_DOCKER_HOST (and
 # ..._IMAGE, ..._MINIMAL_IMAGE, ..._HOST_IP) if set.
 set -euo pipefail
@@ -41,10 +42,18 @@ cleanup() {
 }
 trap cleanup EXIT
 if [[ -z ${AGENT_SANDBOX_TEST_KUBECONFIG:-} ]]; then
+  if [[ $(id -u) == 0 ]]; then
+    ensure_node_packages
+    ensure_docker  # mmdebstrap for the real node's images
+  else
+    notes+=("no real node (k8s/testenv --real-node needs root): the exec, instance and provider suites ran on the kwok node, whose commands run on this host")
+  fi
   for profile in v0.5.6 v0.4.6 v1beta1-only; do
-    step "local control plane, controller $profile (instance $TESTENV_INSTANCE)"
+    args=(--instance "$TESTENV_INSTANCE")
+    [[ $profile == v0.5.6 && $(id -u) == 0 ]] && args+=(--real-node)
+    step "local control plane, controller $profile (instance $TESTENV_INSTANCE${args[2]:+, real node})"
     started+=("$profile")
-    kc=$(AGENT_SANDBOX_VERSION=$profile "$ROOT/k8s/testenv/up" --instance "$TESTENV_INSTANCE" | tail -n1)
+    kc=$(AGENT_SANDBOX_VERSION=$profile "$ROOT/k8s/testenv/up" "${args[@]}" | tail -n1)
     case $profile in
       v0.5.6) export AGENT_SANDBOX_TEST_KUBECONFIG=$kc ;;
       v0.4.6) export AGENT_SANDBOX_TEST_KUBECONFIG_V046=$kc ;;
@@ -81,11 +90,21 @@ suite "JS suite: bun test" node_modules/.bin/bun test --timeout 120000 __test__/
 suite "TypeScript consumers: tsc --strict, then run" bash -c 'npx tsc -p __test__/types/tsconfig.json && node target/ts-consumer/consumer.js && node target/ts-consumer/agentpane-kubeconfig.js'
 suite "packed packages: installed and run without Rust (Node 20, 22, Bun)" bash "$ROOT/scripts/test-install.sh"
 
+# No process of the instance, and no cgroup or bridge of its real node.
+nothing_left_of_testenv() {
+  local left cgroup bridge
+  if left=$(pgrep -af -- "[-]testenv/$1-v"); then echo "left running: $left"; return 1; fi
+  read -r cgroup bridge < <(AGENT_SANDBOX_VERSION=v0.5.6 TESTENV_INSTANCE=$1 bash -c \
+    'source k8s/testenv/lib.sh && source k8s/testenv/node/real-node.sh && echo "$(real_node_cgroup) $(real_node_bridge)"')
+  if compgen -G "/sys/fs/cgroup/*$cgroup" >/dev/null; then echo "cgroups left: $(compgen -G "/sys/fs/cgroup/*$cgroup")"; return 1; fi
+  if ip link show "$bridge" >/dev/null 2>&1; then echo "bridge $bridge left"; return 1; fi
+}
+
 had_instances=${#started[@]} had_docker=$docker_started
 cleanup
 trap - EXIT
 if ((had_instances)); then
-  suite "k8s/testenv/down leaves no process behind" bash -c '! pgrep -af -- "[-]testenv/$1-v"' _ "$TESTENV_INSTANCE"
+  suite "k8s/testenv/down leaves no process, cgroup or bridge behind" nothing_left_of_testenv "$TESTENV_INSTANCE"
 fi
 if [[ -n $had_docker ]]; then
   suite "docker/testenv/down leaves no dockerd, containerd or shim behind" bash -c '! pgrep -af -- "[a]gent-sandbox-sdk-dockerenv/$1/"' _ "$TESTENV_INSTANCE"

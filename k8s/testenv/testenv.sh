@@ -67,11 +67,15 @@ start() { # start NAME CMD...: run detached, record pid, command line and log
   echo $! >"$W/pids/$name.pid"
 }
 
+# running PID: alive and not a zombie (an exited component waits for this
+# host's init to reap it, which can take seconds).
+running() { local st; st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) && [[ ${st:0:1} != Z ]]; }
+
 stop_component() { # stop_component NAME: TERM, then KILL after 10 s; by pid only
   local pid i
   pid=$(cat "$W/pids/$1.pid" 2>/dev/null) || return 0
   kill -TERM "$pid" 2>/dev/null || return 0
-  for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  for ((i = 0; i < 100; i++)); do running "$pid" || return 0; sleep 0.1; done
   say "$1 ($pid) ignored SIGTERM; killing"
   kill -KILL "$pid" 2>/dev/null || true
 }
