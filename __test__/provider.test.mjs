@@ -140,7 +140,7 @@ for (const { profile, label, serviceAccount, node } of runsOf(V1BETA1_PROFILES, 
     const infos = await provider.list();
     const info = infos.find((i) => i.id === a.id);
     assert.equal(info.status, 'idle');
-    assert.deepEqual([info.codespaceId, info.containerId, info.image, info.memoryMb, info.cpuCores], ['cs-a', a.sandboxName, testImage(node), 512, 1]);
+    assert.deepEqual([info.codespaceId, info.containerId, info.image, info.memoryMb, info.cpuCores], ['cs-a', a.sandboxName, testImage(node), 512, config('cs-a').cpuCores]);
 
     // The 'default' codespace is the fallback of an unknown one.
     await client.resume(a.sandboxName);

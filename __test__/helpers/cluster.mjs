@@ -176,14 +176,19 @@ export function sandboxManifest(name, extra = {}, node = null) {
   return new sdk.SandboxBuilder(name).image(testImage(node)).labels(extra.labels || {}).build();
 }
 
-/** An AgentPane SandboxConfig for the provider (small; busybox on kwok, the agent image on a real node). */
+/**
+ * An AgentPane SandboxConfig for the provider (small; busybox on kwok, the
+ * agent image on a real node). On a real node a CPU limit is also the pod's
+ * request, and the node has this host's 2 CPUs: a tenth of a core each lets
+ * the suites' sandboxes fit at once (a whole core left them Unschedulable).
+ */
 export function sandboxConfig(codespaceId, extra = {}, node = null) {
   return {
     codespaceId,
     codespacePath: '',
     image: testImage(node),
     memoryMb: 512,
-    cpuCores: 1,
+    cpuCores: node ? 0.1 : 1,
     idleTimeoutMinutes: 30,
     volumeMounts: [],
     ...extra,

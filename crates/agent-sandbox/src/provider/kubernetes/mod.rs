@@ -577,7 +577,7 @@ impl KubernetesProvider {
                 .to_string(),
             last_activity_at: last_activity,
             memory_mb: limit("memory").map(manifest::memory_mb_of).unwrap_or(0),
-            cpu_cores: limit("cpu").and_then(leading_float).unwrap_or(0.0),
+            cpu_cores: limit("cpu").and_then(cpu_cores_of).unwrap_or(0.0),
             id,
         }
     }
@@ -979,6 +979,14 @@ fn str_at<'a>(v: &'a Value, pointer: &str) -> &'a str {
 }
 
 /// `parseFloat`: the longest leading decimal number.
+/// Cores of a CPU quantity. The API server writes a fractional limit in
+/// millicores (`0.1` comes back as `100m`), which the original's
+/// `parseFloat` read as 100 cores; a quantity is read as one, and only what
+/// is not one falls back to its leading number.
+fn cpu_cores_of(q: &str) -> Option<f64> {
+    crate::provider::metrics::parse_quantity(q).or_else(|| leading_float(q))
+}
+
 fn leading_float(s: &str) -> Option<f64> {
     let end = s
         .char_indices()
@@ -988,4 +996,24 @@ fn leading_float(s: &str) -> Option<f64> {
         .map(|(i, c)| i + c.len_utf8())
         .last()?;
     s[..end].parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cpu_cores_of;
+
+    #[test]
+    fn cpu_limits_in_cores() {
+        for (quantity, cores) in [
+            ("2", 2.0),
+            ("0.5", 0.5),
+            ("100m", 0.1),
+            ("1500m", 1.5),
+            ("1.5x", 1.5),
+        ] {
+            let got = cpu_cores_of(quantity).unwrap();
+            assert!((got - cores).abs() < 1e-9, "{quantity}: {got}");
+        }
+        assert_eq!(cpu_cores_of("lots"), None);
+    }
 }
