@@ -55,6 +55,20 @@ ensure_tmux() {
   fi
 }
 
+# apt_install_missing WHO ALTERNATIVE PACKAGE...: installs the packages with
+# apt-get as root; otherwise says what WHO needs (and ALTERNATIVE) and fails.
+apt_install_missing() {
+  local who=$1 alternative=$2; shift 2
+  (($#)) || return 0
+  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+    step "installing $* (apt-get)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+  else
+    echo "$who need $*: install them (e.g. sudo apt-get install --no-install-recommends $*)$alternative" >&2
+    return 1
+  fi
+}
+
 # The local control plane's real node (k8s/testenv --real-node) runs
 # containers with Debian's containerd, runc and CNI plugins, and compiles its
 # pause program statically (gcc, libc6-dev); its images come from
@@ -68,14 +82,7 @@ ensure_node_packages() {
   [[ -f /usr/lib/x86_64-linux-gnu/libc.a || -f /usr/lib/aarch64-linux-gnu/libc.a ]] || missing+=(libc6-dev)
   command -v mmdebstrap >/dev/null || missing+=(mmdebstrap)
   command -v ip >/dev/null || missing+=(iproute2)
-  ((${#missing[@]})) || return 0
-  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
-    step "installing ${missing[*]} (apt-get)"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  else
-    echo "the real test node needs ${missing[*]}: install them (e.g. sudo apt-get install --no-install-recommends ${missing[*]})" >&2
-    return 1
-  fi
+  apt_install_missing "the real test node" "" "${missing[@]}"
 }
 
 # The Docker provider's tests run against a private dockerd (docker/testenv),
@@ -85,13 +92,6 @@ ensure_docker() {
   command -v dockerd >/dev/null || missing+=(docker.io iptables)
   command -v mmdebstrap >/dev/null || missing+=(mmdebstrap)
   command -v ip >/dev/null || missing+=(iproute2)
-  ((${#missing[@]})) || return 0
-  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
-    step "installing ${missing[*]} (apt-get)"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  else
-    echo "the Docker tests need ${missing[*]}: install them (e.g. sudo apt-get install --no-install-recommends ${missing[*]})," \
-      "or set AGENT_SANDBOX_TEST_DOCKER_HOST (and _IMAGE, _MINIMAL_IMAGE, _HOST_IP) to a daemon of your own" >&2
-    return 1
-  fi
+  apt_install_missing "the Docker tests" \
+    ", or set AGENT_SANDBOX_TEST_DOCKER_HOST (and _IMAGE, _MINIMAL_IMAGE, _HOST_IP) to a daemon of your own" "${missing[@]}"
 }
