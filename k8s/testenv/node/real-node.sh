@@ -9,6 +9,8 @@
 # PodTolerationRestriction, see real-node.json) sends all its pods to it.
 # Needs root. Why each setting is there: the README, "The real node".
 
+source "$TESTENV_DIR/node/cgroups.sh"
+
 REAL_NODE_NAME=127.0.0.1  # the kubelet refuses a loopback --node-ip, not a loopback hostname (see README)
 REAL_NODE_LABEL=agent-sandbox-sdk.dev/node=real
 REAL_NODE_TAINT_KEY=agent-sandbox-sdk.dev/real-node
@@ -234,22 +236,25 @@ start_real_node() {
 # cgroups, the bridge and the subnet reservation go. The mount namespace ends
 # with its last process.
 stop_real_node_leftovers() {
-  local cg h i procs left
-  cg=$(real_node_cgroup)
-  for ((i = 0; i < 50; i++)); do
-    left=0
-    for h in /sys/fs/cgroup/*/; do
-      [[ -d $h${cg#/} ]] || continue
+  local cg h i pid procs found
+  cg=$(real_node_cgroup); cg=${cg#/}
+  # Kill and remove until the subtree is gone from every hierarchy: a
+  # container being started as the runtime stopped can still move into a
+  # new cgroup after a pass has looked (seen here), so one pass is not enough.
+  for ((i = 0; i < 150; i++)); do
+    found=0
+    for h in $(cgroup_hierarchies); do
+      [[ -d $h$cg ]] || continue
+      found=1
       while IFS= read -r procs; do
-        while read -r pid; do [[ -n $pid ]] && { kill -KILL "$pid" 2>/dev/null; left=1; }; done <"$procs"
-      done < <(find "$h${cg#/}" -name cgroup.procs 2>/dev/null)
+        while read -r pid; do [[ -z $pid ]] || kill -KILL "$pid" 2>/dev/null || true; done <"$procs"
+      done < <(find "$h$cg" -name cgroup.procs 2>/dev/null)
+      find "$h$cg" -depth -type d -exec rmdir {} + 2>/dev/null || true
     done
-    ((left)) || break
+    ((found)) || break
     sleep 0.2
   done
-  for h in /sys/fs/cgroup/*/; do
-    [[ -d $h${cg#/} ]] && find "$h${cg#/}" -depth -type d -exec rmdir {} + 2>/dev/null
-  done
+  ((found == 0)) || say "WARNING: the real node's cgroups are still there after 30 s: $(compgen -G "/sys/fs/cgroup/*/$cg" | tr '\n' ' ')"
   ip link delete "$(real_node_bridge)" 2>/dev/null || true
   if [[ -n ${REAL_NODE_SUBNET:-} ]]; then rm -f "$SUBNET_DIR/$REAL_NODE_SUBNET"; fi
   return 0
