@@ -380,6 +380,34 @@ describe('AgentSandboxProvider on a real node (kubelet, containerd, runc)', { sk
     await box.stop();
   });
 
+  it('networkMode none is enforced: its NetworkPolicy blocks what it sends and what is sent to it (kube-router)', async () => {
+    const provider = sdk.createAgentSandboxProvider({ client, namespace: ns.name, readyTimeoutSeconds: 120 });
+    const [server, peer, isolated] = await Promise.all([
+      provider.create(config('cs-np-server', { networkMode: 'bridge' })),
+      provider.create(config('cs-np-peer', { networkMode: 'bridge' })),
+      provider.create(config('cs-np-isolated', { networkMode: 'none' })),
+    ]);
+    const podIp = async (box) => (await client.pods.get(ns.name, box.sandboxName)).status.podIP;
+    // A TCP server answering "hi", and a client that prints what it got or why not (address in argv).
+    const serve = (box) => box.execStream({ cmd: 'node', args: ['-e', "require('net').createServer((s) => s.end('hi')).listen(8080, '0.0.0.0', () => console.log('listening'))"], killSignal: 'SIGTERM' });
+    const CONNECT = "const s = require('net').connect(8080, process.argv[1]); s.setTimeout(3000); s.on('data', (d) => { console.log('got ' + d); process.exit(0); }); s.on('timeout', () => { console.log('timeout'); process.exit(2); }); s.on('error', (e) => { console.log(e.code); process.exit(3); });";
+    const connect = (box, ip) => box.exec('node', ['-e', CONNECT, ip]);
+    const listening = async (stream) => {
+      for await (const chunk of stream.stdout) if (String(chunk).includes('listening')) return;
+    };
+    const servers = [await serve(server), await serve(isolated)];
+    await Promise.all(servers.map(listening));
+    const [serverIp, isolatedIp] = [await podIp(server), await podIp(isolated)];
+
+    assert.equal((await connect(peer, serverIp)).stdout, 'got hi', 'bridge to bridge must connect');
+    const out = await connect(isolated, serverIp);
+    assert.notEqual(out.stdout, 'got hi', 'the isolated sandbox reached another pod');
+    const into = await connect(peer, isolatedIp);
+    assert.notEqual(into.stdout, 'got hi', 'another pod reached the isolated sandbox');
+    for (const s of servers) s.kill();
+    await Promise.all([server.stop(), peer.stop(), isolated.stop()]);
+  });
+
   it('pause then resume replaces the container: a new pod, and a file in /tmp is gone', async () => {
     const provider = sdk.createAgentSandboxProvider({ client, namespace: ns.name, readyTimeoutSeconds: 120 });
     const box = await provider.create(config('cs-pause', { networkMode: 'none' }));

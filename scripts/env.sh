@@ -72,7 +72,8 @@ apt_install_missing() {
 # The local control plane's real node (k8s/testenv --real-node) runs
 # containers with Debian's containerd, runc and CNI plugins, and compiles its
 # pause program statically (gcc, libc6-dev); its images come from
-# docker/testenv's recipes (mmdebstrap).
+# docker/testenv's recipes (mmdebstrap); kube-router enforces NetworkPolicies
+# there with iptables and ipset.
 ensure_node_packages() {
   local missing=()
   command -v containerd >/dev/null || missing+=(containerd)
@@ -82,6 +83,8 @@ ensure_node_packages() {
   [[ -f /usr/lib/x86_64-linux-gnu/libc.a || -f /usr/lib/aarch64-linux-gnu/libc.a ]] || missing+=(libc6-dev)
   command -v mmdebstrap >/dev/null || missing+=(mmdebstrap)
   command -v ip >/dev/null || missing+=(iproute2)
+  command -v iptables >/dev/null || missing+=(iptables)   # NetworkPolicy (kube-router)
+  command -v ipset >/dev/null || missing+=(ipset)
   apt_install_missing "the real test node" "" "${missing[@]}"
 }
 

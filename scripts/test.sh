@@ -90,7 +90,7 @@ suite "JS suite: bun test" node_modules/.bin/bun test --timeout 120000 __test__/
 suite "TypeScript consumers: tsc --strict, then run" bash -c 'npx tsc -p __test__/types/tsconfig.json && node target/ts-consumer/consumer.js && node target/ts-consumer/agentpane-kubeconfig.js'
 suite "packed packages: installed and run without Rust (Node 20, 22, Bun)" bash "$ROOT/scripts/test-install.sh"
 
-# No process of the instance, and no cgroup or bridge of its real node.
+# No process of the instance, and no cgroup, bridge or NetworkPolicy chain of its real node.
 nothing_left_of_testenv() {
   local left cgroup bridge
   if left=$(pgrep -af -- "[-]testenv/$1-v"); then echo "left running: $left"; return 1; fi
@@ -98,13 +98,14 @@ nothing_left_of_testenv() {
     'source k8s/testenv/lib.sh && source k8s/testenv/node/real-node.sh && echo "$(real_node_cgroup) $(real_node_bridge)"')
   if compgen -G "/sys/fs/cgroup/*$cgroup" >/dev/null; then echo "cgroups left: $(compgen -G "/sys/fs/cgroup/*$cgroup")"; return 1; fi
   if ip link show "$bridge" >/dev/null 2>&1; then echo "bridge $bridge left"; return 1; fi
+  if iptables -S 2>/dev/null | grep -q -- '^-N KUBE-ROUTER-'; then echo "kube-router's iptables chains left"; return 1; fi
 }
 
 had_instances=${#started[@]} had_docker=$docker_started
 cleanup
 trap - EXIT
 if ((had_instances)); then
-  suite "k8s/testenv/down leaves no process, cgroup or bridge behind" nothing_left_of_testenv "$TESTENV_INSTANCE"
+  suite "k8s/testenv/down leaves no process, cgroup, bridge or iptables chain behind" nothing_left_of_testenv "$TESTENV_INSTANCE"
 fi
 if [[ -n $had_docker ]]; then
   suite "docker/testenv/down leaves no dockerd, containerd or shim behind" bash -c '! pgrep -af -- "[a]gent-sandbox-sdk-dockerenv/$1/"' _ "$TESTENV_INSTANCE"

@@ -11,6 +11,7 @@ K8S_VERSION=v1.36.3
 K8S_STAGING_VERSION=v0.36.3
 ETCD_VERSION=v3.6.14
 KWOK_VERSION=v0.8.0
+KUBE_ROUTER_VERSION=v2.1.0   # the real node's NetworkPolicy controller (the only version the Go proxy lists)
 AGENT_SANDBOX_VERSION=${AGENT_SANDBOX_VERSION:-v0.5.6}
 
 # AS_BUILD: the controller release built for the profile.

@@ -23,9 +23,10 @@ while (($#)); do
 done
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$TESTENV_DIR/node/real-node.sh"
+source "$TESTENV_DIR/node/network-policy.sh"
 
 # Start order; down stops in reverse.
-COMPONENTS=(etcd kube-apiserver conversion-webhook kube-controller-manager kube-scheduler node-exec-server kwok real-node agent-sandbox-controller)
+COMPONENTS=(etcd kube-apiserver conversion-webhook kube-controller-manager kube-scheduler node-exec-server kwok real-node kube-router agent-sandbox-controller)
 PORT_NAMES=(ETCD_PORT ETCD_PEER_PORT API_PORT KCM_PORT SCHED_PORT KWOK_PORT EXEC_PORT WEBHOOK_PORT KUBELET_PORT KUBELET_HEALTHZ_PORT)
 PORT_LOCK=$RUN_ROOT/.ports.lock
 PORT_DIR=$RUN_ROOT/.ports
@@ -435,7 +436,7 @@ cmd_up() {
     --cidr=10.244.0.0/16
   create_node
   wait_for "kwok node" 60 kubectl_ wait --for=condition=Ready --timeout=1s node/kwok-node-0
-  if real_node_enabled; then echo REAL_NODE=1 >>"$W/env"; start_real_node; fi
+  if real_node_enabled; then echo REAL_NODE=1 >>"$W/env"; start_real_node; start_network_policy; fi
 
   local as_args=(--kubeconfig="$W/kubeconfig" --leader-elect=false --extensions --metrics-bind-address=0 --health-probe-bind-address=0)
   [[ $AS_PROFILE == v1beta1* ]] && as_args+=(--enable-webhook=false)
@@ -490,6 +491,7 @@ cmd_down() {
     REAL_NODE_SUBNET=$(sed -n 's/^REAL_NODE_SUBNET=//p' "$W/env")
     stop_real_node_leftovers
   fi
+  if grep -q '^NETWORK_POLICY=1' "$W/env" 2>/dev/null; then cleanup_network_policy; fi
   release_ports
   rm -rf "$W"
   say "instance $INSTANCE ($AGENT_SANDBOX_VERSION) stopped"
