@@ -28,7 +28,7 @@ real_node_bridge() { echo "asdkn-$(real_node_id)"; }
 real_node_check_host() {
   [[ $(id -u) == 0 ]] || die "the real node needs root (containerd, runc, mounts, cgroups); run as root or without --real-node"
   local c missing=()
-  for c in containerd ctr runc unshare ip gcc python3 nsenter; do command -v "$c" >/dev/null || missing+=("$c"); done
+  for c in containerd ctr runc unshare ip gcc python3; do command -v "$c" >/dev/null || missing+=("$c"); done
   [[ -x /usr/lib/cni/bridge && -x /usr/lib/cni/host-local && -x /usr/lib/cni/loopback ]] || missing+=(containernetworking-plugins)
   ((${#missing[@]} == 0)) || die "the real node needs: ${missing[*]} (scripts/env.sh ensure_node_packages installs them with apt-get)"
 }
