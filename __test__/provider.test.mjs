@@ -144,6 +144,11 @@ for (const { profile, label, serviceAccount, node } of runsOf(V1BETA1_PROFILES, 
 
     // The 'default' codespace is the fallback of an unknown one.
     await client.resume(a.sandboxName);
+    // On a real node the paused pod takes a moment to end: until the new one
+    // is Ready the Sandbox can read Ready=False/PodFailed, which get() and
+    // waitForReady take for a failure (found here; see the issue-13 note).
+    // Polled, so that the transient reading passes.
+    await until('the resumed sandbox to run', async () => sdk.mapConditionsToStatus(await client.getSandbox(a.sandboxName)) === 'running', { timeoutMs: 120_000 });
     const def = await provider.create(config('default'));
     assert.equal((await provider.get('cs-nothing'))?.id, def.id);
     assert.equal((await provider.get('cs-a')).id, a.id);
