@@ -137,6 +137,10 @@ for (const { profile, label, serviceAccount, node } of runsOf(V1BETA1_PROFILES, 
     assert.equal(adopted.codespaceId, 'cs-a');
 
     await client.pause(a.sandboxName);
+    // On a real node the paused pod takes a moment to end; resumed before
+    // that, the Sandbox can read Ready=False/PodFailed for a while, which
+    // get() takes for gone (a product finding, see the issue-13 note).
+    await until('the paused pod to be gone', async () => (await client.pods.get(ns.name, a.sandboxName).catch((e) => (e.statusCode === 404 ? null : Promise.reject(e)))) === null, { timeoutMs: 60_000 });
     const infos = await provider.list();
     const info = infos.find((i) => i.id === a.id);
     assert.equal(info.status, 'idle');
@@ -144,11 +148,7 @@ for (const { profile, label, serviceAccount, node } of runsOf(V1BETA1_PROFILES, 
 
     // The 'default' codespace is the fallback of an unknown one.
     await client.resume(a.sandboxName);
-    // On a real node the paused pod takes a moment to end: until the new one
-    // is Ready the Sandbox can read Ready=False/PodFailed, which get() and
-    // waitForReady take for a failure (found here; see the issue-13 note).
-    // Polled, so that the transient reading passes.
-    await until('the resumed sandbox to run', async () => sdk.mapConditionsToStatus(await client.getSandbox(a.sandboxName)) === 'running', { timeoutMs: 120_000 });
+    await client.waitForReady(a.sandboxName, { timeoutMs: 120_000, pollIntervalMs: 200 });
     const def = await provider.create(config('default'));
     assert.equal((await provider.get('cs-nothing'))?.id, def.id);
     assert.equal((await provider.get('cs-a')).id, a.id);
