@@ -68,7 +68,7 @@ build_pause_image() {
   PAUSE_TARBALL=$tarball
 }
 
-# write_images_and_refs: OCI archives for containerd of the pause image and
+# write_node_images: OCI archives for containerd of the pause image and
 # docker/testenv's images (built there if missing; one recipe, two daemons).
 write_node_images() {
   local D=$W/node name key tarball recipe
