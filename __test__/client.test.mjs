@@ -3,7 +3,8 @@
 // v1beta1-only (the API of agent-sandbox v1.x).
 import { assert, describe, it, before, after, until } from './helpers/harness.mjs';
 import * as sdk from '../index.js';
-import { PROFILES, kubeConfigFor, kubectl, freshNamespace, leastPrivilegeKubeconfig, runsOf, sandboxManifest, unreachableKubeConfig } from './helpers/cluster.mjs';
+import { readFileSync } from 'node:fs';
+import { PROFILES, kubeConfigFor, kubectl, freshNamespace, leastPrivilegeKubeconfig, runsOf, sandboxManifest, testAuditLog, unreachableKubeConfig } from './helpers/cluster.mjs';
 
 // Every profile as the admin, and v0.5.6 once more as the service account of
 // k8s/manifests/rbac.yaml (the admin only sets up and checks).
@@ -357,6 +358,42 @@ describe('waitForReady driven by a watch', () => {
         assert.deepEqual([e.code, e.statusCode, e.message, e.details.reason], ['SANDBOX_FAILED', 500, 'no template', 'TemplateNotFound']);
         return true;
       });
+    } finally {
+      await ns.cleanup();
+    }
+  });
+
+  it('1,000 concurrent waits share one watch of Sandboxes and one of pods, and all settle', async () => {
+    const kc = kubeConfigFor();
+    const ns = await freshNamespace(kc, 'wait-many');
+    try {
+      const client = new sdk.AgentSandboxClient({ kubeConfig: kc, namespace: ns.name });
+      const names = Array.from({ length: 40 }, (_, i) => `many-${i}`);
+      // Suspended, so that every wait is still waiting when all have begun.
+      await Promise.all(names.map((name) => client.createSandbox({ ...sandboxManifest(name), spec: { ...sandboxManifest(name).spec, replicas: 0 } })));
+      const waits = Array.from({ length: 1000 }, (_, i) => client.waitForReady(names[i % names.length], { timeoutMs: 120_000 }));
+      await new Promise((r) => setTimeout(r, 2000));
+      await Promise.all(names.map((name) => client.resume(name)));
+      const settled = await Promise.allSettled(waits);
+      const failed = settled.filter((s) => s.status === 'rejected');
+      assert.equal(failed.length, 0, `${failed.length} of 1,000 waits failed, e.g. ${failed[0]?.reason}`);
+      assert.ok(settled.every((s) => s.value.status.conditions.some((c) => c.type === 'Ready' && c.status === 'True')));
+
+      // The API server's audit log: the watches this namespace saw (the
+      // shared watches begin with a list, and may have resumed once).
+      const log = testAuditLog();
+      const watches = () => {
+        const ids = new Map();
+        for (const line of readFileSync(log, 'utf8').split('\n')) {
+          if (!line.includes(`/namespaces/${ns.name}/`) || !line.includes('"verb":"watch"')) continue;
+          const e = JSON.parse(line);
+          ids.set(e.auditID, e.requestURI.split('?')[0]);
+        }
+        return [...ids.values()];
+      };
+      const seen = watches();
+      assert.ok(seen.length >= 1, 'no watch of this namespace in the audit log');
+      assert.ok(seen.length <= 2, `1,000 waits opened ${seen.length} watches: ${seen.join(', ')}`);
     } finally {
       await ns.cleanup();
     }

@@ -123,6 +123,8 @@ pub struct Client {
     policy: VersionPolicy,
     served: Arc<RwLock<Option<ServedVersions>>>,
     request_timeout: Duration,
+    /// Shared watches, one per collection waited on (see [`crate::reflector`]).
+    reflectors: Arc<crate::reflector::Reflectors>,
 }
 
 /// Deadline of every request/response call (watches and exec are streams
@@ -174,6 +176,7 @@ impl Client {
             policy: VersionPolicy::Auto,
             served: Arc::default(),
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            reflectors: Arc::default(),
         }
     }
 
@@ -223,6 +226,10 @@ impl Client {
     pub fn with_request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = timeout;
         self
+    }
+
+    pub(crate) fn reflectors(&self) -> &crate::reflector::Reflectors {
+        &self.reflectors
     }
 
     /// The underlying kube client, for anything this crate does not cover.

@@ -9,8 +9,10 @@ use tokio::time::Instant;
 
 use crate::client::Client;
 use crate::error::{Error, ErrorCode, Result};
+use crate::reflector::{self, Seen};
 use crate::resources::ResourceRef;
-use crate::watch::WatchOptions;
+use std::sync::Arc;
+use tokio::sync::watch;
 
 /// `Ready=False` reasons after which waiting is pointless: the original
 /// SDK's and the upstream controller's (`InvalidConfiguration` since v1.0.4:
@@ -80,18 +82,19 @@ pub fn pod_failure(pod: &Value) -> Option<(String, String)> {
         })
 }
 
-/// Reads the pod named in `pod_name` now and then until one of its
-/// containers waits for good; pends forever when the user may not read
-/// pods (the Sandbox's own conditions still decide then).
+/// Follows the pod named in `pod_name` (it moves when the Sandbox names
+/// another) until one of its containers waits for good; pends forever when
+/// the user may not read pods (the Sandbox's own conditions still decide
+/// then).
 async fn watch_pod_for_failure(
     client: &Client,
     namespace: &str,
-    pod_name: &std::sync::Mutex<String>,
+    mut pod_name: watch::Receiver<String>,
 ) -> (String, String) {
     let pods = ResourceRef::new("", "v1", "pods");
     loop {
-        tokio::time::sleep(POD_CHECK_INTERVAL).await;
-        let name = pod_name.lock().map(|n| n.clone()).unwrap_or_default();
+        let name = pod_name.borrow_and_update().clone();
+        let mut follow = client.follow(&pods, namespace, &name);
         match client.get(&pods, namespace, &name).await {
             Ok(pod) => {
                 if let Some(failure) = pod_failure(&pod) {
@@ -100,6 +103,49 @@ async fn watch_pod_for_failure(
             }
             Err(e) if matches!(e.status(), Some(401 | 403)) => {
                 tracing::debug!(error = %e, "waitForReady: pods cannot be read; relying on the Sandbox's conditions");
+                std::future::pending::<()>().await;
+            }
+            // Not there yet: its creation arrives through the shared watch.
+            Err(_) => {}
+        }
+        loop {
+            tokio::select! {
+                moved = pod_name.changed() => match moved {
+                    Ok(()) => break,
+                    Err(_) => std::future::pending::<()>().await,
+                },
+                seen = follow.changed() => match seen {
+                    Seen::Object(pod) => {
+                        if let Some(failure) = pod_failure(&pod) {
+                            return failure;
+                        }
+                    }
+                    Seen::Ended => return poll_pod_for_failure(client, namespace, &pod_name).await,
+                    Seen::Nothing | Seen::Deleted(_) => {}
+                },
+            }
+        }
+    }
+}
+
+/// [`watch_pod_for_failure`] for a user who may read pods but not watch
+/// them: reads the pod every [`POD_CHECK_INTERVAL`].
+async fn poll_pod_for_failure(
+    client: &Client,
+    namespace: &str,
+    pod_name: &watch::Receiver<String>,
+) -> (String, String) {
+    let pods = ResourceRef::new("", "v1", "pods");
+    loop {
+        tokio::time::sleep(POD_CHECK_INTERVAL).await;
+        let name = pod_name.borrow().clone();
+        match client.get(&pods, namespace, &name).await {
+            Ok(pod) => {
+                if let Some(failure) = pod_failure(&pod) {
+                    return failure;
+                }
+            }
+            Err(e) if matches!(e.status(), Some(401 | 403)) => {
                 std::future::pending::<()>().await;
             }
             Err(_) => {}
@@ -179,10 +225,10 @@ pub async fn wait_for_ready(
 }
 
 async fn wait(client: &Client, r: &ResourceRef, namespace: &str, name: &str) -> Result<Value> {
-    let pod_name = std::sync::Mutex::new(name.to_string());
+    let (pod_name, pod_name_rx) = watch::channel(name.to_string());
     tokio::select! {
         done = wait_for_sandbox(client, r, namespace, name, &pod_name) => done,
-        (reason, message) = watch_pod_for_failure(client, namespace, &pod_name) => Err(Error::SandboxFailed {
+        (reason, message) = watch_pod_for_failure(client, namespace, pod_name_rx) => Err(Error::SandboxFailed {
             name: name.to_string(),
             namespace: namespace.to_string(),
             reason,
@@ -191,20 +237,38 @@ async fn wait(client: &Client, r: &ResourceRef, namespace: &str, name: &str) -> 
     }
 }
 
-/// [`wait`] on the Sandbox's own conditions; keeps `pod_name` current.
+/// `plural "name" was deleted while waiting for it` (404).
+fn deleted_while_waiting(plural: &str, name: &str) -> Error {
+    Error::Api {
+        code: ErrorCode::NotFound,
+        status: 404,
+        reason: "NotFound".into(),
+        message: format!("{plural} \"{name}\" was deleted while waiting for it"),
+    }
+}
+
+fn uid_of(obj: &Value) -> Option<&str> {
+    obj.pointer("/metadata/uid").and_then(Value::as_str)
+}
+
+/// [`wait`] on the Sandbox's own conditions: its state now, then its
+/// changes through the namespace's shared watch; keeps `pod_name` current.
 async fn wait_for_sandbox(
     client: &Client,
     r: &ResourceRef,
     namespace: &str,
     name: &str,
-    pod_name: &std::sync::Mutex<String>,
+    pod_name: &watch::Sender<String>,
 ) -> Result<Value> {
-    let decide = |obj: Value| -> Option<Result<Value>> {
-        if let Ok(mut pod) = pod_name.lock() {
-            *pod = crate::exec::pod_name_of(&obj, name);
-        }
-        match readiness(&obj) {
-            Readiness::Ready => Some(Ok(obj)),
+    let decide = |obj: &Value| -> Option<Result<()>> {
+        pod_name.send_if_modified(|pod| {
+            let now = crate::exec::pod_name_of(obj, name);
+            let moved = *pod != now;
+            *pod = now;
+            moved
+        });
+        match readiness(obj) {
+            Readiness::Ready => Some(Ok(())),
             Readiness::Failed { reason, message } => Some(Err(Error::SandboxFailed {
                 name: name.to_string(),
                 namespace: namespace.to_string(),
@@ -214,47 +278,40 @@ async fn wait_for_sandbox(
             Readiness::Pending => None,
         }
     };
+    // Following starts before the read, so no change after it is missed.
+    let mut follow = client.follow(r, namespace, name);
+    let current = client.get(r, namespace, name).await?;
+    if let Some(done) = decide(&current) {
+        return done.map(|()| current);
+    }
+    let uid = uid_of(&current).map(str::to_string);
     loop {
-        let current = client.get(r, namespace, name).await?;
-        let version = current
-            .pointer("/metadata/resourceVersion")
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        if let Some(done) = decide(current) {
-            return done;
-        }
-        let options = WatchOptions {
-            field_selector: Some(format!("metadata.name={name}")),
-            resource_version: version,
-            ..WatchOptions::default()
-        };
-        let mut watch = client.watch(r, namespace, options);
-        while let Some(event) = watch.next().await {
-            match event {
-                Ok(ev) if ev.event_type == "DELETED" => {
-                    return Err(Error::Api {
-                        code: ErrorCode::NotFound,
-                        status: 404,
-                        reason: "NotFound".into(),
-                        message: format!(
-                            "{} \"{name}\" was deleted while waiting for it",
-                            r.plural
-                        ),
-                    });
-                }
-                Ok(ev) if ev.event_type == "ERROR" => {}
-                Ok(ev) => {
-                    if let Some(done) = decide(ev.object) {
-                        return done;
-                    }
-                }
-                // A watch this user may not open: fall back to reading again.
-                Err(e) => {
-                    tracing::debug!(error = %e, "waitForReady: watch failed, polling");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                    break;
+        match follow.changed().await {
+            Seen::Object(obj) if reflector::is_stale(&obj, &current) => {}
+            Seen::Object(obj) if uid_of(&obj) != uid.as_deref() => {
+                return Err(deleted_while_waiting(&r.plural, name));
+            }
+            Seen::Object(obj) => {
+                if let Some(done) = decide(&obj) {
+                    return done.map(|()| Arc::unwrap_or_clone(obj));
                 }
             }
+            Seen::Deleted(obj) if uid_of(&obj) == uid.as_deref() => {
+                return Err(deleted_while_waiting(&r.plural, name));
+            }
+            Seen::Deleted(_) | Seen::Nothing => {}
+            // A collection this user may not watch: read it every second.
+            Seen::Ended => loop {
+                tracing::debug!("waitForReady: the shared watch ended; polling");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                let current = client.get(r, namespace, name).await?;
+                if uid_of(&current) != uid.as_deref() {
+                    return Err(deleted_while_waiting(&r.plural, name));
+                }
+                if let Some(done) = decide(&current) {
+                    return done.map(|()| current);
+                }
+            },
         }
     }
 }
@@ -407,6 +464,8 @@ async fn claim(client: &Client, namespace: &str, req: &ClaimRequest) -> Result<B
         Version::V1alpha1
     };
     let claims = ResourceRef::of(Kind::SandboxClaim, version);
+    // Following starts before the claim is read or made: no change after is missed.
+    let mut follow = client.follow(&claims, namespace, &req.name);
     let existing = match req.reconnect {
         true => match client.get(&claims, namespace, &req.name).await {
             Ok(claim) => Some(claim),
@@ -425,11 +484,6 @@ async fn claim(client: &Client, namespace: &str, req: &ClaimRequest) -> Result<B
             other => other?,
         },
     };
-    let version_seen = created
-        .pointer("/metadata/resourceVersion")
-        .and_then(Value::as_str)
-        .map(str::to_string);
-
     // Bound: status.sandbox.name (Name on old controllers).
     let bound_name = |claim: &Value| -> Result<Option<String>> {
         if let Some(ready) = claim
@@ -468,37 +522,29 @@ async fn claim(client: &Client, namespace: &str, req: &ClaimRequest) -> Result<B
     };
     let mut claim_obj = created;
     let mut sandbox_name = bound_name(&claim_obj)?;
-    if sandbox_name.is_none() {
-        let options = WatchOptions {
-            field_selector: Some(format!("metadata.name={}", req.name)),
-            resource_version: version_seen,
-            ..WatchOptions::default()
-        };
-        let mut watch = client.watch(&claims, namespace, options);
-        while sandbox_name.is_none() {
-            match watch.next().await {
-                Some(Ok(ev)) if ev.event_type == "DELETED" => {
-                    return Err(Error::Api {
-                        code: ErrorCode::NotFound,
-                        status: 404,
-                        reason: "NotFound".into(),
-                        message: format!(
-                            "sandboxclaims \"{}\" was deleted while waiting for it",
-                            req.name
-                        ),
-                    });
+    let uid = uid_of(&claim_obj).map(str::to_string);
+    while sandbox_name.is_none() {
+        match follow.changed().await {
+            Seen::Object(obj) if reflector::is_stale(&obj, &claim_obj) => {}
+            Seen::Object(obj) if uid_of(&obj) != uid.as_deref() => {
+                return Err(deleted_while_waiting("sandboxclaims", &req.name));
+            }
+            Seen::Object(obj) => {
+                sandbox_name = bound_name(&obj)?;
+                claim_obj = Arc::unwrap_or_clone(obj);
+            }
+            Seen::Deleted(obj) if uid_of(&obj) == uid.as_deref() => {
+                return Err(deleted_while_waiting("sandboxclaims", &req.name));
+            }
+            Seen::Deleted(_) | Seen::Nothing => {}
+            // A collection this user may not watch: read it every second.
+            Seen::Ended => {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                claim_obj = client.get(&claims, namespace, &req.name).await?;
+                if uid_of(&claim_obj) != uid.as_deref() {
+                    return Err(deleted_while_waiting("sandboxclaims", &req.name));
                 }
-                Some(Ok(ev)) if ev.event_type != "ERROR" => {
-                    sandbox_name = bound_name(&ev.object)?;
-                    claim_obj = ev.object;
-                }
-                Some(Ok(_)) => {}
-                Some(Err(e)) => return Err(e),
-                None => {
-                    return Err(Error::Cancelled {
-                        operation: format!("claimSandbox({})", req.name),
-                    });
-                }
+                sandbox_name = bound_name(&claim_obj)?;
             }
         }
     }
