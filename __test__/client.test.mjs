@@ -363,7 +363,7 @@ describe('waitForReady driven by a watch', () => {
     }
   });
 
-  it('1,000 concurrent waits share one watch of Sandboxes and one of pods, and all settle', async () => {
+  it('1,000 concurrent waits hold one watch of Sandboxes and one of pods, and all settle', async () => {
     const kc = kubeConfigFor();
     const ns = await freshNamespace(kc, 'wait-many');
     try {
@@ -379,21 +379,21 @@ describe('waitForReady driven by a watch', () => {
       assert.equal(failed.length, 0, `${failed.length} of 1,000 waits failed, e.g. ${failed[0]?.reason}`);
       assert.ok(settled.every((s) => s.value.status.conditions.some((c) => c.type === 'Ready' && c.status === 'True')));
 
-      // The API server's audit log: the watches this namespace saw (the
-      // shared watches begin with a list, and may have resumed once).
-      const log = testAuditLog();
-      const watches = () => {
-        const ids = new Map();
-        for (const line of readFileSync(log, 'utf8').split('\n')) {
-          if (!line.includes(`/namespaces/${ns.name}/`) || !line.includes('"verb":"watch"')) continue;
-          const e = JSON.parse(line);
-          ids.set(e.auditID, e.requestURI.split('?')[0]);
-        }
-        return [...ids.values()];
-      };
-      const seen = watches();
-      assert.ok(seen.length >= 1, 'no watch of this namespace in the audit log');
-      assert.ok(seen.length <= 2, `1,000 waits opened ${seen.length} watches: ${seen.join(', ')}`);
+      // The API server's audit log: the most watches of this namespace open
+      // at once. (An overloaded API server may close a watch it finds slow;
+      // the shared watch then resumes on a new request, one after the other.)
+      const spans = new Map();
+      for (const line of readFileSync(testAuditLog(), 'utf8').split('\n')) {
+        if (!line.includes(`/namespaces/${ns.name}/`) || !line.includes('"verb":"watch"')) continue;
+        const e = JSON.parse(line);
+        const span = spans.get(e.auditID) ?? { what: e.requestURI.split('?')[0], from: Date.parse(e.requestReceivedTimestamp), to: Infinity };
+        if (e.stage === 'ResponseComplete') span.to = Date.parse(e.stageTimestamp);
+        spans.set(e.auditID, span);
+      }
+      assert.ok(spans.size >= 1, 'no watch of this namespace in the audit log');
+      const open = (t) => [...spans.values()].filter((s) => s.from <= t && t < s.to);
+      const most = Math.max(...[...spans.values()].map((s) => open(s.from).length));
+      assert.ok(most <= 2, `1,000 waits held ${most} watches at once: ${[...spans.values()].map((s) => s.what).join(', ')}`);
     } finally {
       await ns.cleanup();
     }

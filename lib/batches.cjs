@@ -1,14 +1,60 @@
 'use strict';
-// Native streams pulled from JS in batches (a watch's events, a log's
-// lines): `nextBatch()` gives an array (or text to decode) or null at the
-// end, `stop()` ends the stream and closes its connection.
+// Native streams pushed into JS in batches (a watch's events, an exec
+// session's output; see src/js_push.rs): the native side calls
+// `deliver(batch, error)` with a batch, or null at the end (with the coded
+// error's text when it failed), and delivers again only as batches are taken
+// (`grant()`), so a consumer that stops reading stops the socket reads too.
+// Logs are still pulled: `nextBatch()` gives a batch or null at the end.
 
 const { fromNative } = require('./errors.cjs');
 
 /**
- * The items of `stream`, in order. `break`, `return()` or `signal` stop it;
- * a failure is thrown as a coded error unless the signal already ended it.
+ * The items of a pushed stream, in order. `open(deliver)` starts it and
+ * returns its native handle. `break`, `return()` or `signal` stop it; a
+ * failure is thrown as a coded error unless the signal already ended it.
  */
+async function* pushedItems(open, signal, decode = (batch) => batch) {
+  const queue = [];
+  let ended = false;
+  let failure;
+  let wake;
+  const deliver = (batch, error) => {
+    if (ended) return; // on its way when the stream was stopped
+    if (batch !== null && batch !== undefined) queue.push(batch);
+    else [ended, failure] = [true, error];
+    wake?.();
+  };
+  const stream = await open(deliver); // a coded error when it cannot open
+  const stop = () => {
+    stream.stop();
+    ended = true;
+    wake?.();
+  };
+  signal?.addEventListener('abort', stop, { once: true });
+  try {
+    for (;;) {
+      if (signal?.aborted) return;
+      if (queue.length === 0) {
+        if (ended) break;
+        await new Promise((resolve) => (wake = resolve));
+        wake = undefined;
+        continue;
+      }
+      const batch = queue.shift();
+      stream.grant();
+      for (const item of decode(batch)) {
+        if (signal?.aborted) return;
+        yield item;
+      }
+    }
+    if (failure != null && !signal?.aborted) throw fromNative(new Error(failure));
+  } finally {
+    stop();
+    signal?.removeEventListener('abort', stop);
+  }
+}
+
+/** The items of a pulled stream (`nextBatch()`, `stop()`), with the same stops as pushedItems. */
 async function* pulledBatches(stream, signal, decode = (batch) => batch) {
   const stop = () => stream.stop();
   signal?.addEventListener('abort', stop, { once: true });
@@ -28,4 +74,4 @@ async function* pulledBatches(stream, signal, decode = (batch) => batch) {
   }
 }
 
-module.exports = { pulledBatches };
+module.exports = { pulledBatches, pushedItems };

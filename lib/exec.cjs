@@ -1,7 +1,8 @@
 'use strict';
 // execInSandbox and execStreamInSandbox. Running, deadlines and errors are
-// native; here the streamed form gets Node PassThrough streams fed chunk by
-// chunk, so a consumer that stops reading stops the socket reads too.
+// native; here the streamed form gets Node PassThrough streams fed with the
+// chunks the session pushes, so a consumer that stops reading stops the
+// socket reads too.
 
 const { PassThrough } = require('node:stream');
 const { nativeClientFor } = require('./crud.cjs');
@@ -39,20 +40,26 @@ async function execStreamInSandbox(kc, o, apiVersion) {
   return streamSession(session, { command: o.command.join(' '), stdin: o.stdin, signal: o.signal });
 }
 
-/** Copies native chunks into a PassThrough, respecting its backpressure. */
-async function pump(read, stream) {
-  for (let chunk; !stream.destroyed && (chunk = await read()) !== null; ) {
-    if (stream.destroyed) return;
-    if (!stream.write(chunk)) {
-      await new Promise((resolve) => {
-        const done = () => {
-          stream.off('drain', done).off('close', done);
-          resolve();
-        };
-        stream.on('drain', done).on('close', done);
-      });
-    }
-  }
+/**
+ * Writes an output the session pushes (`start(deliver)`) into a PassThrough:
+ * a chunk taken while the PassThrough wants more gives the native side its
+ * credit back at once, otherwise at 'drain' (backpressure reaches the socket).
+ * Resolves at the output's end, or when the consumer destroys the stream.
+ */
+function pipeOutput(start, stream) {
+  return new Promise((resolve, reject) => {
+    const deliver = (chunk, error) => {
+      if (chunk === null || chunk === undefined) return error == null ? resolve() : reject(new Error(error));
+      if (stream.destroyed) return;
+      if (stream.write(chunk)) output.grant();
+      else stream.once('drain', () => output.grant());
+    };
+    const output = start(deliver);
+    stream.once('close', () => {
+      output.stop();
+      resolve();
+    });
+  });
 }
 
 function feedStdin(session, stdin, fail) {
@@ -66,7 +73,7 @@ function feedStdin(session, stdin, fail) {
 }
 
 /**
- * Node streams over an open native session: output is pumped chunk by chunk
+ * Node streams over an open native session: output is pushed chunk by chunk
  * (backpressure reaches the socket), `wait()` settles once, `kill()` closes
  * the connection, an `AbortSignal` ends it with CANCELLED (the deadline is the session's own).
  */
@@ -93,7 +100,7 @@ function streamSession(session, { command, stdin, signal }) {
   else signal?.addEventListener('abort', onAbort, { once: true });
   if (stdin) feedStdin(session, stdin, fail);
 
-  const pumps = Promise.all([pump(() => session.readStdout(), stdout), pump(() => session.readStderr(), stderr)]);
+  const pumps = Promise.all([pipeOutput((deliver) => session.streamStdout(deliver), stdout), pipeOutput((deliver) => session.streamStderr(deliver), stderr)]);
   Promise.all([pumps, session.wait()]).then(([, exitCode]) => (end(), finish(settle?.resolve, { exitCode })), (err) => fail(fromNative(err)));
 
   const kill = () => {

@@ -1,10 +1,10 @@
 'use strict';
 // Watches over the native resumable watch (which reconnects, resumes and
-// relists on its own, and hands over events in batches): an async iterator,
-// and the original's callback shape (startWatch).
+// relists on its own, and pushes events in batches): an async iterator, and
+// the original's callback shape (startWatch).
 
 const { CustomResourceCrud } = require('./crud.cjs');
-const { pulledBatches } = require('./batches.cjs');
+const { pushedItems } = require('./batches.cjs');
 
 /**
  * `{type, object}` for every change of `crud`'s resource, in order. `break`,
@@ -14,8 +14,7 @@ const { pulledBatches } = require('./batches.cjs');
 async function* watchEvents(crud, options = {}) {
   const { signal } = options;
   if (signal?.aborted) return;
-  const nativeWatch = await crud.openWatch(options);
-  yield* pulledBatches(nativeWatch, signal, JSON.parse);
+  yield* pushedItems((deliver) => crud.openWatch(options, deliver), signal, JSON.parse);
 }
 
 /** The callback shape: `done` settles as the iterator ends; a callback that throws is logged and the watch goes on. */

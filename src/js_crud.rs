@@ -17,7 +17,7 @@ use agent_sandbox::watch::WatchOptions;
 use agent_sandbox::{Error, ErrorCode, ResourceRef};
 use napi::Env;
 use napi::bindgen_prelude::{
-    ClassInstance, JavaScriptClassExt, JsObjectValue, Object, PromiseRaw, This, Unknown,
+    ClassInstance, Function, JavaScriptClassExt, JsObjectValue, Object, PromiseRaw, This, Unknown,
 };
 use napi_derive::napi;
 use serde_json::json;
@@ -26,7 +26,9 @@ use crate::js_cancel::{CancelToken, or_cancelled, token_of};
 use crate::js_client::{Connection, connection_for};
 use crate::js_error::{failure, payload, to_napi};
 use crate::js_json::{Answer, IntoAnswer, stringify};
-use crate::js_watch::NativeWatch;
+use crate::js_push::{DeliverArgs, NativeStream};
+use crate::js_watch::event_batches;
+use futures::StreamExt;
 
 #[napi(object)]
 pub struct JsCrudConfig {
@@ -621,14 +623,18 @@ impl JsCustomResourceCrud {
         )
     }
 
-    /// Opens a resumable watch, pulled in batches.
-    #[napi(catch_unwind, ts_return_type = "Promise<NativeWatch>")]
-    pub fn open_watch<'env>(
+    /// Opens a resumable watch, pushed to `deliver` in batches (see `js_push`).
+    #[napi(catch_unwind)]
+    pub fn open_watch(
         &self,
-        env: &'env Env,
         this: This<Object>,
         options: Option<JsWatchOptions>,
-    ) -> napi::Result<PromiseRaw<'env, NativeWatch>> {
+        #[napi(ts_arg_type = "(batch: string | null, error?: string) => void")] deliver: Function<
+            '_,
+            DeliverArgs<String>,
+            (),
+        >,
+    ) -> napi::Result<NativeStream> {
         let connection = self.connection(&this)?;
         let r = self.r.clone();
         let (namespace, options) = match options {
@@ -644,9 +650,17 @@ impl JsCustomResourceCrud {
             ),
             None => (String::new(), WatchOptions::default()),
         };
-        env.spawn_future(async move {
-            let client = connection.client().await.map_err(to_napi)?;
-            Ok(NativeWatch::new(client.watch(&r, &namespace, options)))
+        // Connecting is the stream's first step: its failure is delivered
+        // like any other.
+        let events = futures::stream::once(async move {
+            match connection.client().await {
+                Ok(client) => futures::future::Either::Left(event_batches(
+                    client.watch(&r, &namespace, options),
+                )),
+                Err(e) => futures::future::Either::Right(futures::stream::iter([Err(to_napi(e))])),
+            }
         })
+        .flatten();
+        NativeStream::start(deliver, events)
     }
 }

@@ -1,24 +1,25 @@
-//! `NativeExecSession`: one running command, read and written chunk by chunk
-//! from JS (so a slow consumer slows the producer), waited on once.
+//! `NativeExecSession`: one running command, its output pushed to JS in
+//! chunks (see `js_push`: a slow consumer slows the producer), its input
+//! written chunk by chunk, waited on once.
 
-use agent_sandbox::exec::{ExecRequest, ExecSession};
-use futures::{FutureExt, SinkExt};
+use agent_sandbox::exec::{ExecRequest, ExecSession, OutputReader};
+use futures::{FutureExt, SinkExt, Stream};
 use kube::api::TerminalSize;
 use napi::Env;
-use napi::bindgen_prelude::{Buffer, PromiseRaw};
+use napi::bindgen_prelude::{Buffer, Function, PromiseRaw};
 use napi_derive::napi;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::sync::Mutex;
 
 use crate::js_cancel::{CancelToken, or_cancelled, token_of};
 use crate::js_client::NativeClient;
 use crate::js_error::{IntoJs, to_napi};
+use crate::js_push::{DeliverArgs, NativeStream};
 use crate::js_task::CancellableTask;
 
-/// Largest chunk handed to JS by one read.
-const READ_CHUNK: usize = 256 * 1024;
+/// The most output handed to JS in one chunk.
+const MAX_CHUNK: usize = 256 * 1024;
 
-type Reader = Box<dyn AsyncRead + Send + Unpin>;
 type Writer = Box<dyn AsyncWrite + Send + Unpin>;
 
 #[napi(object)]
@@ -46,8 +47,8 @@ pub struct JsExecOutput {
 
 #[napi]
 pub struct NativeExecSession {
-    stdout: Mutex<Option<Output>>,
-    stderr: Mutex<Option<Output>>,
+    stdout: std::sync::Mutex<Option<OutputReader>>,
+    stderr: std::sync::Mutex<Option<OutputReader>>,
     stdin: Mutex<Option<Writer>>,
     resize: Mutex<Option<futures::channel::mpsc::Sender<TerminalSize>>>,
     /// Waits for the exit status; cancelling it drops the session, which
@@ -181,8 +182,8 @@ impl NativeExecSession {
     /// passes and the connection is closed.
     pub(crate) fn new(mut session: ExecSession, deadline: Option<Deadline>) -> Self {
         let remote_kill = std::sync::Mutex::new(session.take_remote_kill());
-        let stdout = session.stdout().map(|r| Output::new(Box::new(r)));
-        let stderr = session.stderr().map(|r| Output::new(Box::new(r)));
+        let stdout = session.stdout();
+        let stderr = session.stderr();
         let stdin = session.stdin().map(|w| Box::new(w) as Writer);
         let resize = session.terminal_size();
         let command = session.command().to_string();
@@ -198,8 +199,8 @@ impl NativeExecSession {
             }))
         });
         NativeExecSession {
-            stdout: Mutex::new(stdout),
-            stderr: Mutex::new(stderr),
+            stdout: std::sync::Mutex::new(stdout),
+            stderr: std::sync::Mutex::new(stderr),
             stdin: Mutex::new(stdin),
             resize: Mutex::new(resize),
             exit,
@@ -211,8 +212,8 @@ impl NativeExecSession {
     /// Both outputs to their end, at most `limit` bytes together (more closes
     /// the session: OUTPUT_TOO_LARGE), and the exit code.
     pub(crate) async fn collect_at_most(&self, limit: u64) -> napi::Result<JsExecOutput> {
-        let stdout = self.stdout.lock().await.take().map(|o| o.reader);
-        let stderr = self.stderr.lock().await.take().map(|o| o.reader);
+        let stdout = take(&self.stdout);
+        let stderr = take(&self.stderr);
         let operation = format!("exec {}", self.command);
         let read = agent_sandbox::exec::read_outputs(stdout, stderr, limit, &operation).await;
         let (stdout, stderr) = match read {
@@ -240,64 +241,71 @@ impl NativeExecSession {
     }
 }
 
-/// One output of a session with the buffer it is read through. The buffer is
-/// reused and only the bytes read are copied out: a fresh zeroed 256 KiB
-/// allocation per chunk (mmap, page faults, memset) cost more CPU than the
-/// rest of the read path together.
-struct Output {
-    reader: Reader,
-    buf: Box<[u8]>,
+fn take(slot: &std::sync::Mutex<Option<OutputReader>>) -> Option<OutputReader> {
+    slot.lock().unwrap_or_else(|p| p.into_inner()).take()
 }
 
-impl Output {
-    fn new(reader: Reader) -> Self {
-        Output {
-            reader,
-            buf: vec![0u8; READ_CHUNK].into_boxed_slice(),
+/// An output in chunks: each waits for output, then also takes what else has
+/// already arrived (up to [`MAX_CHUNK`]): fewer, larger chunks mean fewer
+/// crossings into JS. A lone message is handed over without a copy when it
+/// owns its memory; several are joined in one copy.
+fn output_chunks(reader: Option<OutputReader>) -> impl Stream<Item = napi::Result<Buffer>> {
+    futures::stream::unfold(reader, |reader| async move {
+        let mut reader = reader?;
+        let first = reader.next_chunk().await?;
+        let mut more = Vec::new();
+        let mut len = first.len();
+        while len < MAX_CHUNK {
+            // Cancel-safe: an unready receive is dropped without loss.
+            match reader.next_chunk().now_or_never() {
+                Some(Some(chunk)) => {
+                    len += chunk.len();
+                    more.push(chunk);
+                }
+                // The end is reported by the next call.
+                _ => break,
+            }
         }
-    }
-}
-
-/// Waits for output, then also takes whatever else has already arrived (up
-/// to the buffer's size): fewer, larger chunks mean fewer crossings into JS,
-/// each of which costs a thread wake-up.
-async fn read_chunk(slot: &Mutex<Option<Output>>) -> std::io::Result<Option<Buffer>> {
-    let mut guard = slot.lock().await;
-    let Some(output) = guard.as_mut() else {
-        return Ok(None);
-    };
-    let mut n = output.reader.read(&mut output.buf).await?;
-    if n == 0 {
-        *guard = None;
-        return Ok(None);
-    }
-    while n < output.buf.len() {
-        // Reads are cancel-safe: an unready read is dropped without loss.
-        match output.reader.read(&mut output.buf[n..]).now_or_never() {
-            Some(Ok(k)) if k > 0 => n += k,
-            // End of output or an error: reported by the next call.
-            _ => break,
-        }
-    }
-    Ok(Some(output.buf[..n].to_vec().into()))
+        let chunk = match more.is_empty() {
+            true => Vec::from(first),
+            false => {
+                let mut joined = Vec::with_capacity(len);
+                joined.extend_from_slice(&first);
+                more.iter().for_each(|c| joined.extend_from_slice(c));
+                joined
+            }
+        };
+        Some((Ok(Buffer::from(chunk)), Some(reader)))
+    })
 }
 
 #[napi]
 impl NativeExecSession {
-    /// The next stdout chunk, or null at end of output.
-    #[napi]
-    pub async fn read_stdout(&self) -> napi::Result<Option<Buffer>> {
-        read_chunk(&self.stdout)
-            .await
-            .map_err(|e| self.failed(format!("reading stdout failed: {e}")))
+    /// Pushes stdout to `deliver` in chunks, then null at its end (at once
+    /// when it is not there or already taken). Once per session.
+    #[napi(catch_unwind)]
+    pub fn stream_stdout(
+        &self,
+        #[napi(ts_arg_type = "(chunk: Buffer | null, error?: string) => void")] deliver: Function<
+            '_,
+            DeliverArgs<Buffer>,
+            (),
+        >,
+    ) -> napi::Result<NativeStream> {
+        NativeStream::start(deliver, output_chunks(take(&self.stdout)))
     }
 
-    /// The next stderr chunk, or null at end of output.
-    #[napi]
-    pub async fn read_stderr(&self) -> napi::Result<Option<Buffer>> {
-        read_chunk(&self.stderr)
-            .await
-            .map_err(|e| self.failed(format!("reading stderr failed: {e}")))
+    /// [`NativeExecSession::stream_stdout`] for stderr.
+    #[napi(catch_unwind)]
+    pub fn stream_stderr(
+        &self,
+        #[napi(ts_arg_type = "(chunk: Buffer | null, error?: string) => void")] deliver: Function<
+            '_,
+            DeliverArgs<Buffer>,
+            (),
+        >,
+    ) -> napi::Result<NativeStream> {
+        NativeStream::start(deliver, output_chunks(take(&self.stderr)))
     }
 
     #[napi]

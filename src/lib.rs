@@ -26,6 +26,7 @@ mod js_panic_probe;
 mod js_pod_security;
 mod js_port_forward;
 mod js_provider;
+mod js_push;
 mod js_schema;
 mod js_task;
 mod js_watch;
