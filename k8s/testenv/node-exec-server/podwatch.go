@@ -132,6 +132,7 @@ func (a *apiClient) podUID(key string) (string, error) {
 // podSession is one exec session's interest in its pod.
 type podSession struct {
 	key, uid string
+	seq      uint64        // order of registration (see relist)
 	gone     chan struct{} // closed when the pod is deleted
 }
 
@@ -143,6 +144,7 @@ type podWatch struct {
 	alive    map[string]string                   // "namespace/name" -> UID, of the pods that exist
 	deleted  map[string]time.Time                // UID -> when its deletion was seen (see tombstoneTTL)
 	sessions map[string]map[*podSession]struct{} // UID -> sessions in that pod
+	seq      uint64                              // sessions registered so far
 }
 
 // newPodWatch starts the watch; nil when no API server is configured (then
@@ -190,9 +192,10 @@ func (p *podWatch) register(key, uid string, done <-chan struct{}) *podSession {
 		case <-time.After(time.Second):
 		}
 	}
-	s := &podSession{key: key, uid: uid, gone: make(chan struct{})}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.seq++
+	s := &podSession{key: key, uid: uid, seq: p.seq, gone: make(chan struct{})}
 	if _, ok := p.deleted[uid]; ok {
 		close(s.gone)
 		return s
@@ -241,12 +244,14 @@ var errExpired = errors.New("resourceVersion expired")
 func (p *podWatch) run() {
 	backoff := minBackoff
 	rv := ""
-	down := true // until the first watch request is accepted
-	watching := func() {
+	// Logged once per change of state, not once per retry.
+	up, down := false, false
+	// Called when a watch request is accepted.
+	onWatch := func() {
 		backoff = minBackoff
-		if down {
+		if !up {
 			log.Printf("pod watch: watching pods")
-			down = false
+			up, down = true, false
 		}
 	}
 	for {
@@ -257,7 +262,7 @@ func (p *podWatch) run() {
 		if err == nil {
 			// Resumes from rv after a dropped connection: the events missed
 			// meanwhile are replayed, or 410 Gone asks for a relist.
-			rv, err = p.watchFrom(rv, watching)
+			rv, err = p.watchFrom(rv, onWatch)
 			if errors.Is(err, errExpired) {
 				rv = ""
 			}
@@ -267,7 +272,7 @@ func (p *podWatch) run() {
 		p.mu.Unlock()
 		if !down {
 			log.Printf("pod watch: %v; retrying, and polling the pods with exec sessions meanwhile", err)
-			down = true
+			up, down = false, true
 		}
 		p.poll()
 		time.Sleep(backoff)
@@ -279,13 +284,16 @@ func (p *podWatch) run() {
 // sessions of pods deleted while the watch was down, and returns the list's
 // resourceVersion to watch from.
 func (p *podWatch) relist() (string, error) {
+	p.mu.Lock()
+	before := p.seq
+	p.mu.Unlock()
 	resp, err := p.api.get(context.Background(), p.api.client, "/api/v1/pods", acceptList)
 	if err != nil {
 		return "", err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("listing pods: HTTP %d", resp.StatusCode)
+		return "", fmt.Errorf("list: HTTP %d", resp.StatusCode)
 	}
 	var list struct {
 		Metadata struct {
@@ -294,7 +302,7 @@ func (p *podWatch) relist() (string, error) {
 		Items []struct{ Metadata objectMeta }
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
-		return "", fmt.Errorf("listing pods: %w", err)
+		return "", fmt.Errorf("list: %w", err)
 	}
 	alive := make(map[string]string, len(list.Items))
 	uids := make(map[string]bool, len(list.Items))
@@ -309,9 +317,18 @@ func (p *podWatch) relist() (string, error) {
 			p.podDeleted(uid)
 		}
 	}
-	for uid := range p.sessions {
-		if !uids[uid] {
-			p.podDeleted(uid)
+	// A session registered before the list was asked for proves that its
+	// pod existed then; missing from the list, it was deleted. A later one
+	// may belong to a pod created after the list: the watch will tell.
+	for uid, m := range p.sessions {
+		if uids[uid] {
+			continue
+		}
+		for s := range m {
+			if s.seq <= before {
+				p.podDeleted(uid)
+				break
+			}
 		}
 	}
 	p.alive = alive
@@ -340,7 +357,7 @@ func (p *podWatch) watchFrom(rv string, watching func()) (string, error) {
 		if resp.StatusCode != http.StatusOK {
 			resp.Body.Close()
 			cancel()
-			return rv, fmt.Errorf("watching pods: HTTP %d", resp.StatusCode)
+			return rv, fmt.Errorf("watch: HTTP %d", resp.StatusCode)
 		}
 		watching()
 		p.mu.Lock()
@@ -373,7 +390,7 @@ func (p *podWatch) follow(body io.Reader, rv string) (string, error) {
 			if errors.Is(err, io.EOF) {
 				return rv, nil
 			}
-			return rv, fmt.Errorf("watching pods: %w", err)
+			return rv, err
 		}
 		m := ev.Object.Metadata
 		switch ev.Type {
@@ -393,7 +410,7 @@ func (p *podWatch) follow(body io.Reader, rv string) (string, error) {
 			if ev.Object.Code == http.StatusGone {
 				return rv, errExpired
 			}
-			return rv, fmt.Errorf("watching pods: %d %s", ev.Object.Code, ev.Object.Message)
+			return rv, fmt.Errorf("watch error %d: %s", ev.Object.Code, ev.Object.Message)
 		default:
 			continue
 		}
