@@ -1,6 +1,7 @@
 // Command node-exec-server answers the kubelet's streaming endpoints for the
 // test environment's kwok node: the API server's pods/exec lands here and the
-// command runs on this host; pods/portforward reaches this host's loopback
+// command runs on this host (and is killed when its pod is deleted:
+// podwatch.go); pods/portforward reaches this host's loopback
 // port (portforward.go); pods/log reads what the pod's commands printed to
 // its container's stdout FIFO (logs.go).
 //
@@ -15,8 +16,6 @@ package main
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -38,111 +37,27 @@ import (
 
 type executor struct {
 	workDir string
-	pods    *podChecker
+	pods    *podWatch
 	logs    *containerLogs
 }
 
-// podChecker asks the API server whether a pod still exists, so that a
-// command is killed when its pod goes away, as the kubelet kills a deleted
-// pod's containers (and with them every exec session in them).
-type podChecker struct {
-	server string
-	token  string
-	client *http.Client
-}
-
-func newPodChecker(server, tokenFile, caFile string) (*podChecker, error) {
-	if server == "" {
-		return nil, nil
-	}
-	token, err := os.ReadFile(tokenFile)
-	if err != nil {
-		return nil, err
-	}
-	ca, err := os.ReadFile(caFile)
-	if err != nil {
-		return nil, err
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(ca) {
-		return nil, fmt.Errorf("no certificate in %s", caFile)
-	}
-	return &podChecker{
-		server: strings.TrimSuffix(server, "/"),
-		token:  strings.TrimSpace(string(token)),
-		client: &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}},
-	}, nil
-}
-
-// uid returns the pod's UID, "" when the pod does not exist, and an error
-// when the API server gave no clear answer.
-func (p *podChecker) uid(ns, pod string) (string, error) {
-	req, err := http.NewRequest(http.MethodGet, fmt.Sprintf("%s/api/v1/namespaces/%s/pods/%s", p.server, ns, pod), nil)
-	if err != nil {
-		return "", err
-	}
-	req.Header.Set("Authorization", "Bearer "+p.token)
-	resp, err := p.client.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode == http.StatusNotFound {
-		return "", nil
-	}
-	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("HTTP %d", resp.StatusCode)
-	}
-	var obj struct {
-		Metadata struct {
-			UID string `json:"uid"`
-		} `json:"metadata"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&obj); err != nil {
-		return "", err
-	}
-	return obj.Metadata.UID, nil
-}
-
-// killWhenPodGone kills the command's process group once its pod is deleted.
-func (x *executor) killWhenPodGone(c *exec.Cmd, ns, pod string, done <-chan struct{}) {
+// killWhenPodGone kills the command's process group once its pod is deleted
+// (podwatch.go).
+func (x *executor) killWhenPodGone(c *exec.Cmd, key, uid string, done <-chan struct{}) {
 	if x.pods == nil {
 		return
 	}
-	kill := func() {
+	s := x.pods.register(key, uid, done)
+	if s == nil {
+		return
+	}
+	defer x.pods.unregister(s)
+	select {
+	case <-done:
+	case <-s.gone:
 		if c.Process != nil {
 			_ = syscall.Kill(-c.Process.Pid, syscall.SIGKILL)
 			_ = c.Process.Kill()
-		}
-	}
-	tick := time.NewTicker(500 * time.Millisecond)
-	defer tick.Stop()
-	// The pod this command belongs to (a same-named successor is another
-	// pod). An unclear answer is asked again; a pod already gone by now was
-	// deleted while the command started, and a kubelet would not keep it.
-	original, err := x.pods.uid(ns, pod)
-	for err != nil {
-		select {
-		case <-done:
-			return
-		case <-tick.C:
-			original, err = x.pods.uid(ns, pod)
-		}
-	}
-	if original == "" {
-		kill()
-		return
-	}
-	for {
-		select {
-		case <-done:
-			return
-		case <-tick.C:
-			now, err := x.pods.uid(ns, pod)
-			if err == nil && now != original {
-				kill()
-				return
-			}
 		}
 	}
 }
@@ -191,7 +106,7 @@ func (x *executor) ExecInContainer(ctx context.Context, name, uid, container str
 	go func() {
 		select {
 		case <-started:
-			x.killWhenPodGone(c, ns, pod, done)
+			x.killWhenPodGone(c, name, uid, done)
 		case <-done:
 		}
 	}()
@@ -385,9 +300,9 @@ func main() {
 	caFile := flag.String("ca-file", "", "CA of --apiserver")
 	flag.Parse()
 
-	pods, err := newPodChecker(*apiServer, *tokenFile, *caFile)
+	pods, err := newPodWatch(*apiServer, *tokenFile, *caFile)
 	if err != nil {
-		log.Fatalf("pod checker: %v", err)
+		log.Fatalf("pod watch: %v", err)
 	}
 	x := &executor{workDir: *workDir, pods: pods, logs: newContainerLogs()}
 	mux := http.NewServeMux()
