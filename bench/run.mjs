@@ -4,13 +4,13 @@
 // one local control plane. Prints a table; saves JSON in bench/results/.
 //
 //   node bench/run.mjs --kubeconfig PATH [--kubectl PATH] [--only a,b] [--skip a,b]
-//                      [--quick] [--out DIR] [--no-save] [--tag NAME]
+//                      [--quick] [--out DIR] [--no-save] [--allow-dirty] [--tag NAME]
 //                      [--cpu-prof REGEX] [--perf-stat REGEX] [--perf-record REGEX]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Cluster } from './lib/cluster.mjs';
-import { addonFingerprint, machine, versions } from './lib/machine.mjs';
+import { addonFingerprint, dirtyFiles, machine, versions } from './lib/machine.mjs';
 import { BENCH_DIR, killAllChildren, profiling, runCommand } from './lib/proc.mjs';
 import { formatTable, unavailable } from './lib/report.mjs';
 
@@ -36,6 +36,7 @@ const { values: opts } = parseArgs({
     quick: { type: 'boolean', default: false },
     out: { type: 'string', default: join(BENCH_DIR, 'results') },
     'no-save': { type: 'boolean', default: false },
+    'allow-dirty': { type: 'boolean', default: false },
     tag: { type: 'string' },
     'cpu-prof': { type: 'string' },
     'perf-stat': { type: 'string' },
@@ -53,6 +54,8 @@ if (opts.help || !opts.kubeconfig) {
   --quick              small counts, for development (~3 min)
   --out DIR            where the JSON goes (default bench/results)
   --no-save            print only
+  --allow-dirty        save even from a working tree with changes (the JSON says dirty: true);
+                       without it a run from a changed tree refuses to start unless --no-save
   --tag NAME           appended to the JSON file name
   --cpu-prof REGEX     node --cpu-prof for matching measurement children (labels like exec-ours, list-theirs; '.' = all)
   --perf-stat REGEX    run matching measurement children under perf stat -d ('.' = all)
@@ -66,6 +69,18 @@ const only = pick(opts.only);
 const skip = pick(opts.skip) ?? [];
 for (const r of [...(only ?? []), ...skip]) if (!ROWS.includes(r)) throw new Error(`unknown row ${r}; rows: ${ROWS.join(', ')}`);
 const selected = ROWS.filter((r) => (!only || only.includes(r)) && !skip.includes(r));
+
+// Saved results name a commit: only from a clean tree (untracked files under
+// bench/results/ aside), unless --allow-dirty, which marks the JSON.
+const dirty = dirtyFiles();
+if (!opts['no-save'] && !opts['allow-dirty'] && (dirty === undefined || dirty.length)) {
+  console.error(
+    dirty === undefined
+      ? 'bench: cannot read the git state; results are saved only from a clean git tree (use --no-save, or --allow-dirty to save anyway, marked dirty)'
+      : `bench: the working tree has changes (${dirty.length}: ${dirty.slice(0, 5).join('; ')}${dirty.length > 5 ? '; ...' : ''});\nresults are saved only from a clean tree: commit or stash, or use --no-save, or --allow-dirty (the JSON is then marked dirty: true)`,
+  );
+  process.exit(2);
+}
 
 const startedAt = new Date();
 const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
@@ -107,7 +122,7 @@ const info = {
 };
 const header = [
   `machine: ${info.machine.cpuModel}, ${info.machine.cpus} CPUs, ${info.machine.memGiB} GiB, ${info.machine.os}`,
-  `versions: node ${info.versions.node}, @agentpane/agent-sandbox-sdk ${info.versions.package} (addon ${info.versions.addonProfile ?? '?'}, ${info.versions.addon?.bytes} bytes, git ${info.versions.gitCommit}${info.versions.gitDirtyFiles ? ` +${info.versions.gitDirtyFiles} changed files` : ''}), @kubernetes/client-node ${info.versions.clientNode}, kubectl ${info.versions.kubectl ?? 'not used'}, kube-apiserver ${info.versions.kubernetesServer}, agent-sandbox controller ${info.versions.agentSandboxController ?? '?'}`,
+  `versions: node ${info.versions.node}, @agentpane/agent-sandbox-sdk ${info.versions.package} (addon ${info.versions.addonProfile ?? '?'}, ${info.versions.addon?.bytes} bytes, git ${info.versions.gitCommit}${info.versions.gitDirtyFiles ? ` DIRTY: +${info.versions.gitDirtyFiles} changed files` : ''}), @kubernetes/client-node ${info.versions.clientNode}, kubectl ${info.versions.kubectl ?? 'not used'}, kube-apiserver ${info.versions.kubernetesServer}, agent-sandbox controller ${info.versions.agentSandboxController ?? '?'}`,
   `mode: ${opts.quick ? 'quick (small counts)' : 'full'}; rows: ${selected.join(', ')}; loopback control plane; every measurement in its own Node process per side; concurrency kept at or below 20 on ${info.machine.cpus} CPUs`,
 ];
 ctx.log(`${header[0]}; ${selected.length} rows: ${selected.join(', ')}${opts.quick ? ' (quick)' : ''}`);
@@ -150,7 +165,9 @@ if (!opts['no-save']) {
   mkdirSync(opts.out, { recursive: true });
   const file = join(opts.out, `${stamp}${opts.quick ? '-quick' : ''}${opts.tag ? `-${opts.tag}` : ''}.json`);
   const record = {
-    schema: 1,
+    schema: 2,
+    dirty: Boolean(dirty === undefined || dirty.length || dirtyFiles()?.length),
+    dirtyFiles: dirty,
     startedAt: startedAt.toISOString(),
     finishedAt: finishedAt.toISOString(),
     durationS: Math.round((finishedAt - startedAt) / 1000),
