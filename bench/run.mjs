@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Cluster } from './lib/cluster.mjs';
 import { addonFingerprint, dirtyFiles, machine, versions } from './lib/machine.mjs';
-import { BENCH_DIR, killAllChildren, profiling, runCommand } from './lib/proc.mjs';
+import { BENCH_DIR, cpuWatch, killAllChildren, profiling, runCommand } from './lib/proc.mjs';
+import { serverProcs } from './lib/server.mjs';
 import { formatTable, unavailable } from './lib/report.mjs';
 
 const ROWS = ['import', 'crud', 'list', 'watch', 'exec', 'stream', 'idle', 'ready', 'provider'];
@@ -92,6 +93,7 @@ const regex = opts['cpu-prof'] || opts['perf-stat'] || opts['perf-record'];
 if (regex) profiling.match = new RegExp(regex);
 
 const cluster = new Cluster(opts.kubeconfig);
+cpuWatch.procs = serverProcs(opts.kubeconfig);
 const ctx = {
   kubeconfig: opts.kubeconfig,
   quick: opts.quick,
@@ -119,10 +121,12 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 const info = {
   machine: machine(),
   versions: await versions({ cluster, kubectlPath: opts.kubectl, kubeconfig: opts.kubeconfig }),
+  serverProcesses: cpuWatch.procs,
 };
 const header = [
   `machine: ${info.machine.cpuModel}, ${info.machine.cpus} CPUs, ${info.machine.memGiB} GiB, ${info.machine.os}`,
   `versions: node ${info.versions.node}, @agentpane/agent-sandbox-sdk ${info.versions.package} (addon ${info.versions.addonProfile ?? '?'}, ${info.versions.addon?.bytes} bytes, git ${info.versions.gitCommit}${info.versions.gitDirtyFiles ? ` DIRTY: +${info.versions.gitDirtyFiles} changed files` : ''}), @kubernetes/client-node ${info.versions.clientNode}, kubectl ${info.versions.kubectl ?? 'not used'}, kube-apiserver ${info.versions.kubernetesServer}, agent-sandbox controller ${info.versions.agentSandboxController ?? '?'}`,
+  `server CPU from /proc/<pid>/stat of: ${Object.entries(cpuWatch.procs).map(([c, p]) => `${c} (${p})`).join(', ') || 'none found (not a testenv kubeconfig): no server CPU'}`,
   `mode: ${opts.quick ? 'quick (small counts)' : 'full'}; rows: ${selected.join(', ')}; loopback control plane; every measurement in its own Node process per side; concurrency kept at or below 20 on ${info.machine.cpus} CPUs`,
 ];
 ctx.log(`${header[0]}; ${selected.length} rows: ${selected.join(', ')}${opts.quick ? ' (quick)' : ''}`);

@@ -83,3 +83,30 @@ export function formatTable(metrics) {
   if (notes.length) out.push('', 'notes:', ...notes);
   return out.join('\n');
 }
+
+/**
+ * Two lines per measured window: the measured client's CPU and the server
+ * side's CPU (kube-apiserver + etcd + conversion webhook, from
+ * /proc/<pid>/stat) per operation. `res` is bySide's result (each child's
+ * value with the `cpu` window runChild attaches); `ops(r)` the number of
+ * operations in that child's window.
+ */
+export function cpuMetrics({ row, label, res, ops, unitOp = 'op', note, kubectl }) {
+  const per = (side, k) => (res[side] ?? []).filter((r) => r.cpu).map((r) => r.cpu[k] / ops(r));
+  const parts = (side) => (res[side] ?? []).filter((r) => r.cpu).map((r) => Object.fromEntries(Object.entries(r.cpu.server).map(([c, ms]) => [c, ms / ops(r)])));
+  const windows = [...(res.ours ?? []), ...(res.theirs ?? [])].map((r) => r.cpu?.window).filter(Boolean);
+  const why = `${note ? `${note}; ` : ''}one sample per process (its CPU over the measured window / ${unitOp}s in it)${windows.includes('whole call') ? '; window: the whole child call' : ''}`;
+  return [
+    metric({ row, label: `${label}: client CPU per ${unitOp}`, unit: 'ms', ours: per('ours', 'clientMs'), theirs: per('theirs', 'clientMs'), note: `${why}; process.cpuUsage() of the measuring process, user+system, all threads` }),
+    metric({
+      row,
+      label: `${label}: server CPU per ${unitOp}`,
+      unit: 'ms',
+      ours: per('ours', 'serverMs'),
+      theirs: per('theirs', 'serverMs'),
+      kubectl,
+      note: 'kube-apiserver + etcd + conversion webhook, /proc/<pid>/stat utime+stime over the same window (10 ms ticks; includes whatever else the cluster did meanwhile)',
+      extra: { byProcess: { ours: parts('ours'), theirs: parts('theirs') } },
+    }),
+  ];
+}

@@ -4,7 +4,7 @@
 import { fileURLToPath } from 'node:url';
 import { openSide } from '../sides/index.mjs';
 import { sandboxManifest } from '../lib/cluster.mjs';
-import { metric } from '../lib/report.mjs';
+import { cpuMetrics, metric } from '../lib/report.mjs';
 import { runChild } from '../lib/proc.mjs';
 import { bySide, gather } from '../lib/rounds.mjs';
 
@@ -13,10 +13,11 @@ const self = fileURLToPath(import.meta.url);
 const WARMUP = 5;
 
 /** Child: `n` create/get/delete cycles after a few untimed ones. */
-export async function measure({ side, kubeconfig, namespace, n, round }) {
+export async function measure({ side, kubeconfig, namespace, n, round }, _notify, mark) {
   const d = await openSide(side, { kubeconfig, namespace });
   const out = { create: [], get: [], delete: [] };
   for (let i = -WARMUP; i < n; i++) {
+    if (i === 0) await mark('start');
     const name = `${side}-${round}-${i < 0 ? `w${-i}` : i}`;
     const t0 = performance.now();
     await d.create(sandboxManifest(name));
@@ -31,6 +32,8 @@ export async function measure({ side, kubeconfig, namespace, n, round }) {
     out.get.push(t2 - t1);
     out.delete.push(t3 - t2);
   }
+  await mark('end');
+  out.cycles = n;
   return out;
 }
 
@@ -52,7 +55,7 @@ export async function run(ctx) {
     }
     ctx.counts.crud = { cycles: n, warmupPerChild: WARMUP, kubectlGets: ctx.kubectl ? nk : 0 };
     const note = `${n} sequential cycles per side in ${rounds} alternating children (+${WARMUP} untimed each)`;
-    return ['create', 'get', 'delete'].map((op) =>
+    return [...['create', 'get', 'delete'].map((op) =>
       metric({
         row: 'crud',
         label: `${op} Sandbox`,
@@ -62,7 +65,7 @@ export async function run(ctx) {
         kubectl: op === 'get' ? kget : undefined,
         note: op === 'create' ? note : op === 'get' && ctx.kubectl ? 'kubectl: one process per get' : undefined,
       }),
-    );
+    ), ...cpuMetrics({ row: 'crud', label: 'create+get+delete', res, ops: (r) => r.cycles, unitOp: 'cycle' })];
   } finally {
     await ctx.cluster.deleteNamespace(namespace);
   }

@@ -4,7 +4,7 @@
 // a process per call.
 import { fileURLToPath } from 'node:url';
 import { openSide } from '../sides/index.mjs';
-import { metric } from '../lib/report.mjs';
+import { cpuMetrics, metric } from '../lib/report.mjs';
 import { runChild } from '../lib/proc.mjs';
 import { bySide, gather } from '../lib/rounds.mjs';
 
@@ -12,7 +12,7 @@ export const id = 'exec';
 const self = fileURLToPath(import.meta.url);
 const WARMUP = 5;
 
-export async function measure({ side, kubeconfig, namespace, sandbox, sequential, concurrency, bursts }) {
+export async function measure({ side, kubeconfig, namespace, sandbox, sequential, concurrency, bursts }, _notify, mark) {
   const d = await openSide(side, { kubeconfig, namespace });
   const once = async () => {
     const t0 = performance.now();
@@ -22,11 +22,13 @@ export async function measure({ side, kubeconfig, namespace, sandbox, sequential
     return ms;
   };
   for (let i = 0; i < WARMUP; i++) await once();
+  await mark('start');
   const seq = [];
   for (let i = 0; i < sequential; i++) seq.push(await once());
   const conc = [];
   for (let b = 0; b < bursts; b++) conc.push(...(await Promise.all(Array.from({ length: concurrency }, once))));
-  return { seq, conc };
+  await mark('end');
+  return { seq, conc, calls: seq.length + conc.length };
 }
 
 export async function run(ctx) {
@@ -73,6 +75,7 @@ export async function run(ctx) {
         goal: { op: '<=', value: 0.7 },
         note: `${bursts} bursts of ${concurrency} calls started together; latency of each call`,
       }),
+      ...cpuMetrics({ row: 'exec', label: 'true', res, ops: (r) => r.calls, unitOp: 'exec', note: 'sequential and concurrent calls together' }),
     ];
   } finally {
     await ctx.cluster.deleteNamespace(namespace);

@@ -4,17 +4,18 @@
 import { fileURLToPath } from 'node:url';
 import { openSide } from '../sides/index.mjs';
 import { sandboxManifest } from '../lib/cluster.mjs';
-import { metric } from '../lib/report.mjs';
+import { cpuMetrics, metric } from '../lib/report.mjs';
 import { runChild } from '../lib/proc.mjs';
 import { bySide, gather } from '../lib/rounds.mjs';
 
 export const id = 'ready';
 const self = fileURLToPath(import.meta.url);
 
-export async function measure({ side, kubeconfig, namespace, n, round }) {
+export async function measure({ side, kubeconfig, namespace, n, round }, _notify, mark) {
   const d = await openSide(side, { kubeconfig, namespace });
   await d.list({ limit: 1 }); // connection up, as in a running application
   const ms = [];
+  await mark('start');
   for (let i = 0; i < n; i++) {
     const name = `${side}-${round}-${i}`;
     const t0 = performance.now();
@@ -23,7 +24,8 @@ export async function measure({ side, kubeconfig, namespace, n, round }) {
     ms.push(performance.now() - t0);
     await d.remove(name);
   }
-  return { ms };
+  await mark('end');
+  return { ms, n };
 }
 
 export async function run(ctx) {
@@ -45,6 +47,7 @@ export async function run(ctx) {
         goal: { op: '<=', value: 0.3 },
         note: `${n} Sandboxes per side, sequential; ours: waitForReady (watch), theirs: GET every 1000 ms until Ready=True`,
       }),
+      ...cpuMetrics({ row: 'ready', label: 'create+wait+delete', res, ops: (r) => r.n, unitOp: 'Sandbox' }),
     ];
   } finally {
     await ctx.cluster.deleteNamespace(namespace);

@@ -6,14 +6,14 @@ import { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { openSide } from '../sides/index.mjs';
-import { metric } from '../lib/report.mjs';
+import { cpuMetrics, metric } from '../lib/report.mjs';
 import { runChild } from '../lib/proc.mjs';
 import { bySide, gather } from '../lib/rounds.mjs';
 
 export const id = 'stream';
 const self = fileURLToPath(import.meta.url);
 
-export async function measure({ side, kubeconfig, namespace, sandbox, bytes, reps }) {
+export async function measure({ side, kubeconfig, namespace, sandbox, bytes, reps }, _notify, mark) {
   const d = await openSide(side, { kubeconfig, namespace });
   const once = async (size) => {
     let got = 0;
@@ -35,12 +35,14 @@ export async function measure({ side, kubeconfig, namespace, sandbox, bytes, rep
     return { mbps: size / 1e6 / s, cpuMsPerGB: ((cpu.user + cpu.system) / 1000) * (1e9 / size) };
   };
   await once(16 << 20); // warm-up
-  const out = { mbps: [], cpuMsPerGB: [] };
+  const out = { mbps: [], cpuMsPerGB: [], gb: (reps * bytes) / 1e9 };
+  await mark('start');
   for (let i = 0; i < reps; i++) {
     const r = await once(bytes);
     out.mbps.push(r.mbps);
     out.cpuMsPerGB.push(r.cpuMsPerGB);
   }
+  await mark('end');
   return out;
 }
 
@@ -83,6 +85,7 @@ export async function run(ctx) {
         theirs: gather(res.theirs, 'cpuMsPerGB'),
         note: 'user+system CPU of the reading process per 10^9 bytes',
       }),
+      ...cpuMetrics({ row: 'stream', label: 'stdout', res, ops: (r) => r.gb, unitOp: 'GB' }),
     ];
   } finally {
     await ctx.cluster.deleteNamespace(namespace);

@@ -7,7 +7,7 @@
 import { fileURLToPath } from 'node:url';
 import { openSide } from '../sides/index.mjs';
 import { GROUP, PLURAL, VERSION, mapLimit, sandboxManifest } from '../lib/cluster.mjs';
-import { metric } from '../lib/report.mjs';
+import { cpuMetrics, metric } from '../lib/report.mjs';
 import { runChild } from '../lib/proc.mjs';
 import { bySide } from '../lib/rounds.mjs';
 import { epochMs } from '../lib/stats.mjs';
@@ -18,7 +18,7 @@ const SEQ = 'bench.agent-sandbox-sdk/seq';
 const LANES = 4; // PATCHes in flight (objects % LANES === 0)
 
 /** Child: one side's watch; reports 'ready' once the initial state is in, then counts the run's changes. */
-export async function watcher({ side, kubeconfig, namespace, names, changes, runId, timeoutMs }, notify) {
+export async function watcher({ side, kubeconfig, namespace, names, changes, runId, timeoutMs }, notify, mark) {
   const d = await openSide(side, { kubeconfig, namespace });
   const arrivals = new Array(changes).fill(null);
   const initial = new Set();
@@ -63,6 +63,7 @@ export async function watcher({ side, kubeconfig, namespace, names, changes, run
   );
   endedEarly.catch(() => {});
   await within(Promise.race([ready, endedEarly]), 60_000, 'initial ADDED events incomplete');
+  await mark('start');
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await notify('ready');
@@ -73,6 +74,7 @@ export async function watcher({ side, kubeconfig, namespace, names, changes, run
   });
   const cpu = process.cpuUsage(cpu0);
   const wallMs = performance.now() - t0;
+  await mark('end');
   await w.stop();
   return { userMs: cpu.user / 1000, systemMs: cpu.system / 1000, wallMs, arrivals, seen, others, timedOut };
 }
@@ -127,7 +129,7 @@ export async function run(ctx) {
         fromSend.push(t - written.sent[i]);
       });
       const writeMs = Math.max(...written.received) - written.sent[0];
-      return { cpuMs: w.userMs + w.systemMs, userMs: w.userMs, systemMs: w.systemMs, latency, fromSend, missed: changes - w.seen, others: w.others, writeMs };
+      return { cpu: w.cpu, events: w.seen, cpuMs: w.userMs + w.systemMs, userMs: w.userMs, systemMs: w.systemMs, latency, fromSend, missed: changes - w.seen, others: w.others, writeMs };
     });
     const missed = [...res.ours, ...res.theirs].reduce((a, r) => a + r.missed, 0);
     ctx.counts.watch = { changes, objects, runsPerSide: rounds, missed };
@@ -161,6 +163,7 @@ export async function run(ctx) {
         theirs: all('theirs', 'latency'),
         note: 'callback time minus the time the writer had the PATCH response; negative: the event reached the watcher first (no ratio then)',
       }),
+      ...cpuMetrics({ row: 'watch', label: 'watch', res, ops: (r) => r.events, unitOp: 'event', note: 'server CPU includes handling the writer\'s PATCHes (the same for both sides)' }),
     ];
   } finally {
     await ctx.cluster.deleteNamespace(namespace);
