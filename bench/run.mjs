@@ -7,6 +7,7 @@
 //                      [--quick] [--out DIR] [--no-save] [--allow-dirty] [--tag NAME]
 //                      [--cpu-prof REGEX] [--perf-stat REGEX] [--perf-record REGEX]
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { renderSvg } from './lib/chart.mjs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Cluster } from './lib/cluster.mjs';
@@ -38,6 +39,7 @@ const { values: opts } = parseArgs({
     out: { type: 'string', default: join(BENCH_DIR, 'results') },
     'no-save': { type: 'boolean', default: false },
     'allow-dirty': { type: 'boolean', default: false },
+    'charts-to': { type: 'string' },
     tag: { type: 'string' },
     'cpu-prof': { type: 'string' },
     'perf-stat': { type: 'string' },
@@ -57,6 +59,7 @@ if (opts.help || !opts.kubeconfig) {
   --no-save            print only
   --allow-dirty        save even from a working tree with changes (the JSON says dirty: true);
                        without it a run from a changed tree refuses to start unless --no-save
+  --charts-to DIR      with --no-save: write the sweeps' SVG charts to DIR
   --tag NAME           appended to the JSON file name
   --cpu-prof REGEX     node --cpu-prof for matching measurement children (labels like exec-ours, list-theirs; '.' = all)
   --perf-stat REGEX    run matching measurement children under perf stat -d ('.' = all)
@@ -99,6 +102,7 @@ const ctx = {
   quick: opts.quick,
   cluster,
   counts: {},
+  sweeps: [],
   kubectlPath: opts.kubectl,
   kubectl: opts.kubectl
     ? (argv, o = {}) => runCommand(opts.kubectl, ['--kubeconfig', opts.kubeconfig, '--context', 'admin', ...argv], { timeoutMs: 120_000, ...o })
@@ -163,6 +167,10 @@ header.push(`load average (1/5/15 min): ${info.machine.loadavg.join(' ')} at the
 header.push(`counts: ${JSON.stringify(ctx.counts)}`);
 header.push(`ran ${startedAt.toISOString()} for ${((finishedAt - startedAt) / 1000).toFixed(0)} s`);
 const table = formatTable(metrics);
+if (opts['no-save'] && opts['charts-to']) {
+  mkdirSync(opts['charts-to'], { recursive: true });
+  for (const sweep of ctx.sweeps) writeFileSync(join(opts['charts-to'], `${sweep.id}.svg`), renderSvg(sweep));
+}
 console.log(`\n${header.join('\n')}\n\n${table}\n`);
 
 if (!opts['no-save']) {
@@ -181,10 +189,16 @@ if (!opts['no-save']) {
     loadavgAfter: loadAfter,
     counts: ctx.counts,
     metrics,
+    sweeps: ctx.sweeps,
     errors,
     table,
   };
   writeFileSync(file, `${JSON.stringify(record, null, 1)}\n`);
   console.log(`saved ${file}`);
+  for (const sweep of ctx.sweeps) {
+    const svg = file.replace(/\.json$/, `-${sweep.id}.svg`);
+    writeFileSync(svg, renderSvg(sweep));
+    console.log(`saved ${svg}`);
+  }
 }
 process.exit(errors.length ? 1 : 0);

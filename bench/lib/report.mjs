@@ -11,8 +11,8 @@ export const metricKey = (m) => m.key ?? `${m.row}: ${String(m.label).replace(/\
  * 95% interval (`ratioCI`, `ratioKubectlCI`); a goal is met only when the
  * whole interval clears it (upper bound <= goal, or lower bound >= goal).
  */
-export function metric({ row, label, unit, better = 'lower', ours, theirs, kubectl, goal, kubectlGoal, note, extra }) {
-  const m = { key: metricKey({ row, label }), row, label, unit, better, note, goal, kubectlGoal };
+export function metric({ key, row, label, unit, better = 'lower', ours, theirs, kubectl, goal, kubectlGoal, note, extra }) {
+  const m = { key: key ?? metricKey({ row, label }), row, label, unit, better, note, goal, kubectlGoal };
   m.ours = summarize(ours ?? []);
   m.theirs = summarize(theirs ?? []);
   m.kubectl = summarize(kubectl ?? []);
