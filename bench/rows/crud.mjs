@@ -13,14 +13,14 @@ const self = fileURLToPath(import.meta.url);
 const WARMUP = 5;
 
 /** Child: `n` create/get/delete cycles after a few untimed ones. */
-export async function measure({ side, kubeconfig, namespace, n, round }, _notify, mark) {
-  const d = await openSide(side, { kubeconfig, namespace });
+export async function measure({ side, kubeconfig, namespace, n, round, apiVersion = 'v1alpha1' }, _notify, mark) {
+  const d = await openSide(side, { kubeconfig, namespace, apiVersion });
   const out = { create: [], get: [], delete: [] };
   for (let i = -WARMUP; i < n; i++) {
     if (i === 0) await mark('start');
-    const name = `${side}-${round}-${i < 0 ? `w${-i}` : i}`;
+    const name = `${side}-${apiVersion}-${round}-${i < 0 ? `w${-i}` : i}`;
     const t0 = performance.now();
-    await d.create(sandboxManifest(name));
+    await d.create(sandboxManifest(name, { version: apiVersion }));
     const t1 = performance.now();
     const got = await d.get(name);
     const t2 = performance.now();
@@ -46,6 +46,10 @@ export async function run(ctx) {
     const res = await bySide(rounds, (side, round) =>
       runChild(self, 'measure', { side, kubeconfig: ctx.kubeconfig, namespace, n: n / rounds, round }, { timeoutMs: 300_000, label: `crud-${side}` }),
     );
+    // The same at the storage version (v1beta1): no conversion webhook call.
+    const beta = await bySide(rounds, (side, round) =>
+      runChild(self, 'measure', { side, kubeconfig: ctx.kubeconfig, namespace, n: n / rounds, round, apiVersion: 'v1beta1' }, { timeoutMs: 300_000, label: `crud-${side}` }),
+    );
     let kget = [];
     if (ctx.kubectl) {
       await ctx.cluster.createSandbox(namespace, sandboxManifest('kubectl-target'));
@@ -65,7 +69,11 @@ export async function run(ctx) {
         kubectl: op === 'get' ? kget : undefined,
         note: op === 'create' ? note : op === 'get' && ctx.kubectl ? 'kubectl: one process per get' : undefined,
       }),
-    ), ...cpuMetrics({ row: 'crud', label: 'create+get+delete', res, ops: (r) => r.cycles, unitOp: 'cycle' })];
+    ), ...cpuMetrics({ row: 'crud', label: 'create+get+delete', res, ops: (r) => r.cycles, unitOp: 'cycle' }),
+    ...['create', 'get', 'delete'].map((op) =>
+      metric({ row: 'crud', label: `${op} Sandbox [v1beta1, no webhook]`, unit: 'ms', ours: gather(beta.ours, op), theirs: gather(beta.theirs, op), note: op === 'create' ? 'both sides at the storage version v1beta1 (no conversion webhook); same counts' : undefined }),
+    ),
+    ...cpuMetrics({ row: 'crud', label: 'create+get+delete [v1beta1]', res: beta, ops: (r) => r.cycles, unitOp: 'cycle' })];
   } finally {
     await ctx.cluster.deleteNamespace(namespace);
   }
