@@ -107,6 +107,20 @@ const ctx = {
   kubectl: opts.kubectl
     ? (argv, o = {}) => runCommand(opts.kubectl, ['--kubeconfig', opts.kubeconfig, '--context', 'admin', ...argv], { timeoutMs: 120_000, ...o })
     : undefined,
+  /** `n` kubectl processes that only start (`version --client -o json`): their wall times (kubectl's start-up). */
+  kubectlStart: async (n) => {
+    const out = [];
+    for (let i = 0; i < n; i++) out.push((await runCommand(opts.kubectl, ['version', '--client', '-o', 'json'], { timeoutMs: 60_000 })).ms);
+    ctx.kubectlStartMs.push(...out);
+    return out;
+  },
+  kubectlStartMs: [],
+  /** `n` runs of `kubectl argv`: wall times. */
+  kubectlTimes: async (argv, n, o) => {
+    const out = [];
+    for (let i = 0; i < n; i++) out.push((await ctx.kubectl(argv, o)).ms);
+    return out;
+  },
   log: (msg) => console.error(`[bench ${((Date.now() - startedAt) / 1000).toFixed(0).padStart(4)}s] ${msg}`),
 };
 
@@ -188,6 +202,7 @@ if (!opts['no-save']) {
     addonAfter,
     loadavgAfter: loadAfter,
     counts: ctx.counts,
+    kubectlStartMs: ctx.kubectlStartMs,
     metrics,
     sweeps: ctx.sweeps,
     errors,

@@ -110,3 +110,15 @@ export function cpuMetrics({ row, label, res, ops, unitOp = 'op', note, kubectl 
     }),
   ];
 }
+
+/** kubectl samples minus the median of its start-up samples, and the words for the note. */
+export function lessStartup(samples, start) {
+  if (!samples?.length || !start?.length) return { samples, note: '' };
+  const s = [...start].sort((a, b) => a - b);
+  const m = s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  return {
+    samples: samples.map((x) => x - m),
+    startMs: m,
+    note: `kubectl: ${samples.length} processes, interleaved with the sides (rotating order), each minus kubectl's start-up: median ${m.toFixed(1)} ms of ${start.length} \`kubectl version --client -o json\` processes, interleaved too`,
+  };
+}

@@ -4,9 +4,9 @@
 import { fileURLToPath } from 'node:url';
 import { openSide } from '../sides/index.mjs';
 import { sandboxManifest } from '../lib/cluster.mjs';
-import { cpuMetrics, metric } from '../lib/report.mjs';
+import { cpuMetrics, lessStartup, metric } from '../lib/report.mjs';
 import { runChild } from '../lib/proc.mjs';
-import { bySide, gather } from '../lib/rounds.mjs';
+import { bySide, gather, withKubectl } from '../lib/rounds.mjs';
 
 export const id = 'crud';
 const self = fileURLToPath(import.meta.url);
@@ -43,20 +43,21 @@ export async function run(ctx) {
   const rounds = 2;
   const namespace = await ctx.cluster.createNamespace('crud');
   try {
-    const res = await bySide(rounds, (side, round) =>
-      runChild(self, 'measure', { side, kubeconfig: ctx.kubeconfig, namespace, n: n / rounds, round }, { timeoutMs: 300_000, label: `crud-${side}` }),
-    );
+    const kargs = ['get', 'sandboxes.v1alpha1.agents.x-k8s.io', 'kubectl-target', '-n', namespace, '-o', 'json'];
+    if (ctx.kubectl) {
+      await ctx.cluster.createSandbox(namespace, sandboxManifest('kubectl-target'));
+      await ctx.kubectl(kargs); // discovery cache
+    }
+    const res = await withKubectl(rounds, {
+      side: (side, round) => runChild(self, 'measure', { side, kubeconfig: ctx.kubeconfig, namespace, n: n / rounds, round }, { timeoutMs: 300_000, label: `crud-${side}` }),
+      kubectl: ctx.kubectl && (() => ctx.kubectlTimes(kargs, nk / rounds)),
+      start: ctx.kubectl && (() => ctx.kubectlStart(nk / rounds)),
+    });
     // The same at the storage version (v1beta1): no conversion webhook call.
     const beta = await bySide(rounds, (side, round) =>
       runChild(self, 'measure', { side, kubeconfig: ctx.kubeconfig, namespace, n: n / rounds, round, apiVersion: 'v1beta1' }, { timeoutMs: 300_000, label: `crud-${side}` }),
     );
-    let kget = [];
-    if (ctx.kubectl) {
-      await ctx.cluster.createSandbox(namespace, sandboxManifest('kubectl-target'));
-      const args = ['get', 'sandboxes.v1alpha1.agents.x-k8s.io', 'kubectl-target', '-n', namespace, '-o', 'json'];
-      await ctx.kubectl(args); // discovery cache
-      for (let i = 0; i < nk; i++) kget.push((await ctx.kubectl(args)).ms);
-    }
+    const kget = lessStartup(res.kubectl, res.start);
     ctx.counts.crud = { cycles: n, warmupPerChild: WARMUP, kubectlGets: ctx.kubectl ? nk : 0 };
     const note = `${n} sequential cycles per side in ${rounds} alternating children (+${WARMUP} untimed each)`;
     return [...['create', 'get', 'delete'].map((op) =>
@@ -66,8 +67,9 @@ export async function run(ctx) {
         unit: 'ms',
         ours: gather(res.ours, op),
         theirs: gather(res.theirs, op),
-        kubectl: op === 'get' ? kget : undefined,
-        note: op === 'create' ? note : op === 'get' && ctx.kubectl ? 'kubectl: one process per get' : undefined,
+        kubectl: op === 'get' ? kget.samples : undefined,
+        note: op === 'create' ? note : op === 'get' && ctx.kubectl ? `${kget.note}; kubectl get -o json` : undefined,
+        extra: op === 'get' && ctx.kubectl ? { kubectlRaw: res.kubectl, kubectlStart: res.start } : undefined,
       }),
     ), ...cpuMetrics({ row: 'crud', label: 'create+get+delete', res, ops: (r) => r.cycles, unitOp: 'cycle' }),
     ...['create', 'get', 'delete'].map((op) =>

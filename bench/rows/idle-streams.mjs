@@ -46,7 +46,7 @@ export async function measure({ side, kubeconfig, namespace, sandbox, streams },
 
 export async function run(ctx) {
   const streams = 100;
-  const rounds = ctx.quick ? 2 : 4;
+  const rounds = ctx.quick ? 2 : 8;
   const namespace = await ctx.cluster.createNamespace('idle');
   try {
     const box = await ctx.cluster.readySandbox(namespace);
