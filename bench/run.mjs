@@ -16,7 +16,7 @@ import { BENCH_DIR, cpuWatch, killAllChildren, profiling, runCommand } from './l
 import { serverProcs } from './lib/server.mjs';
 import { formatTable, unavailable } from './lib/report.mjs';
 
-const ROWS = ['import', 'crud', 'list', 'watch', 'exec', 'stream', 'idle', 'ready', 'provider'];
+const ROWS = ['import', 'crud', 'list', 'watch', 'exec', 'stream', 'idle', 'ready', 'provider', 'scale'];
 const TITLES = {
   import: 'cold import',
   crud: 'create / get / delete',
@@ -27,6 +27,7 @@ const TITLES = {
   idle: '100 idle exec streams',
   ready: 'create-to-Ready',
   provider: 'provider create()',
+  scale: 'concurrent waitForReady',
 };
 
 const { values: opts } = parseArgs({
