@@ -4,17 +4,19 @@
 // one local control plane. Prints a table; saves JSON in bench/results/.
 //
 //   node bench/run.mjs --kubeconfig PATH [--kubectl PATH] [--only a,b] [--skip a,b]
-//                      [--quick] [--out DIR] [--no-save] [--tag NAME]
+//                      [--quick] [--out DIR] [--no-save] [--allow-dirty] [--tag NAME]
 //                      [--cpu-prof REGEX] [--perf-stat REGEX] [--perf-record REGEX]
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { renderSvg } from './lib/chart.mjs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Cluster } from './lib/cluster.mjs';
-import { addonFingerprint, machine, versions } from './lib/machine.mjs';
-import { BENCH_DIR, killAllChildren, profiling, runCommand } from './lib/proc.mjs';
+import { addonFingerprint, dirtyFiles, machine, versions } from './lib/machine.mjs';
+import { BENCH_DIR, cpuWatch, killAllChildren, profiling, runCommand } from './lib/proc.mjs';
+import { serverProcs } from './lib/server.mjs';
 import { formatTable, unavailable } from './lib/report.mjs';
 
-const ROWS = ['import', 'crud', 'list', 'watch', 'exec', 'stream', 'idle', 'ready', 'provider'];
+const ROWS = ['import', 'crud', 'list', 'watch', 'exec', 'stream', 'idle', 'ready', 'provider', 'scale'];
 const TITLES = {
   import: 'cold import',
   crud: 'create / get / delete',
@@ -25,6 +27,7 @@ const TITLES = {
   idle: '100 idle exec streams',
   ready: 'create-to-Ready',
   provider: 'provider create()',
+  scale: 'concurrent waitForReady',
 };
 
 const { values: opts } = parseArgs({
@@ -36,6 +39,8 @@ const { values: opts } = parseArgs({
     quick: { type: 'boolean', default: false },
     out: { type: 'string', default: join(BENCH_DIR, 'results') },
     'no-save': { type: 'boolean', default: false },
+    'allow-dirty': { type: 'boolean', default: false },
+    'charts-to': { type: 'string' },
     tag: { type: 'string' },
     'cpu-prof': { type: 'string' },
     'perf-stat': { type: 'string' },
@@ -53,6 +58,9 @@ if (opts.help || !opts.kubeconfig) {
   --quick              small counts, for development (~3 min)
   --out DIR            where the JSON goes (default bench/results)
   --no-save            print only
+  --allow-dirty        save even from a working tree with changes (the JSON says dirty: true);
+                       without it a run from a changed tree refuses to start unless --no-save
+  --charts-to DIR      with --no-save: write the sweeps' SVG charts to DIR
   --tag NAME           appended to the JSON file name
   --cpu-prof REGEX     node --cpu-prof for matching measurement children (labels like exec-ours, list-theirs; '.' = all)
   --perf-stat REGEX    run matching measurement children under perf stat -d ('.' = all)
@@ -67,6 +75,18 @@ const skip = pick(opts.skip) ?? [];
 for (const r of [...(only ?? []), ...skip]) if (!ROWS.includes(r)) throw new Error(`unknown row ${r}; rows: ${ROWS.join(', ')}`);
 const selected = ROWS.filter((r) => (!only || only.includes(r)) && !skip.includes(r));
 
+// Saved results name a commit: only from a clean tree (untracked files under
+// bench/results/ aside), unless --allow-dirty, which marks the JSON.
+const dirty = dirtyFiles();
+if (!opts['no-save'] && !opts['allow-dirty'] && (dirty === undefined || dirty.length)) {
+  console.error(
+    dirty === undefined
+      ? 'bench: cannot read the git state; results are saved only from a clean git tree (use --no-save, or --allow-dirty to save anyway, marked dirty)'
+      : `bench: the working tree has changes (${dirty.length}: ${dirty.slice(0, 5).join('; ')}${dirty.length > 5 ? '; ...' : ''});\nresults are saved only from a clean tree: commit or stash, or use --no-save, or --allow-dirty (the JSON is then marked dirty: true)`,
+  );
+  process.exit(2);
+}
+
 const startedAt = new Date();
 const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
 const profileDir = join(opts.out, 'profiles', stamp);
@@ -77,15 +97,31 @@ const regex = opts['cpu-prof'] || opts['perf-stat'] || opts['perf-record'];
 if (regex) profiling.match = new RegExp(regex);
 
 const cluster = new Cluster(opts.kubeconfig);
+cpuWatch.procs = serverProcs(opts.kubeconfig);
 const ctx = {
   kubeconfig: opts.kubeconfig,
   quick: opts.quick,
   cluster,
   counts: {},
+  sweeps: [],
   kubectlPath: opts.kubectl,
   kubectl: opts.kubectl
     ? (argv, o = {}) => runCommand(opts.kubectl, ['--kubeconfig', opts.kubeconfig, '--context', 'admin', ...argv], { timeoutMs: 120_000, ...o })
     : undefined,
+  /** `n` kubectl processes that only start (`version --client -o json`): their wall times (kubectl's start-up). */
+  kubectlStart: async (n) => {
+    const out = [];
+    for (let i = 0; i < n; i++) out.push((await runCommand(opts.kubectl, ['version', '--client', '-o', 'json'], { timeoutMs: 60_000 })).ms);
+    ctx.kubectlStartMs.push(...out);
+    return out;
+  },
+  kubectlStartMs: [],
+  /** `n` runs of `kubectl argv`: wall times. */
+  kubectlTimes: async (argv, n, o) => {
+    const out = [];
+    for (let i = 0; i < n; i++) out.push((await ctx.kubectl(argv, o)).ms);
+    return out;
+  },
   log: (msg) => console.error(`[bench ${((Date.now() - startedAt) / 1000).toFixed(0).padStart(4)}s] ${msg}`),
 };
 
@@ -104,10 +140,12 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 const info = {
   machine: machine(),
   versions: await versions({ cluster, kubectlPath: opts.kubectl, kubeconfig: opts.kubeconfig }),
+  serverProcesses: cpuWatch.procs,
 };
 const header = [
   `machine: ${info.machine.cpuModel}, ${info.machine.cpus} CPUs, ${info.machine.memGiB} GiB, ${info.machine.os}`,
-  `versions: node ${info.versions.node}, @agentpane/agent-sandbox-sdk ${info.versions.package} (addon ${info.versions.addonProfile ?? '?'}, ${info.versions.addon?.bytes} bytes, git ${info.versions.gitCommit}${info.versions.gitDirtyFiles ? ` +${info.versions.gitDirtyFiles} changed files` : ''}), @kubernetes/client-node ${info.versions.clientNode}, kubectl ${info.versions.kubectl ?? 'not used'}, kube-apiserver ${info.versions.kubernetesServer}, agent-sandbox controller ${info.versions.agentSandboxController ?? '?'}`,
+  `versions: node ${info.versions.node}, @agentpane/agent-sandbox-sdk ${info.versions.package} (addon ${info.versions.addonProfile ?? '?'}, ${info.versions.addon?.bytes} bytes, git ${info.versions.gitCommit}${info.versions.gitDirtyFiles ? ` DIRTY: +${info.versions.gitDirtyFiles} changed files` : ''}), @kubernetes/client-node ${info.versions.clientNode}, kubectl ${info.versions.kubectl ?? 'not used'}, kube-apiserver ${info.versions.kubernetesServer}, agent-sandbox controller ${info.versions.agentSandboxController ?? '?'}`,
+  `server CPU from /proc/<pid>/stat of: ${Object.entries(cpuWatch.procs).map(([c, p]) => `${c} (${p})`).join(', ') || 'none found (not a testenv kubeconfig): no server CPU'}`,
   `mode: ${opts.quick ? 'quick (small counts)' : 'full'}; rows: ${selected.join(', ')}; loopback control plane; every measurement in its own Node process per side; concurrency kept at or below 20 on ${info.machine.cpus} CPUs`,
 ];
 ctx.log(`${header[0]}; ${selected.length} rows: ${selected.join(', ')}${opts.quick ? ' (quick)' : ''}`);
@@ -144,13 +182,19 @@ header.push(`load average (1/5/15 min): ${info.machine.loadavg.join(' ')} at the
 header.push(`counts: ${JSON.stringify(ctx.counts)}`);
 header.push(`ran ${startedAt.toISOString()} for ${((finishedAt - startedAt) / 1000).toFixed(0)} s`);
 const table = formatTable(metrics);
+if (opts['no-save'] && opts['charts-to']) {
+  mkdirSync(opts['charts-to'], { recursive: true });
+  for (const sweep of ctx.sweeps) writeFileSync(join(opts['charts-to'], `${sweep.id}.svg`), renderSvg(sweep));
+}
 console.log(`\n${header.join('\n')}\n\n${table}\n`);
 
 if (!opts['no-save']) {
   mkdirSync(opts.out, { recursive: true });
   const file = join(opts.out, `${stamp}${opts.quick ? '-quick' : ''}${opts.tag ? `-${opts.tag}` : ''}.json`);
   const record = {
-    schema: 1,
+    schema: 2,
+    dirty: Boolean(dirty === undefined || dirty.length || dirtyFiles()?.length),
+    dirtyFiles: dirty,
     startedAt: startedAt.toISOString(),
     finishedAt: finishedAt.toISOString(),
     durationS: Math.round((finishedAt - startedAt) / 1000),
@@ -159,11 +203,18 @@ if (!opts['no-save']) {
     addonAfter,
     loadavgAfter: loadAfter,
     counts: ctx.counts,
+    kubectlStartMs: ctx.kubectlStartMs,
     metrics,
+    sweeps: ctx.sweeps,
     errors,
     table,
   };
   writeFileSync(file, `${JSON.stringify(record, null, 1)}\n`);
   console.log(`saved ${file}`);
+  for (const sweep of ctx.sweeps) {
+    const svg = file.replace(/\.json$/, `-${sweep.id}.svg`);
+    writeFileSync(svg, renderSvg(sweep));
+    console.log(`saved ${svg}`);
+  }
 }
 process.exit(errors.length ? 1 : 0);

@@ -11,13 +11,13 @@ export const POD_NAME_ANNOTATION = 'agents.x-k8s.io/pod-name';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** The manifest both sides create (what the SDK's SandboxBuilder builds for busybox). */
-export function sandboxManifest(name, { replicas, labels, annotations } = {}) {
-  const spec = { podTemplate: { spec: { containers: [{ name: 'sandbox', image: 'busybox' }] }, metadata: {} } };
+export function sandboxManifest(name, { replicas, labels, annotations, version = VERSION, image = 'busybox' } = {}) {
+  const spec = { podTemplate: { spec: { containers: [{ name: 'sandbox', image }] }, metadata: {} } };
   if (replicas !== undefined) spec.replicas = replicas;
   const metadata = { name };
   if (labels) metadata.labels = labels;
   if (annotations) metadata.annotations = annotations;
-  return { apiVersion: `${GROUP}/${VERSION}`, kind: 'Sandbox', metadata, spec };
+  return { apiVersion: `${GROUP}/${version}`, kind: 'Sandbox', metadata, spec };
 }
 
 /** Runs `fn(item)` over items with at most `limit` in flight. */

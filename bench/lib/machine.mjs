@@ -36,6 +36,20 @@ export function addonFingerprint() {
   });
 }
 
+/**
+ * Changed or untracked files of the working tree (`git status --porcelain`),
+ * leaving out untracked files under bench/results/ (earlier runs' output).
+ * Undefined when git is not available.
+ */
+export function dirtyFiles() {
+  const out = quiet(() => execFileSync('git', ['status', '--porcelain', '--untracked-files=all'], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+  if (out === undefined) return undefined;
+  return out
+    .split('\n')
+    .filter(Boolean)
+    .filter((l) => !(l.startsWith('?? ') && l.slice(3).startsWith('bench/results/')));
+}
+
 export async function versions({ cluster, kubectlPath, kubeconfig }) {
   const git = (args) => quiet(() => execFileSync('git', args, { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
   const kubectl = quiet(() => JSON.parse(execFileSync(kubectlPath, ['version', '--client', '-o', 'json'], { encoding: 'utf8' })).clientVersion.gitVersion);
@@ -48,8 +62,8 @@ export async function versions({ cluster, kubectlPath, kubeconfig }) {
     agentSandboxController: process.env.AGENT_SANDBOX_VERSION,
     addon: addonFingerprint(),
     addonProfile: process.env.BENCH_ADDON_PROFILE,
-    gitCommit: git(['rev-parse', '--short', 'HEAD']),
-    gitDirtyFiles: Number(git(['status', '--porcelain'])?.split('\n').filter(Boolean).length ?? NaN),
+    gitCommit: git(['rev-parse', 'HEAD']),
+    gitDirtyFiles: dirtyFiles().length,
     kubeconfig,
   };
 }

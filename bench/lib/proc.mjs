@@ -4,6 +4,7 @@ import { fork, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { serverCpu } from './server.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const BENCH_DIR = join(here, '..');
@@ -12,6 +13,29 @@ export const REPO_ROOT = join(BENCH_DIR, '..');
 // Profiling switches (set by run.mjs from --cpu-prof / --perf-stat).
 export const profiling = { cpuProfDir: undefined, perfStatDir: undefined, perfRecordDir: undefined, match: undefined };
 let childSeq = 0;
+// The server processes whose CPU each measurement window records (set by run.mjs).
+export const cpuWatch = { procs: {} };
+
+/**
+ * The CPU of a child's measured window: between its marks 'start' and the
+ * last 'end' (or its whole call without them). Client: the child's own
+ * process.cpuUsage(); server: /proc/<pid>/stat of every watched process.
+ */
+function cpuWindow(marks) {
+  const a = marks.find((m) => m.name === 'start') ?? marks.find((m) => m.name === 'call-start');
+  const b = marks.findLast((m) => m.name === 'end') ?? marks.find((m) => m.name === 'call-end');
+  if (!a || !b) return undefined;
+  const server = Object.fromEntries(Object.keys(a.server).map((c) => [c, b.server[c] - a.server[c]]));
+  return {
+    window: a.name === 'start' ? 'marked' : 'whole call',
+    wallMs: b.t - a.t,
+    clientMs: b.cpuMs - a.cpuMs,
+    clientUserMs: b.userMs - a.userMs,
+    clientSystemMs: b.systemMs - a.systemMs,
+    serverMs: Object.values(server).reduce((x, y) => x + y, 0),
+    server,
+  };
+}
 
 const live = new Set();
 export function killAllChildren() {
@@ -59,6 +83,7 @@ export function runChild(modulePath, exportName, args, { timeoutMs = 120_000, on
     child = fork(childArgs[0], childArgs.slice(1), { cwd: REPO_ROOT, execArgv: nodeArgs, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   }
   live.add(child);
+  const marks = [];
   return new Promise((resolve, reject) => {
     let outcome;
     const timer = setTimeout(() => {
@@ -68,7 +93,10 @@ export function runChild(modulePath, exportName, args, { timeoutMs = 120_000, on
       } catch {}
     }, timeoutMs);
     child.on('message', (msg) => {
-      if (msg.type === 'notify') onNotify?.(msg.message);
+      if (msg.type === 'mark') {
+        marks.push({ ...msg, server: serverCpu(cpuWatch.procs), t: performance.now() });
+        child.send({ type: 'ack' });
+      } else if (msg.type === 'notify') onNotify?.(msg.message);
       else if (msg.type === 'result') outcome ??= { value: msg.value };
       else if (msg.type === 'error') outcome ??= { error: new Error(`${tag} failed in the child: ${msg.message}`) };
     });
@@ -78,7 +106,11 @@ export function runChild(modulePath, exportName, args, { timeoutMs = 120_000, on
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
       live.delete(child);
-      if (outcome && !outcome.error) resolve(outcome.value);
+      if (outcome && !outcome.error) {
+        const v = outcome.value;
+        if (v && typeof v === 'object' && !Array.isArray(v)) v.cpu = cpuWindow(marks);
+        resolve(v);
+      }
       else reject(outcome?.error ?? new Error(`${tag}: child exited (${code ?? signal}) without a result`));
     });
   });

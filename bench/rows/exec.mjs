@@ -4,15 +4,15 @@
 // a process per call.
 import { fileURLToPath } from 'node:url';
 import { openSide } from '../sides/index.mjs';
-import { metric } from '../lib/report.mjs';
+import { cpuMetrics, lessStartup, metric } from '../lib/report.mjs';
 import { runChild } from '../lib/proc.mjs';
-import { bySide, gather } from '../lib/rounds.mjs';
+import { gather, withKubectl } from '../lib/rounds.mjs';
 
 export const id = 'exec';
 const self = fileURLToPath(import.meta.url);
 const WARMUP = 5;
 
-export async function measure({ side, kubeconfig, namespace, sandbox, sequential, concurrency, bursts }) {
+export async function measure({ side, kubeconfig, namespace, sandbox, sequential, concurrency, bursts }, _notify, mark) {
   const d = await openSide(side, { kubeconfig, namespace });
   const once = async () => {
     const t0 = performance.now();
@@ -22,36 +22,38 @@ export async function measure({ side, kubeconfig, namespace, sandbox, sequential
     return ms;
   };
   for (let i = 0; i < WARMUP; i++) await once();
+  await mark('start');
   const seq = [];
   for (let i = 0; i < sequential; i++) seq.push(await once());
   const conc = [];
   for (let b = 0; b < bursts; b++) conc.push(...(await Promise.all(Array.from({ length: concurrency }, once))));
-  return { seq, conc };
+  await mark('end');
+  return { seq, conc, calls: seq.length + conc.length };
 }
 
 export async function run(ctx) {
   const sequential = ctx.quick ? 30 : 200;
   const concurrency = 20;
-  const bursts = ctx.quick ? 2 : 10;
-  const rounds = 2;
-  const nk = ctx.quick ? 10 : 50;
+  const bursts = ctx.quick ? 2 : 8;
+  const rounds = ctx.quick ? 2 : 4;
+  const nk = ctx.quick ? 10 : 48;
   const namespace = await ctx.cluster.createNamespace('exec');
   try {
     const box = await ctx.cluster.readySandbox(namespace);
-    const res = await bySide(rounds, (side) =>
-      runChild(
-        self,
-        'measure',
-        { side, kubeconfig: ctx.kubeconfig, namespace, sandbox: box.name, sequential: sequential / rounds, concurrency, bursts: bursts / rounds },
-        { timeoutMs: 300_000, label: `exec-${side}` },
-      ),
-    );
-    const kseq = [];
-    if (ctx.kubectl) {
-      const args = ['exec', '-n', namespace, box.pod, '-c', 'sandbox', '--', 'true'];
-      await ctx.kubectl(args);
-      for (let i = 0; i < nk; i++) kseq.push((await ctx.kubectl(args)).ms);
-    }
+    const kargs = ['exec', '-n', namespace, box.pod, '-c', 'sandbox', '--', 'true'];
+    if (ctx.kubectl) await ctx.kubectl(kargs);
+    const res = await withKubectl(rounds, {
+      side: (side) =>
+        runChild(
+          self,
+          'measure',
+          { side, kubeconfig: ctx.kubeconfig, namespace, sandbox: box.name, sequential: sequential / rounds, concurrency, bursts: bursts / rounds },
+          { timeoutMs: 300_000, label: `exec-${side}` },
+        ),
+      kubectl: ctx.kubectl && (() => ctx.kubectlTimes(kargs, nk / rounds)),
+      start: ctx.kubectl && (() => ctx.kubectlStart(nk / rounds)),
+    });
+    const kseq = lessStartup(res.kubectl, res.start);
     ctx.counts.exec = { sequential, concurrency, bursts, warmupPerChild: WARMUP, kubectlSequential: ctx.kubectl ? nk : 0 };
     return [
       metric({
@@ -60,9 +62,10 @@ export async function run(ctx) {
         unit: 'ms',
         ours: gather(res.ours, 'seq'),
         theirs: gather(res.theirs, 'seq'),
-        kubectl: kseq,
+        kubectl: kseq.samples,
+        extra: ctx.kubectl ? { kubectlRaw: res.kubectl, kubectlStart: res.start } : undefined,
         goal: { op: '<=', value: 0.7 },
-        note: `${rounds} alternating children per side (+${WARMUP} untimed calls each); kubectl: a process per call`,
+        note: `${rounds} alternating children per side (+${WARMUP} untimed calls each)${ctx.kubectl ? `; ${kseq.note}` : ''}`,
       }),
       metric({
         row: 'exec',
@@ -73,6 +76,7 @@ export async function run(ctx) {
         goal: { op: '<=', value: 0.7 },
         note: `${bursts} bursts of ${concurrency} calls started together; latency of each call`,
       }),
+      ...cpuMetrics({ row: 'exec', label: 'true', res, ops: (r) => r.calls, unitOp: 'exec', note: 'sequential and concurrent calls together' }),
     ];
   } finally {
     await ctx.cluster.deleteNamespace(namespace);

@@ -4,7 +4,7 @@
 import { fileURLToPath } from 'node:url';
 import { openSide } from '../sides/index.mjs';
 import { growth, settle, snapshot } from '../lib/memory.mjs';
-import { metric } from '../lib/report.mjs';
+import { cpuMetrics, metric } from '../lib/report.mjs';
 import { runChild } from '../lib/proc.mjs';
 import { bySide } from '../lib/rounds.mjs';
 
@@ -12,7 +12,7 @@ export const id = 'idle';
 const self = fileURLToPath(import.meta.url);
 const OPENING = 10; // streams being opened at once
 
-export async function measure({ side, kubeconfig, namespace, sandbox, streams }) {
+export async function measure({ side, kubeconfig, namespace, sandbox, streams }, _notify, mark) {
   const d = await openSide(side, { kubeconfig, namespace });
   // Warm: one buffered exec and one stream, so code and connections exist before the baseline.
   await d.exec(sandbox, ['true']);
@@ -22,6 +22,7 @@ export async function measure({ side, kubeconfig, namespace, sandbox, streams })
   await w.wait();
   await settle();
   const before = snapshot();
+  await mark('start');
   const t0 = performance.now();
   const handles = [];
   let ended = 0;
@@ -35,6 +36,7 @@ export async function measure({ side, kubeconfig, namespace, sandbox, streams })
   const openMs = performance.now() - t0;
   await new Promise((r) => setTimeout(r, 1000));
   const peak = snapshot();
+  await mark('end');
   await settle();
   const after = snapshot();
   if (ended) throw new Error(`${ended} of ${streams} streams ended while they should be idle`);
@@ -44,7 +46,7 @@ export async function measure({ side, kubeconfig, namespace, sandbox, streams })
 
 export async function run(ctx) {
   const streams = 100;
-  const rounds = ctx.quick ? 2 : 4;
+  const rounds = ctx.quick ? 2 : 8;
   const namespace = await ctx.cluster.createNamespace('idle');
   try {
     const box = await ctx.cluster.readySandbox(namespace);
@@ -81,6 +83,7 @@ export async function run(ctx) {
         theirs: res.theirs.map((r) => r.openMs),
         note: `${OPENING} opening at a time`,
       }),
+      ...cpuMetrics({ row: 'idle', label: `open ${streams} + 1 s idle`, res, ops: () => streams, unitOp: 'stream' }),
     ];
   } finally {
     await ctx.cluster.deleteNamespace(namespace);

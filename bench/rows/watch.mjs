@@ -7,7 +7,7 @@
 import { fileURLToPath } from 'node:url';
 import { openSide } from '../sides/index.mjs';
 import { GROUP, PLURAL, VERSION, mapLimit, sandboxManifest } from '../lib/cluster.mjs';
-import { metric } from '../lib/report.mjs';
+import { cpuMetrics, metric } from '../lib/report.mjs';
 import { runChild } from '../lib/proc.mjs';
 import { bySide } from '../lib/rounds.mjs';
 import { epochMs } from '../lib/stats.mjs';
@@ -18,8 +18,8 @@ const SEQ = 'bench.agent-sandbox-sdk/seq';
 const LANES = 4; // PATCHes in flight (objects % LANES === 0)
 
 /** Child: one side's watch; reports 'ready' once the initial state is in, then counts the run's changes. */
-export async function watcher({ side, kubeconfig, namespace, names, changes, runId, timeoutMs }, notify) {
-  const d = await openSide(side, { kubeconfig, namespace });
+export async function watcher({ side, kubeconfig, namespace, names, changes, runId, timeoutMs, apiVersion = VERSION }, notify, mark) {
+  const d = await openSide(side, { kubeconfig, namespace, apiVersion });
   const arrivals = new Array(changes).fill(null);
   const initial = new Set();
   const prefix = `${runId}:`;
@@ -63,6 +63,7 @@ export async function watcher({ side, kubeconfig, namespace, names, changes, run
   );
   endedEarly.catch(() => {});
   await within(Promise.race([ready, endedEarly]), 60_000, 'initial ADDED events incomplete');
+  await mark('start');
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await notify('ready');
@@ -73,6 +74,7 @@ export async function watcher({ side, kubeconfig, namespace, names, changes, run
   });
   const cpu = process.cpuUsage(cpu0);
   const wallMs = performance.now() - t0;
+  await mark('end');
   await w.stop();
   return { userMs: cpu.user / 1000, systemMs: cpu.system / 1000, wallMs, arrivals, seen, others, timedOut };
 }
@@ -82,10 +84,10 @@ export async function watcher({ side, kubeconfig, namespace, names, changes, run
  * flight, each lane owning its own Sandboxes, so every object's changes
  * stay in order.
  */
-export async function writer({ kubeconfig, namespace, names, changes, runId, lanes }) {
+export async function writer({ kubeconfig, namespace, names, changes, runId, lanes, apiVersion = VERSION }) {
   const sdk = await import('../../index.js');
   const kc = sdk.loadKubeConfig({ kubeconfigPath: kubeconfig });
-  const crud = new sdk.CustomResourceCrud(kc, { group: GROUP, version: VERSION, plural: PLURAL }, { apiVersion: VERSION });
+  const crud = new sdk.CustomResourceCrud(kc, { group: GROUP, version: apiVersion, plural: PLURAL }, { apiVersion });
   const sent = new Array(changes);
   const received = new Array(changes);
   const lane = async (l) => {
@@ -100,8 +102,9 @@ export async function writer({ kubeconfig, namespace, names, changes, runId, lan
 }
 
 export async function run(ctx) {
-  const changes = ctx.quick ? 400 : 2000;
-  const rounds = ctx.quick ? 2 : 4;
+  const changes = ctx.quick ? 300 : 1000;
+  const betaChanges = ctx.quick ? 200 : 500;
+  const rounds = ctx.quick ? 2 : 8;
   const objects = 20;
   const namespace = await ctx.cluster.createNamespace('watch');
   try {
@@ -109,9 +112,9 @@ export async function run(ctx) {
     await mapLimit(names, 4, (n) => ctx.cluster.createSandbox(namespace, sandboxManifest(n, { replicas: 0 })));
     await new Promise((r) => setTimeout(r, 2000));
     let runs = 0;
-    const res = await bySide(rounds, async (side) => {
+    const oneRun = async (side, changes, apiVersion) => {
       const runId = `r${++runs}`;
-      const args = { side, kubeconfig: ctx.kubeconfig, namespace, names, changes, runId, lanes: LANES, timeoutMs: changes * 25 + 30_000 };
+      const args = { side, kubeconfig: ctx.kubeconfig, namespace, names, changes, runId, lanes: LANES, timeoutMs: changes * 25 + 30_000, apiVersion };
       let readyNow;
       const isReady = new Promise((r) => (readyNow = r));
       const watching = runChild(self, 'watcher', args, { timeoutMs: args.timeoutMs + 90_000, label: `watch-${side}`, onNotify: (m) => m === 'ready' && readyNow() });
@@ -127,12 +130,16 @@ export async function run(ctx) {
         fromSend.push(t - written.sent[i]);
       });
       const writeMs = Math.max(...written.received) - written.sent[0];
-      return { cpuMs: w.userMs + w.systemMs, userMs: w.userMs, systemMs: w.systemMs, latency, fromSend, missed: changes - w.seen, others: w.others, writeMs };
-    });
+      return { cpu: w.cpu, events: w.seen, cpuMs: w.userMs + w.systemMs, userMs: w.userMs, systemMs: w.systemMs, latency, fromSend, missed: changes - w.seen, others: w.others, writeMs };
+    };
+    const res = await bySide(rounds, (side) => oneRun(side, changes, VERSION));
+    // Both the watch and the writer at the storage version (v1beta1): no conversion webhook call per event.
+    const beta = await bySide(rounds, (side) => oneRun(side, betaChanges, 'v1beta1'));
     const missed = [...res.ours, ...res.theirs].reduce((a, r) => a + r.missed, 0);
-    ctx.counts.watch = { changes, objects, runsPerSide: rounds, missed };
+    ctx.counts.watch = { changes, objects, runsPerSide: rounds, missed, v1beta1: { changes: betaChanges, runsPerSide: rounds, missed: [...beta.ours, ...beta.theirs].reduce((a, r) => a + r.missed, 0) } };
     const pick = (side, k) => res[side].map((r) => r[k]);
     const all = (side, k) => res[side].flatMap((r) => r[k]);
+    const all2 = (r, side, k) => r[side].flatMap((x) => x[k]);
     const rate = Math.round(changes / (res.ours.concat(res.theirs).reduce((a, r) => a + r.writeMs, 0) / (2 * rounds) / 1000));
     return [
       metric({
@@ -161,6 +168,18 @@ export async function run(ctx) {
         theirs: all('theirs', 'latency'),
         note: 'callback time minus the time the writer had the PATCH response; negative: the event reached the watcher first (no ratio then)',
       }),
+      ...cpuMetrics({ row: 'watch', label: 'watch', res, ops: (r) => r.events, unitOp: 'event', note: 'server CPU includes handling the writer\'s PATCHes (the same for both sides)' }),
+      metric({
+        row: 'watch',
+        label: `CPU for ${betaChanges} changes [v1beta1, no webhook]`,
+        unit: 'ms',
+        ours: beta.ours.map((r) => r.cpuMs),
+        theirs: beta.theirs.map((r) => r.cpuMs),
+        goal: { op: '<=', value: 0.5 },
+        note: `watch and writer at the storage version v1beta1 (no conversion webhook); ${rounds} runs per side`,
+      }),
+      metric({ row: 'watch', label: 'delivery after PATCH response [v1beta1]', unit: 'ms', ours: all2(beta, 'ours', 'latency'), theirs: all2(beta, 'theirs', 'latency') }),
+      ...cpuMetrics({ row: 'watch', label: 'watch [v1beta1]', res: beta, ops: (r) => r.events, unitOp: 'event' }),
     ];
   } finally {
     await ctx.cluster.deleteNamespace(namespace);

@@ -8,7 +8,7 @@ import * as k8s from '@kubernetes/client-node';
 export const name = 'theirs';
 
 const GROUP = 'agents.x-k8s.io';
-const VERSION = 'v1alpha1';
+const DEFAULT_VERSION = 'v1alpha1';
 const PLURAL = 'sandboxes';
 const POD_NAME_ANNOTATION = 'agents.x-k8s.io/pod-name';
 const POLL_MS = 1000;
@@ -21,12 +21,21 @@ function exitCodeOf(status) {
   return (cause && Number.parseInt(cause.message, 10)) || 1;
 }
 
-export function open({ kubeconfig, namespace }) {
+/**
+ * `apiVersion`: the wire version (v1alpha1 as the original; v1beta1 is the
+ * storage version). `compression`: 'shipped' (client-node's default: its
+ * fetch, node-fetch 2, sends `Accept-Encoding: gzip,deflate` and the API
+ * server gzips large responses) or 'identity' (a header middleware sends
+ * `Accept-Encoding: identity` on list and get, as ours does).
+ */
+export function open({ kubeconfig, namespace, apiVersion = DEFAULT_VERSION, compression = 'shipped' }) {
+  const VERSION = apiVersion;
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(kubeconfig);
   const api = kc.makeApiClient(k8s.CustomObjectsApi);
   const ref = { group: GROUP, version: VERSION, namespace, plural: PLURAL };
-  const get = (name) => api.getNamespacedCustomObject({ ...ref, name });
+  const reqOpts = compression === 'identity' ? k8s.setHeaderOptions('Accept-Encoding', 'identity') : undefined;
+  const get = (name) => api.getNamespacedCustomObject({ ...ref, name }, reqOpts);
 
   // As the original: a fresh API client per lookup, annotation or the Sandbox name.
   async function podNameOf(sandboxName) {
@@ -43,7 +52,11 @@ export function open({ kubeconfig, namespace }) {
     create: (manifest) => api.createNamespacedCustomObject({ ...ref, body: manifest }),
     get,
     remove: (name) => api.deleteNamespacedCustomObject({ ...ref, name }),
-    list: async (options = {}) => (await api.listNamespacedCustomObject({ ...ref, limit: options.limit })).items,
+    list: async (options = {}) => (await api.listNamespacedCustomObject({ ...ref, limit: options.limit }, reqOpts)).items,
+    listPage: async ({ limit, continueToken }) => {
+      const page = await api.listNamespacedCustomObject({ ...ref, limit, _continue: continueToken }, reqOpts);
+      return { items: page.items, continueToken: page.metadata?.continue || undefined };
+    },
     watch(onEvent) {
       const path = `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${PLURAL}`;
       let controller;
