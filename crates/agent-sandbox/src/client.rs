@@ -341,13 +341,45 @@ impl Client {
     /// The response body of one request, within the request deadline.
     async fn fetch_text(&self, req: http::Request<Vec<u8>>) -> Result<String> {
         let operation = format!("{} {}", req.method(), req.uri().path());
-        match tokio::time::timeout(self.request_timeout, self.kube.request_text(req)).await {
+        match tokio::time::timeout(self.request_timeout, self.request_text(req)).await {
             Ok(text) => Ok(text?),
             Err(_) => Err(Error::Timeout {
                 operation,
                 timeout_ms: self.request_timeout.as_millis() as u64,
             }),
         }
+    }
+
+    /// kube's `request_text` with the body gathered in one buffer, sized by
+    /// its length when the server gives it: kube joins the frames, then
+    /// copies them once more (a list of 10,000 Sandboxes is tens of MB).
+    async fn request_text(&self, req: http::Request<Vec<u8>>) -> kube::Result<String> {
+        use http_body_util::BodyExt;
+        let res = self.kube.send(req.map(kube::client::Body::from)).await?;
+        let status = res.status();
+        let length = res
+            .headers()
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut body = res.into_body();
+        // Capped: the header is the server's word, not a promise.
+        let mut text = Vec::with_capacity(length.unwrap_or(0).min(64 << 20));
+        while let Some(frame) = body.frame().await {
+            if let Ok(data) = frame?.into_data() {
+                text.extend_from_slice(&data);
+            }
+        }
+        let text = String::from_utf8(text).map_err(kube::Error::FromUtf8)?;
+        if status.is_client_error() || status.is_server_error() {
+            // As kube reads a failure: the server's Status, or one made of the text.
+            let failure = serde_json::from_str::<kube::core::Status>(&text).unwrap_or_else(|_| {
+                kube::core::Status::failure(text.trim(), "Failed to parse error data")
+                    .with_code(status.as_u16())
+            });
+            return Err(kube::Error::Api(failure.boxed()));
+        }
+        Ok(text)
     }
 
     async fn fetch<T: serde::de::DeserializeOwned>(

@@ -225,7 +225,14 @@ pub async fn wait_for_ready(
 }
 
 async fn wait(client: &Client, r: &ResourceRef, namespace: &str, name: &str) -> Result<Value> {
-    let (pod_name, pod_name_rx) = watch::channel(name.to_string());
+    // Often decided at once (a warm pool's Sandbox is Ready when claimed):
+    // one read, and no shared watch started for it.
+    let current = client.get(r, namespace, name).await?;
+    if let Some(done) = decision(&current, namespace, name) {
+        return done.map(|()| current);
+    }
+    let pod = crate::exec::pod_name_of(&current, name);
+    let (pod_name, pod_name_rx) = watch::channel(pod);
     tokio::select! {
         done = wait_for_sandbox(client, r, namespace, name, &pod_name) => done,
         (reason, message) = watch_pod_for_failure(client, namespace, pod_name_rx) => Err(Error::SandboxFailed {
@@ -234,6 +241,20 @@ async fn wait(client: &Client, r: &ResourceRef, namespace: &str, name: &str) -> 
             reason,
             message,
         }),
+    }
+}
+
+/// Whether the Sandbox `obj` ends a wait: ready, failed for good, or not yet.
+fn decision(obj: &Value, namespace: &str, name: &str) -> Option<Result<()>> {
+    match readiness(obj) {
+        Readiness::Ready => Some(Ok(())),
+        Readiness::Failed { reason, message } => Some(Err(Error::SandboxFailed {
+            name: name.to_string(),
+            namespace: namespace.to_string(),
+            reason,
+            message,
+        })),
+        Readiness::Pending => None,
     }
 }
 
@@ -267,16 +288,7 @@ async fn wait_for_sandbox(
             *pod = now;
             moved
         });
-        match readiness(obj) {
-            Readiness::Ready => Some(Ok(())),
-            Readiness::Failed { reason, message } => Some(Err(Error::SandboxFailed {
-                name: name.to_string(),
-                namespace: namespace.to_string(),
-                reason,
-                message,
-            })),
-            Readiness::Pending => None,
-        }
+        decision(obj, namespace, name)
     };
     // Following starts before the read, so no change after it is missed.
     let mut follow = client.follow(r, namespace, name);
@@ -556,7 +568,7 @@ async fn claim(client: &Client, namespace: &str, req: &ClaimRequest) -> Result<B
     };
     let sandboxes = ResourceRef::of(Kind::Sandbox, sandbox_version);
     let sandbox = wait(client, &sandboxes, namespace, &sandbox_name).await?;
-    let pod_name = crate::exec::resolve_pod_name(client, namespace, &sandbox_name).await?;
+    let pod_name = crate::exec::pod_name_of(&sandbox, &sandbox_name);
     Ok(BoundClaim {
         claim: claim_obj,
         sandbox,

@@ -115,7 +115,15 @@ impl Shared {
 /// AgentPane's Kubernetes sandbox provider.
 /// What `claim_from_warm_pool` adopted: the Sandbox's name, its claim's, and
 /// the controller's name-hash label on its pod.
-type ClaimedSandbox = (String, Option<String>, Option<String>);
+/// A Sandbox claimed from the warm pool and labelled as ours.
+struct ClaimedSandbox {
+    sandbox_name: String,
+    claim_name: String,
+    /// The pod's name-hash label, when it has one.
+    name_hash: Option<String>,
+    /// The Sandbox as the label patch left it.
+    sandbox: Value,
+}
 
 #[derive(Clone)]
 pub struct KubernetesProvider {
@@ -271,19 +279,23 @@ impl KubernetesProvider {
                 policy_created = self.create_network_policy(&name, &sandbox_id).await?;
                 check_cancelled("create", cancel)?;
             }
-            let (sandbox_name, claim_name) = match self
+            let (sandbox_name, claim_name, sandbox) = match self
                 .claim_from_warm_pool(config, &name, &labels, cancel)
                 .await?
             {
-                Some((sandbox_name, claim_name, name_hash)) => {
+                Some(claimed) => {
                     // Our labels are on the claimed pod only: a pod the
                     // controller makes again lacks them. Its name-hash
                     // label stays, so the isolation selects that too.
-                    if isolate && let Some(hash) = name_hash {
-                        self.create_name_hash_policy(&name, &sandbox_id, &hash)
+                    if isolate && let Some(hash) = &claimed.name_hash {
+                        self.create_name_hash_policy(&name, &sandbox_id, hash)
                             .await?;
                     }
-                    (sandbox_name, claim_name)
+                    (
+                        claimed.sandbox_name,
+                        Some(claimed.claim_name),
+                        claimed.sandbox,
+                    )
                 }
                 None => {
                     let body = manifest::cold_sandbox(&name, config, options, &labels);
@@ -300,8 +312,8 @@ impl KubernetesProvider {
                         &name,
                         options.ready_timeout,
                     );
-                    until_cancelled("create", cancel, ready).await?;
-                    (name.clone(), None)
+                    let ready = until_cancelled("create", cancel, ready).await?;
+                    (name.clone(), None, ready)
                 }
             };
             let handle = self.sandbox(SandboxRef {
@@ -312,7 +324,8 @@ impl KubernetesProvider {
                 claim_name,
                 idle_timeout_minutes: Some(config.idle_timeout_minutes),
             });
-            handle.refresh_status().await;
+            // Its status from the object in hand, not one more read.
+            handle.status_from(&sandbox);
             Ok::<_, Error>(handle)
         };
         match attempt.await {
@@ -463,31 +476,29 @@ impl KubernetesProvider {
                 "metadata": { "labels": labels.map() },
                 "spec": { "shutdownTime": shutdown },
             });
-            self.shared
-                .client
-                .merge_patch(&sandboxes(), &options.namespace, &sandbox_name, patch)
-                .await?;
             let pod_patch = json!({ "metadata": { "labels": labels.map() } });
-            let pod = self
-                .shared
-                .client
-                .merge_patch(
-                    &ResourceRef::new("", "v1", "pods"),
-                    &options.namespace,
-                    &bound.pod_name,
-                    pod_patch,
-                )
-                .await?;
+            let client = &self.shared.client;
+            let (sandboxes, pods) = (sandboxes(), ResourceRef::new("", "v1", "pods"));
+            // Independent objects: both patches at once.
+            let (sandbox, pod) = futures::try_join!(
+                client.merge_patch(&sandboxes, &options.namespace, &sandbox_name, patch),
+                client.merge_patch(&pods, &options.namespace, &bound.pod_name, pod_patch),
+            )?;
             let name_hash = pod
                 .pointer("/metadata/labels")
                 .and_then(|l| l.get(manifest::LABEL_SANDBOX_NAME_HASH))
                 .and_then(Value::as_str)
                 .filter(|h| !h.is_empty())
                 .map(str::to_string);
-            Ok::<_, Error>((sandbox_name, name_hash))
+            Ok::<_, Error>((sandbox_name, name_hash, sandbox))
         };
         match attempt.await {
-            Ok((sandbox_name, name_hash)) => Ok(Some((sandbox_name, Some(claim_name), name_hash))),
+            Ok((sandbox_name, name_hash, sandbox)) => Ok(Some(ClaimedSandbox {
+                sandbox_name,
+                claim_name,
+                name_hash,
+                sandbox,
+            })),
             Err(e) => {
                 let cancelled = e.code() == ErrorCode::Cancelled;
                 if !cancelled {

@@ -97,6 +97,11 @@ impl KubernetesSandbox {
         self.claim_name.as_deref()
     }
 
+    /// Takes the status of `sandbox`, this sandbox's object as just read.
+    pub(crate) fn status_from(&self, sandbox: &Value) {
+        self.set_status(status_of(sandbox));
+    }
+
     fn set_status(&self, next: SandboxStatus) {
         if let Some(idle) = self.activity.set(&self.id, next)
             && let Some(owner) = self.owner.upgrade()
