@@ -5,6 +5,7 @@
 
 const { CustomResourceCrud } = require('./crud.cjs');
 const { pushedItems } = require('./batches.cjs');
+const { fromNative } = require('./errors.cjs');
 
 /**
  * `{type, object}` for every change of `crud`'s resource, in order. `break`,
@@ -17,20 +18,50 @@ async function* watchEvents(crud, options = {}) {
   yield* pushedItems((deliver) => crud.openWatch(options, deliver), signal, JSON.parse);
 }
 
-/** The callback shape: `done` settles as the iterator ends; a callback that throws is logged and the watch goes on. */
+/**
+ * The callback shape: events go to `callback` straight from the native
+ * delivery (no async iterator in between: a generator step per event cost
+ * more than the event). `done` settles when the watch ends (rejects with a
+ * coded error when it fails); `stop()` ends it. A callback that throws is
+ * logged and the watch goes on.
+ */
 function watchWith(crud, options, callback) {
-  const stopped = new AbortController();
-  const done = (async () => {
-    for await (const event of watchEvents(crud, { ...options, signal: stopped.signal })) {
+  let stream;
+  let ended = false;
+  let settle;
+  const done = new Promise((resolve, reject) => (settle = { resolve, reject }));
+  done.catch(() => {}); // never an unhandled rejection
+  const end = (err) => {
+    if (ended) return;
+    ended = true;
+    stream?.stop();
+    options.signal?.removeEventListener('abort', stop);
+    if (err) settle.reject(err);
+    else settle.resolve();
+  };
+  const stop = () => end();
+  const deliver = (batch, error) => {
+    if (ended) return; // on its way when the watch was stopped
+    if (batch === null || batch === undefined) return end(error == null ? undefined : fromNative(new Error(error)));
+    for (const event of JSON.parse(batch)) {
+      if (ended) return;
       try {
         callback(event);
       } catch (err) {
         console.error('[agent-sandbox-sdk] watch callback threw; continuing', err);
       }
     }
-  })();
-  done.catch(() => {}); // never an unhandled rejection
-  return { stop: () => stopped.abort(), done };
+    stream.grant();
+  };
+  if (options.signal?.aborted) end();
+  else {
+    options.signal?.addEventListener('abort', stop, { once: true });
+    Promise.resolve(crud.openWatch(options, deliver)).then(
+      (opened) => (ended ? opened.stop() : (stream = opened)),
+      (err) => end(err),
+    );
+  }
+  return { stop, done };
 }
 
 /** The original's startWatch(kc, config, options, callback); `namespace: ''` is cluster-wide. */
