@@ -31,6 +31,7 @@ pub mod pod_security;
 pub mod port_forward;
 pub mod provider;
 pub mod proxy;
+mod read_ahead;
 pub mod reflector;
 pub mod resources;
 pub mod schema;

@@ -25,6 +25,7 @@ use tower::{BoxError, ServiceBuilder};
 
 use crate::error::{Error, Result};
 use crate::proxy::{Proxy, ProxyConnectError, ProxyScheme, ProxySource};
+use crate::read_ahead::ReadAhead;
 
 /// Idle time before the first keepalive probe (client-go's dialer uses 30 s).
 const KEEPALIVE_IDLE: Duration = Duration::from_secs(30);
@@ -87,10 +88,13 @@ impl Connector {
     }
 }
 
-type Connecting = Pin<Box<dyn Future<Output = Result<TokioIo<TcpStream>, BoxError>> + Send>>;
+/// The connection TLS runs over: TCP, read in gulps (see [`crate::read_ahead`]).
+type Socket = TokioIo<ReadAhead<TcpStream>>;
+
+type Connecting = Pin<Box<dyn Future<Output = Result<Socket, BoxError>> + Send>>;
 
 impl tower::Service<http::Uri> for Connector {
-    type Response = TokioIo<TcpStream>;
+    type Response = Socket;
     type Error = BoxError;
     type Future = Connecting;
 
@@ -102,9 +106,8 @@ impl tower::Service<http::Uri> for Connector {
         let mut tcp = self.tcp.clone();
         let Some(proxy) = self.proxy.clone() else {
             return Box::pin(async move {
-                tower::Service::call(&mut tcp, dst)
-                    .await
-                    .map_err(Into::into)
+                let stream = tower::Service::call(&mut tcp, dst).await?;
+                Ok(TokioIo::new(ReadAhead::new(stream.into_inner())))
             });
         };
         Box::pin(async move {
@@ -142,7 +145,7 @@ impl tower::Service<http::Uri> for Connector {
                     crate::proxy::socks::open(&mut stream, &proxy, &host, port).await?
                 }
             }
-            Ok(TokioIo::new(stream))
+            Ok(TokioIo::new(ReadAhead::new(stream)))
         })
     }
 }
