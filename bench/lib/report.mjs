@@ -161,13 +161,13 @@ export function summarizeGoals(metrics) {
     const m = metrics.find((x) => x.must === id && !x.unavailable);
     if (!m) return { id, goal, met: undefined, how: 'not measured in this run' };
     const base = { id, goal, metric: `${m.row} / ${m.label}` };
+    if (m.mustValue) return { ...base, ...m.mustValue };
     if (id === 'stream-mbps') {
       const vsKubectl = m.kubectl && (!m.theirs || m.kubectl.median > m.theirs.median);
       const [r, ci, g] = vsKubectl ? [m.ratioKubectl, m.ratioKubectlCI, m.kubectlGoal] : [m.ratio, m.ratioCI, m.goal];
       return { ...base, value: r, lo: ci?.lo, hi: ci?.hi, unit: `x ${vsKubectl ? 'kubectl' : 'client-node'}`, met: check(g, ci), how: `ratio to the better: ${vsKubectl ? 'kubectl' : 'client-node'} (median ${fmt(vsKubectl ? m.kubectl.median : m.theirs?.median)} MB/s)` };
     }
     if (m.absGoal) return { ...base, value: m.ours?.median, lo: m.oursCI?.lo, hi: m.oursCI?.hi, unit: m.unit, met: m.metAbs, how: `ours' median, n=${m.ours?.n ?? 0}` };
-    if (m.mustValue) return { ...base, ...m.mustValue };
     return { ...base, value: m.ratio, lo: m.ratioCI?.lo, hi: m.ratioCI?.hi, unit: 'x client-node', met: m.met, how: `ratio of medians, n=${m.ours?.n ?? 0}/${m.theirs?.n ?? 0}` };
   });
 }
