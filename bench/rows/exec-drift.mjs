@@ -35,8 +35,8 @@ export async function measure({ side, kubeconfig, namespace, sandbox, total, eve
 }
 
 export async function run(ctx) {
-  const total = ctx.quick ? 1000 : 10_000;
-  const every = ctx.quick ? 100 : 500;
+  const total = ctx.quick ? 500 : 10_000;
+  const every = ctx.quick ? 50 : 500;
   const base = total / 10;
   const rounds = 1; // 10,000 execs take minutes per process: one per side
   const namespace = await ctx.cluster.createNamespace('exec-drift');
