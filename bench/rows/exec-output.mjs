@@ -37,8 +37,8 @@ export async function measure({ side, kubeconfig, namespace, sandbox, sizes, cal
 }
 
 export async function run(ctx) {
-  const calls = ctx.quick ? 10 : 40; // per size and child
-  const rounds = ctx.quick ? 2 : 4;
+  const calls = ctx.quick ? 10 : 30; // per size and child
+  const rounds = ctx.quick ? 2 : 3;
   const namespace = await ctx.cluster.createNamespace('exec-out');
   try {
     const box = await ctx.cluster.readySandbox(namespace);

@@ -12,7 +12,7 @@ export const id = 'idle';
 const self = fileURLToPath(import.meta.url);
 const OPENING = 10; // streams being opened at once
 
-export async function measure({ side, kubeconfig, namespace, sandbox, streams, sleepS = 120 }, _notify, mark) {
+export async function measure({ side, kubeconfig, namespace, sandbox, streams, sleepS = 120, opening = OPENING }, _notify, mark) {
   const d = await openSide(side, { kubeconfig, namespace });
   // Warm: one buffered exec and one stream, so code and connections exist before the baseline.
   await d.exec(sandbox, ['true']);
@@ -26,8 +26,8 @@ export async function measure({ side, kubeconfig, namespace, sandbox, streams, s
   const t0 = performance.now();
   const handles = [];
   let ended = 0;
-  for (let i = 0; i < streams; i += OPENING) {
-    const batch = await Promise.all(Array.from({ length: Math.min(OPENING, streams - i) }, () => d.execStream(sandbox, ['sleep', String(sleepS)])));
+  for (let i = 0; i < streams; i += opening) {
+    const batch = await Promise.all(Array.from({ length: Math.min(opening, streams - i) }, () => d.execStream(sandbox, ['sleep', String(sleepS)])));
     for (const h of batch) {
       h.wait().then(() => ended++, () => ended++);
       handles.push(h);
@@ -46,7 +46,7 @@ export async function measure({ side, kubeconfig, namespace, sandbox, streams, s
 
 export async function run(ctx) {
   const streams = 100;
-  const rounds = ctx.quick ? 2 : 8;
+  const rounds = ctx.quick ? 2 : 6; // 8 before the sweeps: the full run's time (README)
   const namespace = await ctx.cluster.createNamespace('idle');
   try {
     const box = await ctx.cluster.readySandbox(namespace);

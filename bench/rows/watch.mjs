@@ -104,7 +104,7 @@ export async function writer({ kubeconfig, namespace, names, changes, runId, lan
 export async function run(ctx) {
   const changes = ctx.quick ? 300 : 1000;
   const betaChanges = ctx.quick ? 200 : 500;
-  const rounds = ctx.quick ? 2 : 8;
+  const rounds = ctx.quick ? 2 : 5; // 8 before the sweeps: the full run's time (README)
   const objects = 20;
   const namespace = await ctx.cluster.createNamespace('watch');
   try {

@@ -12,7 +12,7 @@ export const id = 'watchers';
 export async function run(ctx) {
   const counts = [1, 10, 100];
   const rate = 100;
-  const changes = ctx.quick ? 60 : 300;
+  const changes = ctx.quick ? 60 : 200;
   const rounds = ctx.quick ? 2 : 3;
   const { namespace, names } = await setup(ctx, 'watchers');
   try {
