@@ -39,8 +39,8 @@ export async function measure({ side, kubeconfig, namespace, sandbox, levels, ca
 
 export async function run(ctx) {
   const levels = [1, 5, 20, 100];
-  const calls = ctx.quick ? 40 : 100; // per level and child (at least one burst)
-  const rounds = ctx.quick ? 2 : 3;
+  const calls = ctx.quick ? 20 : 100; // per level and child (at least one burst)
+  const rounds = ctx.quick ? 1 : 3; // quick: a smoke, no intervals
   const warmup = 5;
   const namespace = await ctx.cluster.createNamespace('exec-conc');
   try {

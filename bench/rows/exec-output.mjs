@@ -38,7 +38,7 @@ export async function measure({ side, kubeconfig, namespace, sandbox, sizes, cal
 
 export async function run(ctx) {
   const calls = ctx.quick ? 10 : 30; // per size and child
-  const rounds = ctx.quick ? 2 : 3;
+  const rounds = ctx.quick ? 1 : 3; // quick: a smoke, no intervals
   const namespace = await ctx.cluster.createNamespace('exec-out');
   try {
     const box = await ctx.cluster.readySandbox(namespace);

@@ -122,7 +122,7 @@ export async function oneRun(ctx, { side, namespace, names, changes, rate, watch
 export async function run(ctx) {
   const rates = [10, 100, 1000];
   const changesAt = ctx.quick ? { 10: 20, 100: 100, 1000: 200 } : { 10: 50, 100: 300, 1000: 1000 };
-  const rounds = ctx.quick ? 2 : 3;
+  const rounds = ctx.quick ? 1 : 3; // quick: a smoke, no intervals
   const { namespace, names } = await setup(ctx, 'watch-rate');
   try {
     const res = {};
