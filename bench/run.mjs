@@ -71,7 +71,7 @@ if (opts.help || !opts.kubeconfig) {
   --skip a,b           rows to leave out
   --sweeps             only the sweep rows (${SWEEPS.join(', ')})
   --no-sweeps          leave the sweep rows out
-  --quick              small counts, a smoke test
+  --quick              small counts, a smoke test; without --sweeps or --only it leaves the sweeps out
   --out DIR            where the JSON goes (default bench/results)
   --no-save            print only
   --allow-dirty        save even from a working tree with changes (the JSON says dirty: true);
@@ -89,8 +89,11 @@ const pick = (s) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : und
 const only = pick(opts.only);
 const skip = pick(opts.skip) ?? [];
 for (const r of [...(only ?? []), ...skip]) if (!ROWS.includes(r)) throw new Error(`unknown row ${r}; rows: ${ROWS.join(', ')}`);
+// --quick alone is a smoke of the rows without the sweeps (~8 min); the
+// sweeps in quick mode with --sweeps (or by name in --only).
+const noSweeps = opts['no-sweeps'] || (opts.quick && !opts.sweeps && !only);
 const selected = ROWS.filter(
-  (r) => (!only || only.includes(r)) && !skip.includes(r) && (opts.sweeps ? SWEEPS.includes(r) : !opts['no-sweeps'] || !SWEEPS.includes(r)),
+  (r) => (!only || only.includes(r)) && !skip.includes(r) && (opts.sweeps ? SWEEPS.includes(r) : !noSweeps || !SWEEPS.includes(r)),
 );
 if (selected.length === 0) throw new Error('no rows selected');
 

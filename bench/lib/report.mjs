@@ -168,7 +168,8 @@ export function summarizeGoals(metrics) {
       return { ...base, value: r, lo: ci?.lo, hi: ci?.hi, unit: `x ${vsKubectl ? 'kubectl' : 'client-node'}`, met: check(g, ci), how: `ratio to the better: ${vsKubectl ? 'kubectl' : 'client-node'} (median ${fmt(vsKubectl ? m.kubectl.median : m.theirs?.median)} MB/s)` };
     }
     if (m.absGoal) return { ...base, value: m.ours?.median, lo: m.oursCI?.lo, hi: m.oursCI?.hi, unit: m.unit, met: m.metAbs, how: `ours' median, n=${m.ours?.n ?? 0}` };
-    return { ...base, value: m.ratio, lo: m.ratioCI?.lo, hi: m.ratioCI?.hi, unit: 'x client-node', met: m.met, how: `ratio of medians, n=${m.ours?.n ?? 0}/${m.theirs?.n ?? 0}` };
+    const noRatio = m.ratio === undefined ? `; no ratio: a median is not above zero (ours ${fmt(m.ours?.median)}, client-node ${fmt(m.theirs?.median)} ${m.unit})` : '';
+    return { ...base, value: m.ratio, lo: m.ratioCI?.lo, hi: m.ratioCI?.hi, unit: 'x client-node', met: m.met, measured: true, how: `ratio of medians, n=${m.ours?.n ?? 0}/${m.theirs?.n ?? 0}${noRatio}` };
   });
 }
 
@@ -179,7 +180,7 @@ export function formatGoals(goals) {
     g.goal,
     g.value === undefined ? '—' : `${fmt(g.value)} ${g.unit ?? ''}`.trim(),
     g.lo === undefined || g.hi === undefined ? '—' : `[${fmt(g.lo)}-${fmt(g.hi)}]`,
-    g.met === undefined ? (g.value === undefined ? 'not measured' : 'no interval') : g.met ? 'met' : 'NOT MET',
+    g.met === undefined ? (g.value === undefined ? (g.measured ? 'no ratio' : 'not measured') : 'no interval') : g.met ? 'met' : 'NOT MET',
     g.metric ? `${g.metric}; ${g.how}` : g.how,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));

@@ -12,6 +12,7 @@
 // (apiserver_request_total, verb GET). Goal for ours: <= 2 watches. The
 // original polls a GET every 1 s per wait: its request rate is what counts.
 import https from 'node:https';
+import * as k8s from '@kubernetes/client-node';
 import { fileURLToPath } from 'node:url';
 import { openSide } from '../sides/index.mjs';
 import { GROUP, PLURAL, VERSION, mapLimit, sandboxManifest } from '../lib/cluster.mjs';
@@ -104,10 +105,42 @@ async function oneSide(ctx, side, n) {
   }
 }
 
+/**
+ * The local node (kwok, `kwok.x-k8s.io/node: fake`) takes 110 pods, as a
+ * kubelet does: fewer than N resumed Sandboxes need, so most waits would
+ * never end. Its pod capacity is raised (status subresource; kwok keeps it)
+ * for the row and put back after. Returns the restore function.
+ */
+async function roomForPods(ctx, pods) {
+  const nodes = (await ctx.cluster.core.listNode()).items.filter((nd) => nd.metadata?.annotations?.['kwok.x-k8s.io/node'] === 'fake');
+  const merge = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+  const set = (name, value) => ctx.cluster.core.patchNodeStatus({ name, body: { status: { allocatable: { pods: value }, capacity: { pods: value } } } }, merge);
+  const changed = [];
+  for (const nd of nodes) {
+    const had = nd.status?.allocatable?.pods;
+    if (Number(had) >= pods) continue;
+    await set(nd.metadata.name, String(pods));
+    changed.push([nd.metadata.name, had, nd.status?.capacity?.pods]);
+    ctx.log(`scale: node ${nd.metadata.name} pod capacity ${had} -> ${pods} for this row`);
+  }
+  return async () => {
+    for (const [name, alloc, cap] of changed) {
+      await ctx.cluster.core.patchNodeStatus({ name, body: { status: { allocatable: { pods: alloc }, capacity: { pods: cap } } } }, merge).catch((e) => ctx.log(`scale: could not restore node ${name}: ${e?.message ?? e}`));
+    }
+  };
+}
+
 export async function run(ctx) {
   const n = ctx.quick ? 100 : 1000;
-  const ours = await oneSide(ctx, 'ours', n);
-  const theirs = await oneSide(ctx, 'theirs', n);
+  const restore = await roomForPods(ctx, n + 300);
+  let ours;
+  let theirs;
+  try {
+    ours = await oneSide(ctx, 'ours', n);
+    theirs = await oneSide(ctx, 'theirs', n);
+  } finally {
+    await restore();
+  }
   ctx.counts.scale = { waits: n, sampleMs: SAMPLE_MS, ours, theirs };
   for (const [s, r] of Object.entries({ ours, theirs })) {
     ctx.log(`scale ${s}: ${r.fulfilled}/${r.calls} fulfilled, ${r.settled} settled, last after ${(r.lastMs / 1000).toFixed(1)} s; watches max ${r.maxWatches} (baseline ${r.baseline}); ${r.getsPerS.toFixed(0)} GET/s${r.errors.length ? `; errors: ${r.errors.join(' | ')}` : ''}`);
