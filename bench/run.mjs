@@ -4,7 +4,7 @@
 // one local control plane. Prints a table; saves JSON in bench/results/.
 //
 //   node bench/run.mjs --kubeconfig PATH [--kubectl PATH] [--only a,b] [--skip a,b]
-//                      [--quick] [--out DIR] [--no-save] [--allow-dirty] [--tag NAME]
+//                      [--sweeps | --no-sweeps] [--quick] [--out DIR] [--no-save] [--allow-dirty] [--tag NAME]
 //                      [--cpu-prof REGEX] [--perf-stat REGEX] [--perf-record REGEX]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { renderSvg } from './lib/chart.mjs';
@@ -14,10 +14,22 @@ import { Cluster } from './lib/cluster.mjs';
 import { addonFingerprint, dirtyFiles, machine, versions } from './lib/machine.mjs';
 import { BENCH_DIR, cpuWatch, killAllChildren, profiling, runCommand } from './lib/proc.mjs';
 import { serverProcs } from './lib/server.mjs';
-import { formatTable, unavailable } from './lib/report.mjs';
+import { formatGoals, formatTable, summarizeGoals, unavailable } from './lib/report.mjs';
 
-const ROWS = ['import', 'crud', 'list', 'watch', 'exec', 'stream', 'idle', 'ready', 'provider', 'scale'];
+// Rows in the order they run. The sweep rows (SWEEPS) each draw a chart;
+// `--sweeps` runs only them, `--no-sweeps` leaves them out. idle-sweep
+// takes its 100-stream point from the idle row when both run.
+const ROWS = ['import', 'crud', 'list', 'watch', 'watch-rate', 'watchers', 'exec', 'exec-concurrency', 'exec-output', 'exec-drift', 'stream', 'idle', 'idle-sweep', 'ready', 'provider', 'pool-drain', 'scale'];
+const SWEEPS = ['watch-rate', 'watchers', 'exec-concurrency', 'exec-output', 'exec-drift', 'idle-sweep', 'pool-drain'];
+const FILES = { idle: 'idle-streams' };
 const TITLES = {
+  'watch-rate': 'sweep: watch at 10 / 100 / 1,000 events/s',
+  watchers: 'sweep: 1 / 10 / 100 watchers in one process',
+  'exec-concurrency': 'sweep: exec concurrency 1 / 5 / 20 / 100',
+  'exec-output': 'sweep: exec output 0 B / 1 KB / 64 KB / 1 MB',
+  'exec-drift': 'sweep: RSS over 10,000 sequential execs',
+  'idle-sweep': 'sweep: 10 / 100 / 1,000 idle streams',
+  'pool-drain': 'sweep: provider creates until the warm pool drains',
   import: 'cold import',
   crud: 'create / get / delete',
   list: 'list of 1,000 Sandboxes',
@@ -36,6 +48,8 @@ const { values: opts } = parseArgs({
     kubectl: { type: 'string', default: process.env.KUBECTL },
     only: { type: 'string' },
     skip: { type: 'string' },
+    sweeps: { type: 'boolean', default: false },
+    'no-sweeps': { type: 'boolean', default: false },
     quick: { type: 'boolean', default: false },
     out: { type: 'string', default: join(BENCH_DIR, 'results') },
     'no-save': { type: 'boolean', default: false },
@@ -55,7 +69,9 @@ if (opts.help || !opts.kubeconfig) {
   --kubectl PATH       kubectl binary for the kubectl columns (default: $KUBECTL; none: no kubectl column)
   --only a,b           rows to run (${ROWS.join(', ')})
   --skip a,b           rows to leave out
-  --quick              small counts, for development (~3 min)
+  --sweeps             only the sweep rows (${SWEEPS.join(', ')})
+  --no-sweeps          leave the sweep rows out
+  --quick              small counts, a smoke test; without --sweeps or --only it leaves the sweeps out
   --out DIR            where the JSON goes (default bench/results)
   --no-save            print only
   --allow-dirty        save even from a working tree with changes (the JSON says dirty: true);
@@ -73,7 +89,13 @@ const pick = (s) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : und
 const only = pick(opts.only);
 const skip = pick(opts.skip) ?? [];
 for (const r of [...(only ?? []), ...skip]) if (!ROWS.includes(r)) throw new Error(`unknown row ${r}; rows: ${ROWS.join(', ')}`);
-const selected = ROWS.filter((r) => (!only || only.includes(r)) && !skip.includes(r));
+// --quick alone is a smoke of the rows without the sweeps (~8 min); the
+// sweeps in quick mode with --sweeps (or by name in --only).
+const noSweeps = opts['no-sweeps'] || (opts.quick && !opts.sweeps && !only);
+const selected = ROWS.filter(
+  (r) => (!only || only.includes(r)) && !skip.includes(r) && (opts.sweeps ? SWEEPS.includes(r) : !noSweeps || !SWEEPS.includes(r)),
+);
+if (selected.length === 0) throw new Error('no rows selected');
 
 // Saved results name a commit: only from a clean tree (untracked files under
 // bench/results/ aside), unless --allow-dirty, which marks the JSON.
@@ -104,6 +126,7 @@ const ctx = {
   cluster,
   counts: {},
   sweeps: [],
+  shared: {}, // results one row leaves for a later one (idle's 100-stream point for idle-sweep)
   kubectlPath: opts.kubectl,
   kubectl: opts.kubectl
     ? (argv, o = {}) => runCommand(opts.kubectl, ['--kubeconfig', opts.kubeconfig, '--context', 'admin', ...argv], { timeoutMs: 120_000, ...o })
@@ -158,7 +181,7 @@ try {
     ctx.log(`row ${row}: ${TITLES[row]}`);
     const t0 = Date.now();
     try {
-      const mod = await import(`./rows/${row === 'idle' ? 'idle-streams' : row}.mjs`);
+      const mod = await import(`./rows/${FILES[row] ?? row}.mjs`);
       const got = await mod.run(ctx);
       metrics.push(...got);
       ctx.log(`row ${row}: done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
@@ -181,7 +204,8 @@ const loadAfter = machine().loadavg;
 header.push(`load average (1/5/15 min): ${info.machine.loadavg.join(' ')} at the start, ${loadAfter.join(' ')} at the end, on ${info.machine.cpus} CPUs shared by the cluster and the measured clients (other work on the machine skews the numbers)`);
 header.push(`counts: ${JSON.stringify(ctx.counts)}`);
 header.push(`ran ${startedAt.toISOString()} for ${((finishedAt - startedAt) / 1000).toFixed(0)} s`);
-const table = formatTable(metrics);
+const goals = summarizeGoals(metrics);
+const table = `${formatTable(metrics)}\n\n${formatGoals(goals)}`;
 if (opts['no-save'] && opts['charts-to']) {
   mkdirSync(opts['charts-to'], { recursive: true });
   for (const sweep of ctx.sweeps) writeFileSync(join(opts['charts-to'], `${sweep.id}.svg`), renderSvg(sweep));
@@ -205,6 +229,7 @@ if (!opts['no-save']) {
     counts: ctx.counts,
     kubectlStartMs: ctx.kubectlStartMs,
     metrics,
+    goals,
     sweeps: ctx.sweeps,
     errors,
     table,

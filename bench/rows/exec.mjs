@@ -74,6 +74,7 @@ export async function run(ctx) {
         ours: gather(res.ours, 'conc'),
         theirs: gather(res.theirs, 'conc'),
         goal: { op: '<=', value: 0.7 },
+        must: 'exec-20',
         note: `${bursts} bursts of ${concurrency} calls started together; latency of each call`,
       }),
       ...cpuMetrics({ row: 'exec', label: 'true', res, ops: (r) => r.calls, unitOp: 'exec', note: 'sequential and concurrent calls together' }),

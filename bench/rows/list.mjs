@@ -150,6 +150,7 @@ export async function run(ctx) {
           theirs: gather(res.theirs, 'wall'),
           kubectl: kwall,
           goal: v.mode === 'equal' && n >= 1000 ? { op: '<=', value: 0.7 } : undefined,
+          must: v.mode === 'equal' && (n === 1000 || n === 10_000) ? `list-${n}` : undefined,
           note: `${rounds} children per side x ${lists} lists (the first after a 1-item list, then timed)${kwall ? '; kubectl: a process per list, -o json to /dev/null (it asks for gzip, as client-go does)' : ''}`,
         });
         metrics.push(wall);
