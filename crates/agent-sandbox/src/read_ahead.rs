@@ -67,9 +67,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for ReadAhead<S> {
             this.buf = None;
             return Pin::new(&mut this.inner).poll_read(cx, out);
         }
-        let buf = this
-            .buf
-            .get_or_insert_with(|| Box::new_uninit_slice(GULP));
+        let buf = this.buf.get_or_insert_with(|| Box::new_uninit_slice(GULP));
         let mut gulp = ReadBuf::uninit(buf);
         match Pin::new(&mut this.inner).poll_read(cx, &mut gulp) {
             Poll::Ready(Ok(())) => {

@@ -194,6 +194,9 @@ enum RequestEnd {
     Gone,
     /// The consumer went away.
     ConsumerGone,
+    /// Nothing arrived for the idle timeout. Usual for a quiet collection
+    /// (bookmarks come about once a minute); resumed without a warning.
+    Silent,
 }
 
 /// What a watch keeps of each object for the diff after a relist. Objects
@@ -261,6 +264,10 @@ impl Runner {
                 Ok(RequestEnd::ConsumerGone) => return Ok(()),
                 Ok(RequestEnd::Closed) if single => return Ok(()),
                 Ok(RequestEnd::Closed) => None,
+                Ok(RequestEnd::Silent) => {
+                    tracing::debug!(resource = %self.r.plural, namespace = %self.namespace, idle_s = self.options.idle_timeout.unwrap_or(DEFAULT_IDLE_TIMEOUT).as_secs(), "watch: nothing received for the idle timeout; resuming on a new request");
+                    None
+                }
                 Ok(RequestEnd::Gone) if single => return Err(gone_error()),
                 Ok(RequestEnd::Gone) => {
                     relist = true;
@@ -458,10 +465,7 @@ impl Runner {
                 Ok(line) => line.map_err(|e| Error::Unreachable {
                     message: e.to_string(),
                 })?,
-                Err(_) if until < deadline => {
-                    let secs = idle.unwrap_or_default().as_secs();
-                    return Err(stalled(&format!("received nothing for {secs} s")));
-                }
+                Err(_) if until < deadline => return Ok(RequestEnd::Silent),
                 Err(_) => return Err(stalled("ran past its timeout")),
             };
             let Some(line) = line else { break };
