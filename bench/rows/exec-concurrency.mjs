@@ -7,6 +7,7 @@ import { openSide } from '../sides/index.mjs';
 import { sweepSeries } from '../lib/chart.mjs';
 import { metric } from '../lib/report.mjs';
 import { runChild } from '../lib/proc.mjs';
+import { timedTrue } from '../lib/timed-exec.mjs';
 import { bySide, gather } from '../lib/rounds.mjs';
 
 export const id = 'exec-concurrency';
@@ -15,13 +16,7 @@ const self = fileURLToPath(import.meta.url);
 /** Child: at each level, `calls` execs in bursts of `level`; per level the latencies and the CPU per exec. */
 export async function measure({ side, kubeconfig, namespace, sandbox, levels, calls, warmup }, _notify, mark) {
   const d = await openSide(side, { kubeconfig, namespace });
-  const once = async () => {
-    const t0 = performance.now();
-    const r = await d.exec(sandbox, ['true']);
-    const ms = performance.now() - t0;
-    if (r.exitCode !== 0) throw new Error(`exit code ${r.exitCode}`);
-    return ms;
-  };
+  const once = () => timedTrue(d, sandbox);
   for (let i = 0; i < warmup; i++) await once();
   const out = {};
   await mark('start');

@@ -7,6 +7,7 @@ import { openSide } from '../sides/index.mjs';
 import { cpuMetrics, lessStartup, metric } from '../lib/report.mjs';
 import { runChild } from '../lib/proc.mjs';
 import { gather, withKubectl } from '../lib/rounds.mjs';
+import { timedTrue } from '../lib/timed-exec.mjs';
 
 export const id = 'exec';
 const self = fileURLToPath(import.meta.url);
@@ -14,13 +15,7 @@ const WARMUP = 5;
 
 export async function measure({ side, kubeconfig, namespace, sandbox, sequential, concurrency, bursts }, _notify, mark) {
   const d = await openSide(side, { kubeconfig, namespace });
-  const once = async () => {
-    const t0 = performance.now();
-    const r = await d.exec(sandbox, ['true']);
-    const ms = performance.now() - t0;
-    if (r.exitCode !== 0) throw new Error(`exit code ${r.exitCode}`);
-    return ms;
-  };
+  const once = () => timedTrue(d, sandbox);
   for (let i = 0; i < WARMUP; i++) await once();
   await mark('start');
   const seq = [];
