@@ -121,7 +121,7 @@ async fn watch_pod_for_failure(
                         }
                     }
                     Seen::Ended => return poll_pod_for_failure(client, namespace, &pod_name).await,
-                    Seen::Nothing | Seen::Deleted(_) => {}
+                    Seen::Deleted(_) => {}
                 },
             }
         }
@@ -311,7 +311,7 @@ async fn wait_for_sandbox(
             Seen::Deleted(obj) if uid_of(&obj) == uid.as_deref() => {
                 return Err(deleted_while_waiting(&r.plural, name));
             }
-            Seen::Deleted(_) | Seen::Nothing => {}
+            Seen::Deleted(_) => {}
             // A collection this user may not watch: read it every second.
             Seen::Ended => loop {
                 tracing::debug!("waitForReady: the shared watch ended; polling");
@@ -548,7 +548,7 @@ async fn claim(client: &Client, namespace: &str, req: &ClaimRequest) -> Result<B
             Seen::Deleted(obj) if uid_of(&obj) == uid.as_deref() => {
                 return Err(deleted_while_waiting("sandboxclaims", &req.name));
             }
-            Seen::Deleted(_) | Seen::Nothing => {}
+            Seen::Deleted(_) => {}
             // A collection this user may not watch: read it every second.
             Seen::Ended => {
                 tokio::time::sleep(Duration::from_secs(1)).await;

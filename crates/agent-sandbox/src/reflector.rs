@@ -8,9 +8,11 @@
 //! of that object's name. The watch outlives its last follower by
 //! [`LINGER`], so waits in a row do not list the collection each time.
 //!
-//! A follower learns the object's latest state, not every state in between
-//! (a `tokio::sync::watch` per follower): waits decide on the current state,
-//! and a slow follower never holds events for the others. The object's
+//! A follower gets every state of its object, in order: a failure a
+//! controller reports and overwrites a moment later (a `Ready=False` reason
+//! followed by the next reconcile) must still be seen. Each follower has its
+//! own queue, so a slow one never holds events for the others; it holds only
+//! its own object's changes, and followers take them as they come. The object's
 //! state before following starts is the caller's to read (a GET after
 //! [`Client::follow`] returns misses nothing: every change committed after
 //! that read reaches the shared watch after the follow began).
@@ -20,7 +22,7 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use serde_json::Value;
-use tokio::sync::watch;
+use tokio::sync::mpsc;
 
 use crate::client::Client;
 use crate::resources::ResourceRef;
@@ -30,11 +32,8 @@ use crate::watch::WatchOptions;
 pub const LINGER: Duration = Duration::from_secs(15);
 
 /// What a follower last saw of its object.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub enum Seen {
-    /// Nothing since following began.
-    #[default]
-    Nothing,
     /// Added or changed: the object now.
     Object(Arc<Value>),
     /// Deleted; the object as it was last.
@@ -51,7 +50,7 @@ impl Seen {
             Seen::Object(o) | Seen::Deleted(o) => {
                 o.pointer("/metadata/uid").and_then(Value::as_str)
             }
-            Seen::Nothing | Seen::Ended => None,
+            Seen::Ended => None,
         }
     }
 }
@@ -86,7 +85,7 @@ impl Drop for Reflector {
 #[derive(Default)]
 struct Followers {
     next_id: u64,
-    by_name: HashMap<String, Vec<(u64, watch::Sender<Seen>)>>,
+    by_name: HashMap<String, Vec<(u64, mpsc::UnboundedSender<Seen>)>>,
     /// When the shared watch ended for good, if it did.
     ended: Option<tokio::time::Instant>,
 }
@@ -94,7 +93,8 @@ struct Followers {
 /// The changes of one object, from the shared watch. Dropping it stops
 /// following.
 pub struct Follow {
-    rx: watch::Receiver<Seen>,
+    rx: mpsc::UnboundedReceiver<Seen>,
+    ended: bool,
     reflector: Option<Arc<Reflector>>,
     name: String,
     id: u64,
@@ -105,12 +105,15 @@ impl Follow {
     /// [`Seen::Ended`], at once and from then on, once the shared watch has
     /// ended for good.
     pub async fn changed(&mut self) -> Seen {
-        if matches!(*self.rx.borrow(), Seen::Ended) {
+        if self.ended {
             return Seen::Ended;
         }
-        match self.rx.changed().await {
-            Ok(()) => self.rx.borrow_and_update().clone(),
-            Err(_) => Seen::Ended,
+        match self.rx.recv().await {
+            Some(Seen::Ended) | None => {
+                self.ended = true;
+                Seen::Ended
+            }
+            Some(seen) => seen,
         }
     }
 }
@@ -169,14 +172,14 @@ impl Client {
                 }
             }
         };
-        let (tx, rx) = watch::channel(Seen::Nothing);
+        let (tx, rx) = mpsc::unbounded_channel();
         let id = {
             let mut f = reflector
                 .followers
                 .lock()
                 .unwrap_or_else(|p| p.into_inner());
             if f.ended.is_some() {
-                tx.send_replace(Seen::Ended);
+                let _ = tx.send(Seen::Ended);
             }
             f.next_id += 1;
             let id = f.next_id;
@@ -188,6 +191,7 @@ impl Client {
         };
         Follow {
             rx,
+            ended: false,
             reflector: Some(reflector),
             name: name.to_string(),
             id,
@@ -219,14 +223,14 @@ impl Client {
                 let f = dispatch_to.lock().unwrap_or_else(|p| p.into_inner());
                 if let Some(list) = f.by_name.get(name) {
                     for (_, tx) in list {
-                        tx.send_replace(seen.clone());
+                        let _ = tx.send(seen.clone());
                     }
                 }
             }
             let mut f = dispatch_to.lock().unwrap_or_else(|p| p.into_inner());
             f.ended = Some(tokio::time::Instant::now());
             for (_, tx) in f.by_name.values().flatten() {
-                tx.send_replace(Seen::Ended);
+                let _ = tx.send(Seen::Ended);
             }
         });
         Reflector {
@@ -247,7 +251,7 @@ impl Reflector {
 fn seen_name(seen: &Seen) -> Option<&str> {
     match seen {
         Seen::Object(o) | Seen::Deleted(o) => o.pointer("/metadata/name").and_then(Value::as_str),
-        Seen::Nothing | Seen::Ended => None,
+        Seen::Ended => None,
     }
 }
 
