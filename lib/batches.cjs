@@ -8,6 +8,9 @@
 
 const { fromNative } = require('./errors.cjs');
 
+/** A delivery's `error` (the coded native error's text) as an error, or undefined at a clean end. */
+const deliveryFailure = (error) => (error == null ? undefined : fromNative(new Error(error)));
+
 /**
  * The items of a pushed stream, in order. `open(deliver)` starts it and
  * returns its native handle. `break`, `return()` or `signal` stop it; a
@@ -20,8 +23,8 @@ async function* pushedItems(open, signal, decode = (batch) => batch) {
   let wake;
   const deliver = (batch, error) => {
     if (ended) return; // on its way when the stream was stopped
-    if (batch !== null && batch !== undefined) queue.push(batch);
-    else [ended, failure] = [true, error];
+    if (batch != null) queue.push(batch);
+    else [ended, failure] = [true, deliveryFailure(error)];
     wake?.();
   };
   const stream = await open(deliver); // a coded error when it cannot open
@@ -47,7 +50,7 @@ async function* pushedItems(open, signal, decode = (batch) => batch) {
         yield item;
       }
     }
-    if (failure != null && !signal?.aborted) throw fromNative(new Error(failure));
+    if (failure && !signal?.aborted) throw failure;
   } finally {
     stop();
     signal?.removeEventListener('abort', stop);
@@ -74,4 +77,4 @@ async function* pulledBatches(stream, signal, decode = (batch) => batch) {
   }
 }
 
-module.exports = { pulledBatches, pushedItems };
+module.exports = { deliveryFailure, pulledBatches, pushedItems };

@@ -8,6 +8,7 @@ const { PassThrough } = require('node:stream');
 const { nativeClientFor } = require('./crud.cjs');
 const { cancelledError } = require('./native-class.cjs');
 const { ExecError, fromNative } = require('./errors.cjs');
+const { deliveryFailure } = require('./batches.cjs');
 
 const request = (o, extra) => ({ namespace: o.namespace, sandboxName: o.sandboxName, container: o.container, command: o.command, ...extra });
 
@@ -49,7 +50,10 @@ async function execStreamInSandbox(kc, o, apiVersion) {
 function pipeOutput(start, stream) {
   return new Promise((resolve, reject) => {
     const deliver = (chunk, error) => {
-      if (chunk === null || chunk === undefined) return error == null ? resolve() : reject(new Error(error));
+      if (chunk == null) {
+        const failure = deliveryFailure(error);
+        return failure ? reject(failure) : resolve();
+      }
       if (stream.destroyed) return;
       if (stream.write(chunk)) output.grant();
       else stream.once('drain', () => output.grant());

@@ -4,8 +4,7 @@
 // the original's callback shape (startWatch).
 
 const { CustomResourceCrud } = require('./crud.cjs');
-const { pushedItems } = require('./batches.cjs');
-const { fromNative } = require('./errors.cjs');
+const { deliveryFailure, pushedItems } = require('./batches.cjs');
 
 /**
  * `{type, object}` for every change of `crud`'s resource, in order. `break`,
@@ -42,7 +41,7 @@ function watchWith(crud, options, callback) {
   const stop = () => end();
   const deliver = (batch, error) => {
     if (ended) return; // on its way when the watch was stopped
-    if (batch === null || batch === undefined) return end(error == null ? undefined : fromNative(new Error(error)));
+    if (batch == null) return end(deliveryFailure(error));
     for (const event of JSON.parse(batch)) {
       if (ended) return;
       try {

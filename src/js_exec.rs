@@ -247,8 +247,9 @@ fn take(slot: &std::sync::Mutex<Option<OutputReader>>) -> Option<OutputReader> {
 
 /// An output in chunks: each waits for output, then also takes what else has
 /// already arrived (up to [`MAX_CHUNK`]): fewer, larger chunks mean fewer
-/// crossings into JS. A lone message is handed over without a copy when it
-/// owns its memory; several are joined in one copy.
+/// crossings into JS. Each chunk is copied at most once on its way: several
+/// messages are joined in one buffer; a lone message becomes the buffer
+/// itself when it owns its memory (moved to the front of it), else copied.
 fn output_chunks(reader: Option<OutputReader>) -> impl Stream<Item = napi::Result<Buffer>> {
     futures::stream::unfold(reader, |reader| async move {
         let mut reader = reader?;

@@ -40,7 +40,7 @@ type Deliver<T> = ThreadsafeFunction<Push<T>, (), DeliverArgs<T>, Status, false,
 #[napi]
 pub struct NativeStream {
     credit: Arc<Semaphore>,
-    task: Option<tokio::task::AbortHandle>,
+    task: tokio::task::AbortHandle,
 }
 
 impl NativeStream {
@@ -68,8 +68,7 @@ impl NativeStream {
         let credit = Arc::new(Semaphore::new(WINDOW));
         let pump_credit = credit.clone();
         let task = napi::bindgen_prelude::spawn(async move {
-            let batches = std::pin::pin!(batches);
-            let mut batches = batches;
+            let mut batches = std::pin::pin!(batches);
             loop {
                 match pump_credit.acquire().await {
                     Ok(permit) => permit.forget(),
@@ -89,7 +88,7 @@ impl NativeStream {
         });
         Ok(NativeStream {
             credit,
-            task: Some(task.abort_handle()),
+            task: task.abort_handle(),
         })
     }
 }
@@ -110,9 +109,7 @@ impl NativeStream {
     #[napi(catch_unwind)]
     pub fn stop(&self) {
         self.credit.close();
-        if let Some(task) = &self.task {
-            task.abort();
-        }
+        self.task.abort();
     }
 }
 

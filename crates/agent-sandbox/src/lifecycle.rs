@@ -9,7 +9,7 @@ use tokio::time::Instant;
 
 use crate::client::Client;
 use crate::error::{Error, ErrorCode, Result};
-use crate::reflector::{self, Seen};
+use crate::reflector::Seen;
 use crate::resources::ResourceRef;
 use std::sync::Arc;
 use tokio::sync::watch;
@@ -258,20 +258,6 @@ fn decision(obj: &Value, namespace: &str, name: &str) -> Option<Result<()>> {
     }
 }
 
-/// `plural "name" was deleted while waiting for it` (404).
-fn deleted_while_waiting(plural: &str, name: &str) -> Error {
-    Error::Api {
-        code: ErrorCode::NotFound,
-        status: 404,
-        reason: "NotFound".into(),
-        message: format!("{plural} \"{name}\" was deleted while waiting for it"),
-    }
-}
-
-fn uid_of(obj: &Value) -> Option<&str> {
-    obj.pointer("/metadata/uid").and_then(Value::as_str)
-}
-
 /// [`wait`] on the Sandbox's own conditions: its state now, then its
 /// changes through the namespace's shared watch; keeps `pod_name` current.
 async fn wait_for_sandbox(
@@ -296,34 +282,10 @@ async fn wait_for_sandbox(
     if let Some(done) = decide(&current) {
         return done.map(|()| current);
     }
-    let uid = uid_of(&current).map(str::to_string);
     loop {
-        match follow.changed().await {
-            Seen::Object(obj) if reflector::is_stale(&obj, &current) => {}
-            Seen::Object(obj) if uid_of(&obj) != uid.as_deref() => {
-                return Err(deleted_while_waiting(&r.plural, name));
-            }
-            Seen::Object(obj) => {
-                if let Some(done) = decide(&obj) {
-                    return done.map(|()| Arc::unwrap_or_clone(obj));
-                }
-            }
-            Seen::Deleted(obj) if uid_of(&obj) == uid.as_deref() => {
-                return Err(deleted_while_waiting(&r.plural, name));
-            }
-            Seen::Deleted(_) => {}
-            // A collection this user may not watch: read it every second.
-            Seen::Ended => loop {
-                tracing::debug!("waitForReady: the shared watch ended; polling");
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                let current = client.get(r, namespace, name).await?;
-                if uid_of(&current) != uid.as_deref() {
-                    return Err(deleted_while_waiting(&r.plural, name));
-                }
-                if let Some(done) = decide(&current) {
-                    return done.map(|()| current);
-                }
-            },
+        let obj = follow.next_state(&current).await?;
+        if let Some(done) = decide(&obj) {
+            return done.map(|()| Arc::unwrap_or_clone(obj));
         }
     }
 }
@@ -534,31 +496,10 @@ async fn claim(client: &Client, namespace: &str, req: &ClaimRequest) -> Result<B
     };
     let mut claim_obj = created;
     let mut sandbox_name = bound_name(&claim_obj)?;
-    let uid = uid_of(&claim_obj).map(str::to_string);
     while sandbox_name.is_none() {
-        match follow.changed().await {
-            Seen::Object(obj) if reflector::is_stale(&obj, &claim_obj) => {}
-            Seen::Object(obj) if uid_of(&obj) != uid.as_deref() => {
-                return Err(deleted_while_waiting("sandboxclaims", &req.name));
-            }
-            Seen::Object(obj) => {
-                sandbox_name = bound_name(&obj)?;
-                claim_obj = Arc::unwrap_or_clone(obj);
-            }
-            Seen::Deleted(obj) if uid_of(&obj) == uid.as_deref() => {
-                return Err(deleted_while_waiting("sandboxclaims", &req.name));
-            }
-            Seen::Deleted(_) => {}
-            // A collection this user may not watch: read it every second.
-            Seen::Ended => {
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                claim_obj = client.get(&claims, namespace, &req.name).await?;
-                if uid_of(&claim_obj) != uid.as_deref() {
-                    return Err(deleted_while_waiting("sandboxclaims", &req.name));
-                }
-                sandbox_name = bound_name(&claim_obj)?;
-            }
-        }
+        let obj = follow.next_state(&claim_obj).await?;
+        sandbox_name = bound_name(&obj)?;
+        claim_obj = Arc::unwrap_or_clone(obj);
     }
     let sandbox_name = sandbox_name.unwrap_or_default();
     let sandbox_version = if served.sandboxes.contains(&Version::V1beta1) {

@@ -25,13 +25,17 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 use crate::client::Client;
+use crate::error::{Error, ErrorCode, Result};
 use crate::resources::ResourceRef;
 use crate::watch::WatchOptions;
 
 /// How long a shared watch stays open after its last follower left.
 pub const LINGER: Duration = Duration::from_secs(15);
+/// How often [`Follow::next_state`] reads the object itself once the shared
+/// watch has ended for good.
+pub const POLL_INTERVAL: Duration = Duration::from_secs(1);
 
-/// What a follower last saw of its object.
+/// One change of a followed object.
 #[derive(Clone, Debug)]
 pub enum Seen {
     /// Added or changed: the object now.
@@ -41,18 +45,6 @@ pub enum Seen {
     /// The shared watch ended for good (an error retrying cannot fix, such as
     /// 403): the follower must find out on its own.
     Ended,
-}
-
-impl Seen {
-    /// `metadata.uid` of the object seen, if any.
-    pub fn uid(&self) -> Option<&str> {
-        match self {
-            Seen::Object(o) | Seen::Deleted(o) => {
-                o.pointer("/metadata/uid").and_then(Value::as_str)
-            }
-            Seen::Ended => None,
-        }
-    }
 }
 
 /// The shared watches of one [`Client`] (and its clones).
@@ -96,6 +88,10 @@ pub struct Follow {
     rx: mpsc::UnboundedReceiver<Seen>,
     ended: bool,
     reflector: Option<Arc<Reflector>>,
+    /// What is followed, to read it directly once the shared watch ended.
+    client: Client,
+    r: ResourceRef,
+    namespace: String,
     name: String,
     id: u64,
 }
@@ -116,6 +112,59 @@ impl Follow {
             Some(seen) => seen,
         }
     }
+
+    /// The object's next state after `baseline`, a read of it made after
+    /// following began: states that read already saw past are skipped; the
+    /// object deleted, or its name now holding another object, is a 404.
+    /// Once the shared watch has ended for good (a user who may not watch
+    /// the collection), the object is read every [`POLL_INTERVAL`] instead,
+    /// and each read is its next state.
+    pub async fn next_state(&mut self, baseline: &Value) -> Result<Arc<Value>> {
+        let uid = uid_of(baseline);
+        loop {
+            match self.changed().await {
+                Seen::Object(obj) if is_stale(&obj, baseline) => {}
+                Seen::Object(obj) if uid_of(&obj) != uid => return Err(self.deleted()),
+                Seen::Object(obj) => return Ok(obj),
+                Seen::Deleted(obj) if uid_of(&obj) == uid => return Err(self.deleted()),
+                Seen::Deleted(_) => {}
+                Seen::Ended => {
+                    tokio::time::sleep(POLL_INTERVAL).await;
+                    let now = self
+                        .client
+                        .get(&self.r, &self.namespace, &self.name)
+                        .await?;
+                    if uid_of(&now) != uid {
+                        return Err(self.deleted());
+                    }
+                    return Ok(Arc::new(now));
+                }
+            }
+        }
+    }
+
+    /// `plural "name" was deleted while waiting for it` (404).
+    fn deleted(&self) -> Error {
+        Error::Api {
+            code: ErrorCode::NotFound,
+            status: 404,
+            reason: "NotFound".into(),
+            message: format!(
+                "{} \"{}\" was deleted while waiting for it",
+                self.r.plural, self.name
+            ),
+        }
+    }
+}
+
+fn uid_of(obj: &Value) -> Option<&str> {
+    obj.pointer("/metadata/uid").and_then(Value::as_str)
+}
+
+/// The lock, also after a panic elsewhere while holding it (the data is a
+/// map of senders: never left half-changed).
+fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Drop for Follow {
@@ -123,10 +172,7 @@ impl Drop for Follow {
         let Some(reflector) = self.reflector.take() else {
             return;
         };
-        let mut f = reflector
-            .followers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
+        let mut f = locked(&reflector.followers);
         if let Some(list) = f.by_name.get_mut(&self.name) {
             list.retain(|(id, _)| *id != self.id);
             if list.is_empty() {
@@ -156,10 +202,7 @@ impl Client {
             namespace: namespace.to_string(),
         };
         let reflector = {
-            let mut by_key = match self.reflectors().by_key.lock() {
-                Ok(g) => g,
-                Err(poisoned) => poisoned.into_inner(),
-            };
+            let mut by_key = locked(&self.reflectors().by_key);
             match by_key.get(&key).and_then(Weak::upgrade) {
                 // One that ended lately (a user who may not watch this
                 // collection) is not started again for every wait.
@@ -174,10 +217,7 @@ impl Client {
         };
         let (tx, rx) = mpsc::unbounded_channel();
         let id = {
-            let mut f = reflector
-                .followers
-                .lock()
-                .unwrap_or_else(|p| p.into_inner());
+            let mut f = locked(&reflector.followers);
             if f.ended.is_some() {
                 let _ = tx.send(Seen::Ended);
             }
@@ -193,6 +233,9 @@ impl Client {
             rx,
             ended: false,
             reflector: Some(reflector),
+            client: self.clone(),
+            r: r.clone(),
+            namespace: namespace.to_string(),
             name: name.to_string(),
             id,
         }
@@ -220,14 +263,14 @@ impl Client {
                 let Some(name) = seen_name(&seen) else {
                     continue;
                 };
-                let f = dispatch_to.lock().unwrap_or_else(|p| p.into_inner());
+                let f = locked(&dispatch_to);
                 if let Some(list) = f.by_name.get(name) {
                     for (_, tx) in list {
                         let _ = tx.send(seen.clone());
                     }
                 }
             }
-            let mut f = dispatch_to.lock().unwrap_or_else(|p| p.into_inner());
+            let mut f = locked(&dispatch_to);
             f.ended = Some(tokio::time::Instant::now());
             for (_, tx) in f.by_name.values().flatten() {
                 let _ = tx.send(Seen::Ended);
@@ -243,8 +286,9 @@ impl Client {
 impl Reflector {
     /// Whether the shared watch ended for good more than `ago` ago.
     fn ended_before(&self, ago: Duration) -> bool {
-        let f = self.followers.lock().unwrap_or_else(|p| p.into_inner());
-        f.ended.is_some_and(|at| at.elapsed() > ago)
+        locked(&self.followers)
+            .ended
+            .is_some_and(|at| at.elapsed() > ago)
     }
 }
 
@@ -260,7 +304,7 @@ fn seen_name(seen: &Seen) -> Option<&str> {
 /// decimal numbers the API server (etcd) gives; otherwise nothing is stale.
 /// A shared watch that started before a follower's own read may still be
 /// delivering states that read already saw past.
-pub(crate) fn is_stale(seen: &Value, baseline: &Value) -> bool {
+fn is_stale(seen: &Value, baseline: &Value) -> bool {
     let rv = |o: &Value| {
         o.pointer("/metadata/resourceVersion")
             .and_then(Value::as_str)
