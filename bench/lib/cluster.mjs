@@ -88,6 +88,19 @@ export class Cluster {
     for (const ns of [...this.namespaces]) await this.deleteNamespace(ns, { timeoutMs: 60_000 }).catch(() => {});
   }
 
+  /**
+   * Copies the provider's pool template (`agentpane-default`, as the
+   * manifests install it in `agentpane-sandboxes`) into `namespace`; returns
+   * the image of its sandbox container.
+   */
+  async copyPoolTemplate(namespace) {
+    const ext = { group: 'extensions.agents.x-k8s.io', version: 'v1alpha1', plural: 'sandboxtemplates' };
+    const template = await this.custom.getNamespacedCustomObject({ ...ext, namespace: 'agentpane-sandboxes', name: 'agentpane-default' });
+    const body = { apiVersion: `${ext.group}/${ext.version}`, kind: 'SandboxTemplate', metadata: { name: 'agentpane-default' }, spec: template.spec };
+    await this.custom.createNamespacedCustomObject({ ...ext, namespace, body });
+    return template.spec.podTemplate.spec.containers.find((c) => c.name === 'sandbox').image;
+  }
+
   createSandbox(namespace, manifest) {
     return this.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, body: manifest });
   }

@@ -14,7 +14,6 @@ import { runChild } from '../lib/proc.mjs';
 
 export const id = 'pool-drain';
 const self = fileURLToPath(import.meta.url);
-const EXT = { group: 'extensions.agents.x-k8s.io', version: 'v1alpha1' };
 const POOL = 'agentpane-warm-pool';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -67,14 +66,7 @@ export async function run(ctx) {
   const runs = ctx.quick ? 1 : 3;
   const namespace = await ctx.cluster.createNamespace('pool-drain');
   try {
-    const template = await ctx.cluster.custom.getNamespacedCustomObject({ ...EXT, namespace: 'agentpane-sandboxes', plural: 'sandboxtemplates', name: 'agentpane-default' });
-    const image = template.spec.podTemplate.spec.containers.find((c) => c.name === 'sandbox').image;
-    await ctx.cluster.custom.createNamespacedCustomObject({
-      ...EXT,
-      namespace,
-      plural: 'sandboxtemplates',
-      body: { apiVersion: `${EXT.group}/${EXT.version}`, kind: 'SandboxTemplate', metadata: { name: 'agentpane-default' }, spec: template.spec },
-    });
+    const image = await ctx.cluster.copyPoolTemplate(namespace);
     const res = await runChild(self, 'measure', { kubeconfig: ctx.kubeconfig, namespace, image, poolSize, creates, runs }, { timeoutMs: runs * (120_000 + creates * 100_000), label: 'pool-drain' });
     const podStartMs = Number(process.env.TESTENV_SLOW_POD_READY_MS ?? 0) || 0;
     const byIndex = Array.from({ length: creates }, (_, i) => res.runs.map((r) => r[i]));

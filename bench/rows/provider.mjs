@@ -10,7 +10,6 @@ import { runChild } from '../lib/proc.mjs';
 
 export const id = 'provider';
 const self = fileURLToPath(import.meta.url);
-const EXT = { group: 'extensions.agents.x-k8s.io', version: 'v1alpha1' };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export async function measure({ kubeconfig, namespace, mode, n, image, poolSize }) {
@@ -64,14 +63,7 @@ export async function run(ctx) {
   const warm = await ctx.cluster.createNamespace('provider-warm');
   try {
     // The pool's template, copied from the namespace the manifests set up.
-    const template = await ctx.cluster.custom.getNamespacedCustomObject({ ...EXT, namespace: 'agentpane-sandboxes', plural: 'sandboxtemplates', name: 'agentpane-default' });
-    const image = template.spec.podTemplate.spec.containers.find((c) => c.name === 'sandbox').image;
-    await ctx.cluster.custom.createNamespacedCustomObject({
-      ...EXT,
-      namespace: warm,
-      plural: 'sandboxtemplates',
-      body: { apiVersion: `${EXT.group}/${EXT.version}`, kind: 'SandboxTemplate', metadata: { name: 'agentpane-default' }, spec: template.spec },
-    });
+    const image = await ctx.cluster.copyPoolTemplate(warm);
     const args = { kubeconfig: ctx.kubeconfig, n, poolSize };
     // Same image both ways: under scripts/bench.sh the local node takes
     // BENCH_POD_START_MS to start a pod of it, as a real node pulling and

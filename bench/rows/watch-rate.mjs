@@ -15,6 +15,7 @@ import { sweepSeries } from '../lib/chart.mjs';
 import { metric } from '../lib/report.mjs';
 import { runChild } from '../lib/proc.mjs';
 import { epochMs } from '../lib/stats.mjs';
+import { bySide } from '../lib/rounds.mjs';
 
 export const id = 'watch-rate';
 export const self = fileURLToPath(import.meta.url);
@@ -127,10 +128,7 @@ export async function run(ctx) {
   try {
     const res = {};
     for (const rate of rates) {
-      res[rate] = { ours: [], theirs: [] };
-      for (let r = 0; r < rounds; r++) {
-        for (const side of r % 2 ? ['theirs', 'ours'] : ['ours', 'theirs']) res[rate][side].push(await oneRun(ctx, { side, namespace, names, changes: changesAt[rate], rate, watches: 1 }));
-      }
+      res[rate] = await bySide(rounds, (side) => oneRun(ctx, { side, namespace, names, changes: changesAt[rate], rate, watches: 1 }));
     }
     const achieved = (rate) => [...res[rate].ours, ...res[rate].theirs].map((x) => Math.round(x.achieved));
     ctx.counts['watch-rate'] = { rates, changes: changesAt, runsPerSide: rounds, lanes: LANES, objects: OBJECTS, achievedPerS: Object.fromEntries(rates.map((r) => [r, achieved(r)])) };

@@ -6,6 +6,7 @@
 import { sweepSeries } from '../lib/chart.mjs';
 import { metric } from '../lib/report.mjs';
 import { oneRun, setup } from './watch-rate.mjs';
+import { bySide } from '../lib/rounds.mjs';
 
 export const id = 'watchers';
 
@@ -18,10 +19,7 @@ export async function run(ctx) {
   try {
     const res = {};
     for (const n of counts) {
-      res[n] = { ours: [], theirs: [] };
-      for (let r = 0; r < rounds; r++) {
-        for (const side of r % 2 ? ['theirs', 'ours'] : ['ours', 'theirs']) res[n][side].push(await oneRun(ctx, { side, namespace, names, changes, rate, watches: n }));
-      }
+      res[n] = await bySide(rounds, (side) => oneRun(ctx, { side, namespace, names, changes, rate, watches: n }));
     }
     ctx.counts.watchers = { watchers: counts, changes, ratePerS: rate, runsPerSide: rounds };
     const cpu = (side, n) => res[n][side].map((x) => x.cpuPerEvent); // events counted over all watches
